@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything devstack's tests and benchmarks need on a fresh Debian
+# machine: the real gateway servers and frameworks, real TLS clients, the
+# anchor proxies, load generators and Go tools. Safe to run again: what is
+# already there is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo_cmd=""
+if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+
+# Debian packages: bookworm's Django 3.2 / gunicorn 20.1 / Flask / uvicorn are
+# the baseline app side; curl, certutil and Chromium are the real TLS clients;
+# Caddy and nginx are the anchors the proxy is measured against.
+debs=(python3 python3-django python3-flask gunicorn uvicorn python3-starlette
+      python3-h11 python3-websockets curl libnss3-tools ca-certificates
+      chromium caddy nginx-light wrk hey procps psmisc iproute2 git)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's nginx and caddy packages may start system services; the tests and
+# benchmarks run their own instances on free loopback ports.
+
+export PATH="$(go env GOPATH)/bin:$PATH"
+command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+go mod download
+
+# Newer Django/gunicorn from Debian's newer suites, unpacked into a private
+# folder (the machine's apt sources stay untouched).
+if [ -x scripts/python-suites.sh ]; then
+  scripts/python-suites.sh
+fi
