@@ -1,0 +1,28 @@
+package certs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// The file names mkcert uses, so either tool can use the other's CA.
+const (
+	RootCertFile = "rootCA.pem"
+	RootKeyFile  = "rootCA-key.pem"
+)
+
+// Dir returns the CA directory: $CAROOT when set, else mkcert's default
+// location for this operating system (see dir_*.go).
+func Dir() (string, error) {
+	if dir := os.Getenv("CAROOT"); dir != "" {
+		return filepath.Clean(dir), nil
+	}
+	dir, err := defaultDir()
+	if err != nil {
+		return "", withHint(err, "set CAROOT to the directory that should hold the CA (mkcert uses the same variable)")
+	}
+	return filepath.Join(dir, "mkcert"), nil
+}
+
+var errNoHome = errors.New("cannot find the CA directory: HOME is not set")
