@@ -1,0 +1,89 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+)
+
+// While the upstream restarts, its port refuses connections for a moment.
+// Instead of answering 502, the proxy holds the request and dials again until
+// the server is back. This lives in the transport's dialer on purpose: a
+// refused dial means nothing was sent, so retrying can never replay a
+// request the upstream already received.
+
+// holdingDialer dials the upstream, retrying refused connections for up to
+// hold.
+type holdingDialer struct {
+	dialer net.Dialer
+	hold   time.Duration
+	down   func() string
+}
+
+// HoldTimeoutError says the upstream kept refusing connections for the whole
+// hold timeout.
+type HoldTimeoutError struct {
+	Addr   string
+	Waited time.Duration
+	Err    error
+}
+
+func (e *HoldTimeoutError) Error() string {
+	return fmt.Sprintf("upstream %s refused connections for %s: %v", e.Addr, e.Waited.Round(time.Millisecond), e.Err)
+}
+func (e *HoldTimeoutError) Unwrap() error { return e.Err }
+
+// DownError says the caller reported the upstream as down (Config.UpstreamDown).
+type DownError struct{ Reason string }
+
+func (e *DownError) Error() string { return "upstream is down: " + e.Reason }
+
+func (d *holdingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	state, _ := ctx.Value(stateKey{}).(*requestState)
+	start := time.Now()
+	var timer *time.Timer
+	for {
+		if d.down != nil {
+			if reason := d.down(); reason != "" {
+				return nil, &DownError{Reason: reason}
+			}
+		}
+		conn, err := d.dialer.DialContext(ctx, network, addr)
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || d.hold <= 0 {
+			if state != nil && timer != nil {
+				state.held.Store(int64(time.Since(start)))
+			}
+			return conn, err
+		}
+		waited := time.Since(start)
+		if waited >= d.hold {
+			if state != nil {
+				state.held.Store(int64(waited))
+			}
+			return nil, &HoldTimeoutError{Addr: addr, Waited: waited, Err: err}
+		}
+		// The transport dials with a context detached from the request's
+		// cancellation (so another request may use the connection); stop
+		// holding once the request that asked for this dial is gone.
+		var requestDone <-chan struct{}
+		if state != nil {
+			requestDone = state.Context.Done()
+		}
+		if timer == nil {
+			timer = time.NewTimer(holdRetryInterval)
+			defer timer.Stop()
+		} else {
+			timer.Reset(holdRetryInterval)
+		}
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-requestDone:
+			return nil, state.Context.Err()
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Proxy is the reverse-proxy handler: it forwards each request to the
+// upstream with the forwarding headers of Config.Headers, after reading its
+// body in full. Listen serves it over TLS.
+type Proxy struct {
+	cfg       Config
+	upstream  string // the upstream URL, for error pages
+	rp        *httputil.ReverseProxy
+	transport *http.Transport
+	errorLog  *log.Logger
+
+	readyOnce sync.Once
+	ready     chan struct{}
+}
+
+var _ http.Handler = (*Proxy)(nil)
+
+// errResponseAborted marks a response the upstream broke off after its
+// headers were already sent to the client.
+var errResponseAborted = errors.New("upstream response aborted")
+
+// New returns a Proxy for cfg.
+func New(cfg Config) (*Proxy, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{
+		cfg:      cfg,
+		upstream: cfg.Upstream.Scheme + "://" + cfg.Upstream.Host,
+		errorLog: log.New(logFunc(cfg.ErrorLog), "", 0),
+		ready:    make(chan struct{}),
+	}
+	dialer := &holdingDialer{
+		dialer: net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second},
+		hold:   cfg.HoldTimeout,
+		down:   cfg.UpstreamDown,
+	}
+	// One local upstream: keep plenty of idle connections to it, never go
+	// through an HTTP proxy from the environment, and pass bodies through
+	// exactly as the upstream sent them (no transparent gzip).
+	p.transport = &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		MaxIdleConns:          0, // no global limit: there is one host
+		MaxIdleConnsPerHost:   1024,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		DisableCompression:    true,
+		ExpectContinueTimeout: 0, // the body is already buffered: send it at once
+		WriteBufferSize:       32 << 10,
+		ReadBufferSize:        32 << 10,
+	}
+	target := cfg.Upstream
+	p.rp = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme = target.Scheme
+			pr.Out.URL.Host = target.Host
+			pr.Out.Host = pr.In.Host // the upstream sees the Host the browser used
+			// The proxy already answered "100 Continue" while reading the body.
+			delete(pr.Out.Header, "Expect")
+			cfg.Headers.setForwardingHeaders(pr.Out.Header, pr.In.RemoteAddr, pr.In.Host)
+		},
+		Transport:      p.transport,
+		BufferPool:     copyBuffers,
+		ErrorLog:       p.errorLog,
+		ModifyResponse: recordUpstreamStatus,
+		ErrorHandler:   p.serveUpstreamError,
+		// Streaming responses (text/event-stream, unknown length) are
+		// flushed after every write by ReverseProxy itself; fixed-length
+		// ones are written as they come.
+		FlushInterval: 0,
+	}
+	return p, nil
+}
+
+// Ready is closed after the first request the upstream answered.
+func (p *Proxy) Ready() <-chan struct{} { return p.ready }
+
+// Upstream returns the upstream's scheme://host.
+func (p *Proxy) Upstream() string { return p.upstream }
+
+// CloseIdleConnections closes the idle connections to the upstream.
+func (p *Proxy) CloseIdleConnections() { p.transport.CloseIdleConnections() }
+
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	state := &requestState{Context: r.Context()}
+	rec := &responseRecorder{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if state.upstreamErr == nil {
+				state.upstreamErr = errResponseAborted
+			}
+			p.finish(r, state, rec, start)
+			panic(v) // http.ErrAbortHandler: the server closes the connection quietly
+		}
+		p.finish(r, state, rec, start)
+	}()
+
+	body, err := p.cfg.readBody(w, r)
+	if err != nil {
+		state.clientErr = err
+		status := http.StatusBadRequest
+		var be *bodyError
+		if errors.As(err, &be) {
+			status = be.status
+		}
+		if r.Context().Err() != nil {
+			return // the client is gone; nobody to answer
+		}
+		rec.Header().Set("Connection", "close")
+		http.Error(rec, http.StatusText(status)+": "+err.Error(), status)
+		return
+	}
+	out := r.WithContext(state)
+	if body != nil {
+		defer body.release()
+		out.TransferEncoding = nil
+		out.ContentLength = body.size
+		if body.size == 0 {
+			out.Body = http.NoBody
+		} else {
+			out.Body = body.reader()
+			out.GetBody = func() (io.ReadCloser, error) { return body.reader(), nil }
+		}
+	}
+	p.rp.ServeHTTP(rec, out)
+}
+
+// finish emits the access record and notes the first success.
+func (p *Proxy) finish(r *http.Request, state *requestState, rec *responseRecorder, start time.Time) {
+	if state.upstreamStatus != 0 && state.upstreamErr == nil {
+		p.readyOnce.Do(func() { close(p.ready) })
+	}
+	if p.cfg.OnAccess == nil {
+		return
+	}
+	status := rec.status
+	if status == 0 {
+		status = state.upstreamStatus // 101: the connection was hijacked
+	}
+	p.cfg.OnAccess(AccessRecord{
+		Time:          start,
+		Method:        r.Method,
+		Host:          r.Host,
+		Path:          r.RequestURI,
+		Proto:         r.Proto,
+		Status:        status,
+		Duration:      time.Since(start),
+		BytesOut:      rec.bytes,
+		RemoteAddr:    r.RemoteAddr,
+		Held:          time.Duration(state.held.Load()),
+		UpstreamError: state.upstreamErr,
+		ClientError:   state.clientErr,
+	})
+}
+
+// recordUpstreamStatus notes the upstream's status before ReverseProxy
+// sends it on (or hijacks the connection for a 101).
+func recordUpstreamStatus(res *http.Response) error {
+	if state, ok := res.Request.Context().Value(stateKey{}).(*requestState); ok {
+		state.upstreamStatus = res.StatusCode
+	}
+	return nil
+}
+
+// serveUpstreamError answers a request the upstream could not serve.
+func (p *Proxy) serveUpstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	state, _ := r.Context().Value(stateKey{}).(*requestState)
+	if state != nil {
+		state.upstreamErr = err
+		state.upstreamStatus = 0
+	}
+	if r.Context().Err() != nil {
+		// The client went away while waiting; nobody reads the answer.
+		// 499 is what nginx logs for it.
+		if rec, ok := w.(*responseRecorder); ok && rec.status == 0 {
+			rec.status = 499
+		}
+		return
+	}
+	page := upstreamErrorPage(p.upstream, err)
+	if p.cfg.LastLogLines != nil {
+		page.LogLines = p.cfg.LastLogLines()
+	}
+	page.write(w, r)
+}
+
+// copyBuffers recycles the 32 KiB buffers ReverseProxy copies bodies with.
+var copyBuffers = &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (b *bufferPool) Get() []byte  { return *b.pool.Get().(*[]byte) }
+func (b *bufferPool) Put(p []byte) { b.pool.Put(&p) }
+
+// logFunc adapts a message callback to the io.Writer log.Logger wants.
+type logFunc func(string)
+
+func (f logFunc) Write(p []byte) (int, error) {
+	if f != nil {
+		f(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
