@@ -1,0 +1,289 @@
+package orchestrator
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Defaults for NewBus.
+const (
+	DefaultSubscriberBuffer = 4096
+	DefaultHistoryLines     = 200
+)
+
+// BusOptions tunes a Bus; the zero value gives the defaults.
+type BusOptions struct {
+	// SubscriberBuffer is how many events a subscriber may lag behind
+	// before events for it are dropped (default 4096).
+	SubscriberBuffer int
+	// HistoryLines is how many log lines are kept per source for
+	// LastLines (default 200).
+	HistoryLines int
+}
+
+// Bus fans events out to subscribers without ever making a publisher wait:
+// each subscriber has a bounded queue, and when it is full the events for
+// that subscriber are counted instead of queued. Once the subscriber has
+// room again it receives one EventSkipped with the count, then the events
+// that followed. Events are delivered in the order they were published.
+//
+// The Bus also keeps the last log lines of each source for error pages.
+type Bus struct {
+	opts BusOptions
+
+	mu      sync.Mutex
+	subs    map[*Subscription]struct{}
+	history map[string]*lineRing
+	closed  bool
+}
+
+// NewBus returns an empty bus.
+func NewBus(opts BusOptions) *Bus {
+	if opts.SubscriberBuffer <= 0 {
+		opts.SubscriberBuffer = DefaultSubscriberBuffer
+	}
+	if opts.SubscriberBuffer < 2 {
+		// Room for an EventSkipped plus the event that follows it.
+		opts.SubscriberBuffer = 2
+	}
+	if opts.HistoryLines <= 0 {
+		opts.HistoryLines = DefaultHistoryLines
+	}
+	return &Bus{
+		opts:    opts,
+		subs:    make(map[*Subscription]struct{}),
+		history: make(map[string]*lineRing),
+	}
+}
+
+// Publish delivers e to every subscriber, stamping Time when it is zero.
+// It never blocks on a subscriber. Publishing to a closed bus does nothing.
+func (b *Bus) Publish(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
+	if e.Kind == EventLog {
+		r := b.history[e.Source]
+		if r == nil {
+			r = newLineRing(b.opts.HistoryLines)
+			b.history[e.Source] = r
+		}
+		r.add(e.Text)
+	}
+	for s := range b.subs {
+		s.enqueueLocked(e)
+	}
+}
+
+// LastLines returns up to n of the most recent log lines of source, oldest
+// first.
+func (b *Bus) LastLines(source string, n int) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.history[source]
+	if r == nil {
+		return nil
+	}
+	return r.last(n)
+}
+
+// Subscribe returns a subscription that receives every event published from
+// now on. Call Close when done with it.
+func (b *Bus) Subscribe() *Subscription {
+	s := &Subscription{
+		bus:    b,
+		queue:  make([]Event, b.opts.SubscriberBuffer),
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		events: make(chan Event),
+	}
+	b.mu.Lock()
+	if b.closed {
+		s.draining = true
+	} else {
+		b.subs[s] = struct{}{}
+	}
+	b.mu.Unlock()
+	go s.pump()
+	return s
+}
+
+// Close ends the bus: later events are discarded, and each subscription's
+// channel is closed once the subscriber has received what was already
+// queued for it.
+func (b *Bus) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
+	b.closed = true
+	for s := range b.subs {
+		s.draining = true
+		s.signal()
+	}
+	clear(b.subs)
+}
+
+// Subscription is one consumer's view of the bus.
+type Subscription struct {
+	bus    *Bus
+	events chan Event
+	wake   chan struct{} // capacity 1: "the queue changed"
+	done   chan struct{} // closed by Close
+	once   sync.Once
+
+	// Guarded by bus.mu.
+	queue    []Event // ring buffer
+	head, n  int
+	dropped  int
+	draining bool // the bus is closed: close events once the queue is empty
+}
+
+// Events returns the channel the subscriber reads. It is closed after Close,
+// or after the bus is closed and everything queued has been received.
+func (s *Subscription) Events() <-chan Event { return s.events }
+
+// Close unsubscribes; events still queued are discarded.
+func (s *Subscription) Close() {
+	s.once.Do(func() {
+		s.bus.mu.Lock()
+		delete(s.bus.subs, s)
+		s.bus.mu.Unlock()
+		close(s.done)
+	})
+}
+
+func (s *Subscription) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueueLocked queues e, or counts it as dropped when the queue is full.
+// A pending drop count goes in first, as an EventSkipped, so the subscriber
+// learns about the gap exactly where it happened.
+func (s *Subscription) enqueueLocked(e Event) {
+	need := 1
+	if s.dropped > 0 {
+		need = 2
+	}
+	if s.n+need > len(s.queue) {
+		s.dropped++
+		return
+	}
+	if s.dropped > 0 {
+		s.pushLocked(skippedEvent(s.dropped, e.Time))
+		s.dropped = 0
+	}
+	s.pushLocked(e)
+	s.signal()
+}
+
+func (s *Subscription) pushLocked(e Event) {
+	s.queue[(s.head+s.n)%len(s.queue)] = e
+	s.n++
+}
+
+// nextLocked takes the next event to deliver. ok is false when there is
+// nothing; closeNow is true when the channel should be closed.
+func (s *Subscription) nextLocked() (e Event, ok, closeNow bool) {
+	if s.n > 0 {
+		e = s.queue[s.head]
+		s.queue[s.head] = Event{}
+		s.head = (s.head + 1) % len(s.queue)
+		s.n--
+		return e, true, false
+	}
+	if s.dropped > 0 {
+		// Caught up after a gap with nothing published since: say so now
+		// rather than waiting for the next event.
+		e = skippedEvent(s.dropped, time.Now())
+		s.dropped = 0
+		return e, true, false
+	}
+	return Event{}, false, s.draining
+}
+
+// pump moves queued events to the subscriber's channel; it is the only
+// goroutine that may wait on the subscriber.
+func (s *Subscription) pump() {
+	defer close(s.events)
+	for {
+		s.bus.mu.Lock()
+		e, ok, closeNow := s.nextLocked()
+		s.bus.mu.Unlock()
+		if closeNow {
+			return
+		}
+		if !ok {
+			select {
+			case <-s.wake:
+				continue
+			case <-s.done:
+				return
+			}
+		}
+		select {
+		case s.events <- e:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+func skippedEvent(n int, at time.Time) Event {
+	return Event{
+		Time:    at,
+		Kind:    EventSkipped,
+		Source:  SourceDevstack,
+		Text:    fmt.Sprintf("skipped %d lines: output came faster than it could be shown", n),
+		Skipped: n,
+	}
+}
+
+// lineRing keeps the last cap(lines) lines.
+type lineRing struct {
+	lines []string
+	next  int
+	full  bool
+}
+
+func newLineRing(n int) *lineRing { return &lineRing{lines: make([]string, n)} }
+
+func (r *lineRing) add(line string) {
+	r.lines[r.next] = line
+	r.next = (r.next + 1) % len(r.lines)
+	if r.next == 0 {
+		r.full = true
+	}
+}
+
+func (r *lineRing) last(n int) []string {
+	size := r.next
+	if r.full {
+		size = len(r.lines)
+	}
+	if n > size {
+		n = size
+	}
+	if n <= 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	start := r.next - n
+	if start < 0 {
+		start += len(r.lines)
+	}
+	for i := range n {
+		out = append(out, r.lines[(start+i)%len(r.lines)])
+	}
+	return out
+}

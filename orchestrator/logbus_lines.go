@@ -1,0 +1,162 @@
+package orchestrator
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	// MaxLineBytes is the longest piece of a line carried in one event; a
+	// longer line is cut into pieces marked Continued, so no line can make
+	// devstack buffer without bound.
+	MaxLineBytes = 64 << 10
+	// partialLineDelay is how long text without a trailing newline (a
+	// prompt, a progress dot) waits for the rest of its line before it is
+	// shown on its own.
+	partialLineDelay = 150 * time.Millisecond
+)
+
+// lineWriter turns the bytes a process writes into EventLog events, one per
+// line. It is safe for a reader goroutine and the partial-line timer.
+type lineWriter struct {
+	source  string
+	stream  Stream
+	publish func(Event)
+	delay   time.Duration
+
+	mu      sync.Mutex
+	pending []byte // start of a line whose newline has not arrived
+	timer   *time.Timer
+	armed   bool // timer will flush pending
+}
+
+func newLineWriter(source string, stream Stream, publish func(Event)) *lineWriter {
+	return &lineWriter{source: source, stream: stream, publish: publish, delay: partialLineDelay}
+}
+
+// Write publishes every complete line in p and keeps the rest for later.
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.pending = append(w.pending, p...)
+			break
+		}
+		line := p[:i]
+		if len(w.pending) > 0 {
+			w.pending = append(w.pending, line...)
+			line = w.pending
+		}
+		w.emitLocked(line)
+		w.pending = w.pending[:0]
+		p = p[i+1:]
+	}
+	// Never hold more than one event's worth of an unfinished line.
+	for len(w.pending) > MaxLineBytes {
+		cut := runeBoundary(w.pending, MaxLineBytes)
+		w.emitPieceLocked(w.pending[:cut], true)
+		w.pending = append(w.pending[:0], w.pending[cut:]...)
+	}
+	w.armLocked()
+	return n, nil
+}
+
+// emitLocked publishes a complete line, in pieces when it is too long.
+func (w *lineWriter) emitLocked(line []byte) {
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	for len(line) > MaxLineBytes {
+		cut := runeBoundary(line, MaxLineBytes)
+		w.emitPieceLocked(line[:cut], true)
+		line = line[cut:]
+	}
+	w.emitPieceLocked(line, false)
+}
+
+func (w *lineWriter) emitPieceLocked(text []byte, continued bool) {
+	w.publish(Event{
+		Kind:      EventLog,
+		Source:    w.source,
+		Stream:    w.stream,
+		Text:      string(text),
+		Continued: continued,
+	})
+}
+
+// armLocked starts or stops the timer that flushes an unfinished line. The
+// timer runs from the first unfinished byte, so text that keeps coming
+// without a newline (progress dots) still shows up every delay.
+func (w *lineWriter) armLocked() {
+	switch {
+	case len(w.pending) == 0:
+		w.disarmLocked()
+	case w.armed:
+	case w.timer == nil:
+		w.timer = time.AfterFunc(w.delay, w.Flush)
+		w.armed = true
+	default:
+		w.timer.Reset(w.delay)
+		w.armed = true
+	}
+}
+
+func (w *lineWriter) disarmLocked() {
+	if w.armed {
+		w.timer.Stop()
+		w.armed = false
+	}
+}
+
+// Flush publishes the unfinished line, if any, as a line of its own.
+func (w *lineWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.disarmLocked()
+	if len(w.pending) > 0 {
+		w.emitLocked(w.pending)
+		w.pending = w.pending[:0]
+	}
+}
+
+// runeBoundary returns the largest cut ≤ max that does not split a UTF-8
+// sequence (or max itself when the text is not valid UTF-8 there).
+func runeBoundary(b []byte, max int) int {
+	for cut := max; cut > max-utf8.UTFMax && cut > 0; cut-- {
+		if utf8.RuneStart(b[cut]) {
+			return cut
+		}
+	}
+	return max
+}
+
+// drain copies r into w until EOF or a read error, then flushes the
+// unfinished line. It always keeps reading, so the writer at the other end
+// of the pipe never waits on devstack.
+func drain(r io.Reader, w *lineWriter) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			w.Write(buf[:n])
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
+				w.Flush()
+				w.publish(Event{
+					Kind:   EventMessage,
+					Source: SourceDevstack,
+					Text:   "reading " + w.stream.String() + " of " + w.source + ": " + err.Error(),
+				})
+			}
+			break
+		}
+	}
+	w.Flush()
+}

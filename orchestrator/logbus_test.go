@@ -1,0 +1,226 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestStalledSubscriberNeverBlocksTheChild(t *testing.T) {
+	const lines = 100_000
+	bus := NewBus(BusOptions{})
+	stalled := bus.Subscribe() // not read until the child has finished
+	defer stalled.Close()
+
+	var published atomic.Int64
+	p, err := NewProcess(ProcessSpec{Name: "chatty", Argv: []string{"seq", "1", strconv.Itoa(lines)}},
+		func(e Event) { published.Add(1); bus.Publish(e) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer stopWithin(p, true)
+	eventually(t, "the child to finish printing", func() bool { return p.Status().State == StateExited })
+	bus.Close()
+
+	received, skipped, skippedEvents := 0, 0, 0
+	last := 0
+	for e := range stalled.Events() {
+		switch e.Kind {
+		case EventSkipped:
+			skipped += e.Skipped
+			skippedEvents++
+		case EventLog:
+			received++
+			n, err := strconv.Atoi(e.Text)
+			if err != nil || n <= last {
+				t.Fatalf("line %q after %d: lines out of order or mangled", e.Text, last)
+			}
+			last = n
+		default:
+			received++
+		}
+	}
+	if skippedEvents == 0 {
+		t.Error("no skipped event although the subscriber stalled")
+	}
+	if got, want := int64(received+skipped), published.Load(); got != want {
+		t.Errorf("received %d + skipped %d = %d, want %d published", received, skipped, got, want)
+	}
+	if received > DefaultSubscriberBuffer+1 {
+		t.Errorf("received %d events, more than the buffer of %d", received, DefaultSubscriberBuffer)
+	}
+	if got := bus.LastLines("chatty", 2); strings.Join(got, ",") != fmt.Sprintf("%d,%d", lines-1, lines) {
+		t.Errorf("LastLines: got %q", got)
+	}
+}
+
+func TestSkippedIsDeliveredOnceTheSubscriberCatchesUp(t *testing.T) {
+	bus := NewBus(BusOptions{SubscriberBuffer: 2})
+	sub := bus.Subscribe()
+	defer sub.Close()
+	// The pump may already hold the first event when the rest arrive, so
+	// between 8 and 7 are dropped; what matters is that all are accounted.
+	for i := range 10 {
+		bus.Publish(Event{Kind: EventLog, Source: "a", Text: strconv.Itoa(i)})
+	}
+	got, skipped := 0, 0
+	timeout := time.After(testTimeout)
+	for got+skipped < 10 {
+		select {
+		case e := <-sub.Events():
+			if e.Kind == EventSkipped {
+				skipped += e.Skipped
+				if e.Source != SourceDevstack || !strings.Contains(e.Text, "skipped") {
+					t.Errorf("skipped event: %+v", e)
+				}
+				continue
+			}
+			got++
+		case <-timeout:
+			t.Fatalf("got %d events and %d skipped, want 10 in all", got, skipped)
+		}
+	}
+	if skipped == 0 {
+		t.Error("nothing was skipped with a buffer of 2")
+	}
+}
+
+func TestOrderIsKeptPerSource(t *testing.T) {
+	bus := NewBus(BusOptions{SubscriberBuffer: 100_000})
+	sub := bus.Subscribe()
+	defer sub.Close()
+	const perSource = 5000
+	var wg sync.WaitGroup
+	for _, src := range []string{"a", "b", "c"} {
+		wg.Go(func() {
+			for i := range perSource {
+				bus.Publish(Event{Kind: EventLog, Source: src, Text: strconv.Itoa(i)})
+			}
+		})
+	}
+	wg.Wait()
+	bus.Close()
+	next := map[string]int{}
+	for e := range sub.Events() {
+		if e.Kind != EventLog {
+			t.Fatalf("unexpected %v event", e.Kind)
+		}
+		if got, want := e.Text, strconv.Itoa(next[e.Source]); got != want {
+			t.Fatalf("source %s: got line %s, want %s", e.Source, got, want)
+		}
+		next[e.Source]++
+	}
+	for _, src := range []string{"a", "b", "c"} {
+		if next[src] != perSource {
+			t.Errorf("source %s: got %d lines, want %d", src, next[src], perSource)
+		}
+	}
+}
+
+func TestLastLines(t *testing.T) {
+	bus := NewBus(BusOptions{HistoryLines: 3})
+	for i := range 5 {
+		bus.Publish(Event{Kind: EventLog, Source: "web", Text: strconv.Itoa(i)})
+	}
+	bus.Publish(Event{Kind: EventState, Source: "web", Text: "crashed"})
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{1, "4"}, {3, "2 3 4"}, {10, "2 3 4"}, {0, ""}} {
+		if got := strings.Join(bus.LastLines("web", tc.n), " "); got != tc.want {
+			t.Errorf("LastLines(web, %d): got %q, want %q", tc.n, got, tc.want)
+		}
+	}
+	if got := bus.LastLines("nobody", 5); got != nil {
+		t.Errorf("LastLines of an unknown source: got %q", got)
+	}
+}
+
+func TestCloseEndsSubscriptions(t *testing.T) {
+	bus := NewBus(BusOptions{})
+	sub := bus.Subscribe()
+	bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "bye"})
+	bus.Close()
+	bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "after close"})
+	var texts []string
+	for e := range sub.Events() {
+		texts = append(texts, e.Text)
+	}
+	if got := strings.Join(texts, "|"); got != "bye" {
+		t.Errorf("events: got %q, want the one published before Close", got)
+	}
+	late := bus.Subscribe()
+	if _, ok := <-late.Events(); ok {
+		t.Error("a subscription to a closed bus delivered an event")
+	}
+	sub.Close()
+	late.Close()
+}
+
+func TestPartialLineIsFlushed(t *testing.T) {
+	p, rec := startProcess(t, ProcessSpec{Name: "prompt", Argv: []string{"sh", "-c", "printf 'Password: '; sleep 60"}})
+	rec.waitFor(t, "the partial line", isLine("prompt", "Password: "))
+	if st := p.Status().State; st != StateRunning {
+		t.Errorf("state: got %s, want running (the line must not wait for exit)", st)
+	}
+}
+
+func TestMegabyteLineArrivesInPieces(t *testing.T) {
+	const size = 1 << 20
+	script := fmt.Sprintf("head -c %d /dev/zero | tr '\\0' x; echo; echo after", size)
+	_, rec := startProcess(t, ProcessSpec{Name: "wide", Argv: []string{"sh", "-c", script}})
+	rec.waitFor(t, "the line after", isLine("wide", "after"))
+	total, pieces := 0, 0
+	for _, e := range rec.snapshot() {
+		if e.Kind != EventLog || e.Text == "after" {
+			continue
+		}
+		pieces++
+		total += len(e.Text)
+		if len(e.Text) > MaxLineBytes {
+			t.Fatalf("piece of %d bytes, over MaxLineBytes", len(e.Text))
+		}
+		if last := total == size; e.Continued == last {
+			t.Errorf("piece %d: Continued=%v at %d of %d bytes", pieces, e.Continued, total, size)
+		}
+	}
+	if total != size || pieces != size/MaxLineBytes {
+		t.Errorf("got %d bytes in %d pieces, want %d in %d", total, pieces, size, size/MaxLineBytes)
+	}
+}
+
+func TestLineWriterPieces(t *testing.T) {
+	var got []Event
+	w := newLineWriter("src", StreamStdout, func(e Event) { got = append(got, e) })
+	w.delay = time.Hour // only Flush may emit the unfinished line
+	long := strings.Repeat("é", MaxLineBytes/2+1) // 2-byte runes across the cut
+	for _, chunk := range []string{"one\r\ntw", "o\n", "", long, "\nthree"} {
+		w.Write([]byte(chunk))
+	}
+	w.Flush()
+	w.Flush()
+	var texts []string
+	for _, e := range got {
+		texts = append(texts, fmt.Sprintf("%d:%v", len(e.Text), e.Continued))
+		if !utf8Valid(e.Text) {
+			t.Errorf("piece cut inside a UTF-8 sequence")
+		}
+	}
+	want := []string{"3:false", "3:false", fmt.Sprintf("%d:true", MaxLineBytes), "2:false", "5:false"}
+	if strings.Join(texts, " ") != strings.Join(want, " ") {
+		t.Errorf("pieces (length:continued): got %v, want %v", texts, want)
+	}
+	if got[0].Text != "one" || got[1].Text != "two" || got[4].Text != "three" {
+		t.Errorf("texts: %q %q %q", got[0].Text, got[1].Text, got[4].Text)
+	}
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }

@@ -1,0 +1,220 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// RestartPolicy says when a process that ended by itself is started again.
+type RestartPolicy int
+
+const (
+	RestartOnFailure RestartPolicy = iota // after a non-zero exit or a signal (default)
+	RestartAlways                         // after any exit
+	RestartNever                          // never; the process stays exited or crashed
+)
+
+// ProcessSpec describes a process to supervise.
+type ProcessSpec struct {
+	Name string   // shown as the log source; required
+	Argv []string // the command and its arguments; required
+	Dir  string   // working directory; default: devstack's
+	// Env holds KEY=VALUE entries added to devstack's own environment
+	// (later entries win). A PATH set here is also used to find Argv[0].
+	Env []string
+	// Shell runs Argv joined by spaces as a /bin/sh command line. A simple
+	// command is run as `exec COMMAND` so the shell is replaced by it and
+	// signals reach the real program.
+	Shell bool
+
+	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL
+	// (default 5s).
+	StopTimeout time.Duration
+	// Restart is the restart policy (default RestartOnFailure).
+	Restart RestartPolicy
+	// BackoffInitial is the wait before the first restart after a crash;
+	// it doubles with each crash in a row (default 250ms).
+	BackoffInitial time.Duration
+	// BackoffMax caps the wait between restarts (default 10s).
+	BackoffMax time.Duration
+	// StableAfter is how long a run must last for the wait to go back to
+	// BackoffInitial (default 10s).
+	StableAfter time.Duration
+}
+
+// Defaults for ProcessSpec.
+const (
+	DefaultStopTimeout    = 5 * time.Second
+	DefaultBackoffInitial = 250 * time.Millisecond
+	DefaultBackoffMax     = 10 * time.Second
+	DefaultStableAfter    = 10 * time.Second
+)
+
+// Process supervises one child process: it starts it in its own process
+// group, streams its output to the log bus, restarts it after a crash with
+// exponential backoff, and stops the whole group on request.
+//
+// One goroutine owns the child and its state; the methods talk to it over
+// a channel, and Status reads the snapshot it publishes.
+type Process struct {
+	spec     ProcessSpec
+	publish  func(Event)
+	requests chan request
+	status   atomic.Pointer[Status]
+	started  atomic.Bool
+	done     chan struct{}
+}
+
+// NewProcess returns a supervisor for spec that publishes the child's
+// output and state changes through publish (typically Bus.Publish; nil
+// discards them). Nothing runs until Start.
+func NewProcess(spec ProcessSpec, publish func(Event)) (*Process, error) {
+	if spec.Name == "" {
+		return nil, errors.New("process has no name")
+	}
+	if len(spec.Argv) == 0 || spec.Argv[0] == "" {
+		return nil, fmt.Errorf("process %s has no command", spec.Name)
+	}
+	if spec.StopTimeout <= 0 {
+		spec.StopTimeout = DefaultStopTimeout
+	}
+	if spec.BackoffInitial <= 0 {
+		spec.BackoffInitial = DefaultBackoffInitial
+	}
+	if spec.BackoffMax <= 0 {
+		spec.BackoffMax = DefaultBackoffMax
+	}
+	if spec.BackoffMax < spec.BackoffInitial {
+		spec.BackoffMax = spec.BackoffInitial
+	}
+	if spec.StableAfter <= 0 {
+		spec.StableAfter = DefaultStableAfter
+	}
+	if publish == nil {
+		publish = func(Event) {}
+	}
+	p := &Process{
+		spec:     spec,
+		publish:  publish,
+		requests: make(chan request),
+		done:     make(chan struct{}),
+	}
+	p.status.Store(&Status{Name: spec.Name})
+	return p, nil
+}
+
+// Name returns the process's name.
+func (p *Process) Name() string { return p.spec.Name }
+
+// Start runs the child and returns once it has been executed; an error
+// means it could not be (the command does not exist, the directory is
+// missing). Cancelling ctx stops the process as Stop(false) does. A
+// Process is started once; after it has stopped, make a new one.
+func (p *Process) Start(ctx context.Context) error {
+	if !p.started.CompareAndSwap(false, true) {
+		return fmt.Errorf("process %s was already started", p.spec.Name)
+	}
+	startErr := make(chan error, 1)
+	go p.supervise(ctx, startErr)
+	return <-startErr
+}
+
+// Stop sends SIGTERM to the process group, waits up to StopTimeout, then
+// sends SIGKILL to the group; force skips the wait (a second Ctrl-C). It
+// returns once the child has exited, and ends the supervisor. Stopping a
+// process that is not running just ends the supervisor.
+func (p *Process) Stop(force bool) error {
+	return p.ask(request{kind: requestStop, force: force})
+}
+
+// Restart stops the child as Stop(false) does, waits for it to exit, and
+// starts it again; a process waiting to be restarted after a crash is
+// started at once. It returns once the new child has been executed.
+func (p *Process) Restart() error {
+	return p.ask(request{kind: requestRestart})
+}
+
+// Signal sends sig to the child itself, not its group: SIGHUP to a
+// gunicorn master makes it reload its workers gracefully, while the same
+// signal to the whole group would also hit the workers.
+func (p *Process) Signal(sig syscall.Signal) error {
+	return p.ask(request{kind: requestSignal, sig: sig})
+}
+
+// Status returns a snapshot of the process's state.
+func (p *Process) Status() Status { return *p.status.Load() }
+
+// Done is closed when the supervisor has ended: the child was stopped
+// (Stop, or the Start context was cancelled) or never started.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+func (p *Process) ask(r request) error {
+	if !p.started.Load() {
+		if r.kind == requestStop {
+			return nil
+		}
+		return fmt.Errorf("process %s has not been started", p.spec.Name)
+	}
+	r.reply = make(chan error, 1)
+	select {
+	case p.requests <- r:
+	case <-p.done:
+		if r.kind == requestStop {
+			return nil
+		}
+		return fmt.Errorf("process %s is %s", p.spec.Name, p.Status().State)
+	}
+	err := <-r.reply
+	if r.kind == requestStop {
+		<-p.done // the supervisor returns right after answering
+	}
+	return err
+}
+
+type requestKind int
+
+const (
+	requestStop requestKind = iota + 1
+	requestRestart
+	requestSignal
+)
+
+type request struct {
+	kind  requestKind
+	force bool
+	sig   syscall.Signal
+	reply chan error
+}
+
+// commandLine returns what to execute for spec.
+func commandLine(spec ProcessSpec) []string {
+	if !spec.Shell {
+		return spec.Argv
+	}
+	line := strings.Join(spec.Argv, " ")
+	if isSimpleCommand(line) {
+		line = "exec " + line
+	}
+	return []string{"/bin/sh", "-c", line}
+}
+
+// isSimpleCommand reports whether line is one command the shell can exec
+// in place of itself (no lists, pipes, subshells or background jobs).
+func isSimpleCommand(line string) bool {
+	trimmed := strings.TrimSpace(line)
+	if trimmed == "" || strings.HasPrefix(trimmed, "exec ") {
+		return false
+	}
+	return !strings.ContainsAny(trimmed, ";&|()\n`{}")
+}
+
+// environ returns devstack's environment with extra entries added.
+func environ(extra []string) []string {
+	return append(os.Environ(), extra...)
+}

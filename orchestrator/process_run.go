@@ -1,0 +1,381 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// outputGrace is how long the exit of a child waits for the last of its
+// output: normally the pipes reach EOF at once, but a descendant that left
+// the process group may hold them open forever.
+const outputGrace = time.Second
+
+// supervisor is the state owned by the goroutine running Process.supervise.
+type supervisor struct {
+	p      *Process
+	st     Status
+	starts int
+
+	cur     *child        // the running child, nil when there is none
+	backoff time.Duration // the last wait before a restart; 0 after a stable run
+
+	retry  *time.Timer
+	retryC <-chan time.Time
+	kill   *time.Timer
+	killC  <-chan time.Time
+
+	stopping         bool // SIGTERM sent, waiting for the child to exit
+	restartAfterStop bool // the stop is part of a Restart
+	stopWaiters      []chan error
+	restartWaiters   []chan error
+	finished         bool
+}
+
+// child is one run of the command.
+type child struct {
+	pid       int
+	startedAt time.Time
+	exited    chan childExit // receives once, after the output is drained
+}
+
+type childExit struct {
+	desc  string // "exit code 1", "killed by SIGKILL"
+	clean bool   // exit code 0
+	at    time.Time
+}
+
+func (p *Process) supervise(ctx context.Context, startErr chan<- error) {
+	// The kernel sends the Pdeathsig signal when the *thread* that forked
+	// the child ends, not the process: every child is started from this
+	// goroutine, locked to its thread for its whole life. The thread is
+	// never unlocked, so it ends when this goroutine returns — after the
+	// last child has been stopped.
+	runtime.LockOSThread()
+	defer close(p.done)
+
+	s := &supervisor{p: p, st: Status{Name: p.spec.Name}}
+	err := s.start()
+	if err != nil {
+		err = fmt.Errorf("starting %s: %w", p.spec.Name, err)
+	}
+	startErr <- err
+	if err != nil {
+		return
+	}
+
+	ctxDone := ctx.Done()
+	for !s.finished {
+		var exited <-chan childExit
+		if s.cur != nil {
+			exited = s.cur.exited
+		}
+		select {
+		case <-ctxDone:
+			ctxDone = nil
+			s.beginStop(false, nil)
+		case r := <-p.requests:
+			s.handle(r)
+		case ex := <-exited:
+			s.childExited(ex)
+		case <-s.retryC:
+			s.retryC = nil
+			s.start()
+		case <-s.killC:
+			s.killC = nil
+			signalGroup(s.cur.pid, syscall.SIGKILL)
+		}
+	}
+}
+
+func (s *supervisor) handle(r request) {
+	switch r.kind {
+	case requestStop:
+		s.beginStop(r.force, r.reply)
+	case requestRestart:
+		switch {
+		case s.stopping && !s.restartAfterStop:
+			r.reply <- fmt.Errorf("process %s is stopping", s.p.spec.Name)
+		case s.cur == nil:
+			s.cancelRetry()
+			r.reply <- s.start()
+		default:
+			s.restartWaiters = append(s.restartWaiters, r.reply)
+			s.restartAfterStop = true
+			s.terminate(false)
+		}
+	case requestSignal:
+		if s.cur == nil || s.stopping {
+			r.reply <- fmt.Errorf("process %s is %s, not running", s.p.spec.Name, s.st.State)
+			return
+		}
+		if err := syscall.Kill(s.cur.pid, r.sig); err != nil {
+			r.reply <- fmt.Errorf("sending %s to %s (pid %d): %w", signalName(r.sig), s.p.spec.Name, s.cur.pid, err)
+			return
+		}
+		r.reply <- nil
+	}
+}
+
+// beginStop handles Stop (reply may be nil when the context ended).
+func (s *supervisor) beginStop(force bool, reply chan error) {
+	if reply != nil {
+		s.stopWaiters = append(s.stopWaiters, reply)
+	}
+	if s.restartAfterStop {
+		s.restartAfterStop = false
+		s.answerRestarts(fmt.Errorf("process %s was stopped before it could restart", s.p.spec.Name))
+	}
+	if s.cur == nil {
+		s.cancelRetry()
+		s.setState(StateStopped)
+		s.finish()
+		return
+	}
+	s.terminate(force)
+}
+
+// terminate sends SIGTERM to the child's group and arms the SIGKILL timer,
+// or sends SIGKILL at once when force is set or a stop is already under way.
+func (s *supervisor) terminate(force bool) {
+	pid := s.cur.pid
+	if s.stopping {
+		if force {
+			s.stopKillTimer()
+			signalGroup(pid, syscall.SIGKILL)
+		}
+		return
+	}
+	s.stopping = true
+	s.setState(StateStopping)
+	signalGroup(pid, syscall.SIGTERM)
+	if force {
+		signalGroup(pid, syscall.SIGKILL)
+		return
+	}
+	s.kill = time.NewTimer(s.p.spec.StopTimeout)
+	s.killC = s.kill.C
+}
+
+func (s *supervisor) childExited(ex childExit) {
+	s.cur = nil
+	s.stopKillTimer()
+	s.st.PID = 0
+	s.st.LastExit = ex.desc
+
+	if s.stopping {
+		s.stopping = false
+		s.setState(StateStopped)
+		if s.restartAfterStop {
+			s.restartAfterStop = false
+			s.answerRestarts(s.start())
+			return
+		}
+		s.finish()
+		return
+	}
+
+	if ex.clean {
+		s.setState(StateExited)
+	} else {
+		s.setState(StateCrashed)
+	}
+	policy := s.p.spec.Restart
+	if policy == RestartAlways || (policy == RestartOnFailure && !ex.clean) {
+		s.scheduleRestart(ex.at.Sub(s.st.StartedAt))
+	}
+}
+
+// scheduleRestart waits before the next start: BackoffInitial after a run
+// that lasted StableAfter (or the first crash), double the previous wait
+// otherwise, never more than BackoffMax.
+func (s *supervisor) scheduleRestart(ran time.Duration) {
+	spec := s.p.spec
+	if s.backoff == 0 || ran >= spec.StableAfter {
+		s.backoff = spec.BackoffInitial
+	} else {
+		s.backoff = min(2*s.backoff, spec.BackoffMax)
+	}
+	s.retry = time.NewTimer(s.backoff)
+	s.retryC = s.retry.C
+	s.setStateBackoff(s.backoff)
+}
+
+// start executes the command; a failure to do so counts as a crash.
+func (s *supervisor) start() error {
+	if s.starts > 0 {
+		s.st.Restarts++
+	}
+	s.starts++
+	s.setState(StateStarting)
+	c, err := s.p.spawn()
+	if err != nil {
+		s.st.LastExit = "could not start: " + err.Error()
+		s.setState(StateCrashed)
+		if s.starts > 1 && s.p.spec.Restart != RestartNever {
+			s.scheduleRestart(0)
+		}
+		return err
+	}
+	s.cur = c
+	s.st.PID = c.pid
+	s.st.StartedAt = c.startedAt
+	s.setState(StateRunning)
+	return nil
+}
+
+func (s *supervisor) finish() {
+	for _, w := range s.stopWaiters {
+		w <- nil
+	}
+	s.stopWaiters = nil
+	s.finished = true
+}
+
+func (s *supervisor) answerRestarts(err error) {
+	for _, w := range s.restartWaiters {
+		w <- err
+	}
+	s.restartWaiters = nil
+}
+
+func (s *supervisor) cancelRetry() {
+	if s.retry != nil {
+		s.retry.Stop()
+		s.retryC = nil
+	}
+}
+
+func (s *supervisor) stopKillTimer() {
+	if s.kill != nil {
+		s.kill.Stop()
+		s.killC = nil
+	}
+}
+
+func (s *supervisor) setState(state State) { s.publishState(state, 0) }
+
+func (s *supervisor) setStateBackoff(wait time.Duration) { s.publishState(StateBackoff, wait) }
+
+func (s *supervisor) publishState(state State, wait time.Duration) {
+	s.st.State = state
+	snap := s.st
+	s.p.status.Store(&snap)
+
+	change := StateChange{State: state, PID: s.st.PID, Restarts: s.st.Restarts, Backoff: wait}
+	var text string
+	switch state {
+	case StateStarting:
+		text = "starting: " + strings.Join(commandLine(s.p.spec), " ")
+	case StateRunning:
+		text = fmt.Sprintf("running (pid %d)", s.st.PID)
+	case StateExited, StateCrashed, StateStopped:
+		change.Exit = s.st.LastExit
+		text = state.String()
+		if s.st.LastExit != "" {
+			text += " (" + s.st.LastExit + ")"
+		}
+	case StateBackoff:
+		text = fmt.Sprintf("restarting in %s", wait)
+	case StateStopping:
+		text = fmt.Sprintf("stopping (SIGTERM, then SIGKILL after %s)", s.p.spec.StopTimeout)
+	}
+	s.p.publish(Event{Kind: EventState, Source: s.p.spec.Name, Text: text, Change: change})
+}
+
+// spawn executes the command in a new process group with its output
+// going to the log bus.
+func (p *Process) spawn() (*child, error) {
+	argv := commandLine(p.spec)
+	path := argv[0]
+	if found, ok := lookPathIn(path, envPath(p.spec.Env)); ok {
+		path = found
+	}
+	cmd := exec.Command(path, argv[1:]...)
+	cmd.Args[0] = argv[0]
+	cmd.Dir = p.spec.Dir
+	cmd.Env = environ(p.spec.Env)
+	cmd.SysProcAttr = processAttr()
+
+	// Real pipes, not io.Writers: exec would copy those in goroutines that
+	// Wait waits for, and a background grandchild holding the pipe open
+	// would hang the supervisor.
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, err
+	}
+
+	c := &child{pid: cmd.Process.Pid, startedAt: time.Now(), exited: make(chan childExit, 1)}
+	var readers sync.WaitGroup
+	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, StreamStdout, p.publish)) })
+	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, StreamStderr, p.publish)) })
+	go func() {
+		waitErr := cmd.Wait()
+		at := time.Now()
+		// What is left of the group (workers, background jobs) must not
+		// outlive its leader and keep the port or the pipes.
+		signalGroup(c.pid, syscall.SIGKILL)
+		drained := make(chan struct{})
+		go func() { readers.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-time.After(outputGrace):
+		}
+		outR.Close()
+		errR.Close()
+		desc, clean := describeExit(cmd.ProcessState, waitErr)
+		c.exited <- childExit{desc: desc, clean: clean, at: at}
+	}()
+	return c, nil
+}
+
+// envPath returns the last PATH set in env, or "" when there is none.
+func envPath(env []string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// lookPathIn finds an executable named file in the directories of path
+// (a PATH value), so that a PATH given to the child (a virtualenv's bin)
+// also chooses the program. Names containing a slash are not searched.
+func lookPathIn(file, path string) (string, bool) {
+	if path == "" || strings.Contains(file, "/") {
+		return "", false
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		candidate := dir + "/" + file
+		if fi, err := os.Stat(candidate); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return candidate, true
+		}
+	}
+	return "", false
+}
