@@ -200,7 +200,7 @@ func TestMegabyteLineArrivesInPieces(t *testing.T) {
 func TestLineWriterPieces(t *testing.T) {
 	var got []Event
 	w := newLineWriter("src", StreamStdout, func(e Event) { got = append(got, e) })
-	w.delay = time.Hour // only Flush may emit the unfinished line
+	w.delay = time.Hour                           // only Flush may emit the unfinished line
 	long := strings.Repeat("é", MaxLineBytes/2+1) // 2-byte runes across the cut
 	for _, chunk := range []string{"one\r\ntw", "o\n", "", long, "\nthree"} {
 		w.Write([]byte(chunk))
