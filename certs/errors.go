@@ -24,5 +24,8 @@ func (e *hintError) Unwrap() error { return e.err }
 func (e *hintError) Hint() string { return e.hint }
 
 func withHint(err error, hint string) error {
+	if hint == "" {
+		return err
+	}
 	return &hintError{err: err, hint: hint}
 }
