@@ -119,9 +119,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &be) {
 			status = be.status
 		}
-		if r.Context().Err() != nil {
-			return // the client is gone; nobody to answer
-		}
+		// Even when the read failed because the client stalled (which
+		// also cancels the request's context), the client may still be
+		// listening for an answer.
 		rec.Header().Set("Connection", "close")
 		http.Error(rec, http.StatusText(status)+": "+err.Error(), status)
 		return
