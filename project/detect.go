@@ -1,0 +1,538 @@
+package project
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Detect reads dir once and returns what to run there. Precedence, highest
+// first: o (flags, then DEVSTACK_* variables), the configuration file
+// (devstack.toml or [tool.devstack] in pyproject.toml), then what the
+// directory itself says. Every error it returns has a Hint.
+func Detect(dir string, o Overrides) (*Project, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, &Error{Msg: "resolving " + dir, Err: err, Fix: "pass an existing directory with --dir"}
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return nil, &Error{Msg: fmt.Sprintf("project directory %s does not exist or is not a directory", dir), Fix: "pass an existing directory with --dir"}
+	}
+	environ := o.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	cfg, err := loadConfig(abs)
+	if err != nil {
+		return nil, err
+	}
+	d := &detector{dir: abs, o: o, cfg: cfg, environ: environ, env: envMap(environ)}
+	return d.detect()
+}
+
+// detector carries the inputs of one Detect call.
+type detector struct {
+	dir     string
+	o       Overrides
+	cfg     *loadedConfig
+	environ []string
+	env     map[string]string // devstack's environment
+	dotenv  []envVar          // from the env files, in order
+	p       *Project
+}
+
+func (d *detector) detect() (*Project, error) {
+	cfg := d.cfg
+	p := &Project{Dir: d.dir, ConfigFile: cfg.Path}
+	d.p = p
+	p.Warnings = append(p.Warnings, cfg.Warnings...)
+
+	p.Port = firstInt(d.o.Port, deref(cfg.Port), DefaultPort)
+	p.AppPort = firstInt(d.o.AppPort, deref(cfg.AppPort), DefaultAppPort)
+	p.Host = firstString(d.o.Host, deref(cfg.Host), deref(cfg.Bind), DefaultHost)
+	if net.ParseIP(p.Host) == nil && p.Host != "localhost" {
+		return nil, &Error{Msg: fmt.Sprintf("gateway host %q is not an IP address", p.Host),
+			Fix: "bind the gateway to an address such as 127.0.0.1 (the default) or ::1"}
+	}
+	if p.Port == p.AppPort {
+		return nil, &Error{Msg: fmt.Sprintf("the proxy and the gateway would both use port %d", p.Port),
+			Fix: "give the proxy (--port, port) and the gateway (--app-port, app_port) different ports"}
+	}
+	p.Hosts = cfg.Hosts
+	p.Proxy = proxySettings(cfg.Proxy)
+	p.Watch = WatchRules{
+		Include: append([]string{}, cfg.Watch.Include...),
+		Exclude: append(append([]string{}, DefaultWatchExclude...), cfg.Watch.Exclude...),
+	}
+	if len(p.Watch.Include) == 0 {
+		p.Watch.Include = []string{"**"}
+	}
+
+	if err := d.loadEnvFiles(); err != nil {
+		return nil, err
+	}
+	if err := d.detectApp(); err != nil {
+		return nil, err
+	}
+	if err := d.findInterpreter(); err != nil {
+		return nil, err
+	}
+	if err := d.gateway(); err != nil {
+		return nil, err
+	}
+	d.childEnv()
+	if err := d.processes(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// loadEnvFiles reads env_files (default .env). A missing default .env is
+// fine; a missing file the config lists is an error.
+func (d *detector) loadEnvFiles() error {
+	files, explicit := DefaultEnvFiles, false
+	if d.cfg.EnvFiles != nil {
+		files, explicit = *d.cfg.EnvFiles, true
+	}
+	for _, f := range files {
+		full := f
+		if !filepath.IsAbs(f) {
+			full = filepath.Join(d.dir, f)
+		}
+		data, err := os.ReadFile(full)
+		if errors.Is(err, os.ErrNotExist) && !explicit {
+			continue
+		}
+		if err != nil {
+			return &Error{Msg: "reading env file " + f, Err: err,
+				Fix: "create " + f + " or remove it from env_files in " + d.cfg.Display}
+		}
+		vars, err := parseDotenv(relTo(d.dir, full), string(data), func(k string) (string, bool) {
+			v, ok := d.env[k]
+			return v, ok
+		})
+		if err != nil {
+			return err
+		}
+		d.dotenv = append(d.dotenv, vars...)
+		d.p.EnvFiles = append(d.p.EnvFiles, full)
+	}
+	return nil
+}
+
+// dotenvValue is the last value an env file gives key.
+func (d *detector) dotenvValue(key string) (string, bool) {
+	for i := len(d.dotenv) - 1; i >= 0; i-- {
+		if d.dotenv[i].Key == key {
+			return d.dotenv[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// detectApp decides Framework, Kind, Server and Target.
+func (d *detector) detectApp() error {
+	p, cfg := d.p, d.cfg
+	app := firstString(d.o.App, deref(cfg.App))
+	if d.o.App != "" && !targetRE.MatchString(d.o.App) {
+		return &Error{Msg: fmt.Sprintf("%s %q is not a \"package.module:callable\" target", d.o.source("App", "--app", "DEVSTACK_APP"), d.o.App),
+			Fix: "write it as package.module:callable, e.g. mysite.wsgi:application"}
+	}
+	server := firstString(d.o.Server, deref(cfg.Server))
+	switch server {
+	case "", ServerGunicorn, ServerUvicorn, ServerCommand:
+	default:
+		return &Error{Msg: fmt.Sprintf("unknown server %q", server), Fix: "use gunicorn, uvicorn or command"}
+	}
+	hasCommand := len(d.o.Command) > 0 || cfg.Command != nil
+	if server == ServerCommand && !hasCommand {
+		return &Error{Msg: "server is \"command\" but no command is set", Fix: "add command = [\"your-server\", \"--port\", \"{port}\"] to " + ConfigFileName + ", or run devstack up -- COMMAND"}
+	}
+	// A command given on the command line replaces the gateway whatever the
+	// config's server says.
+	if len(d.o.Command) > 0 || (cfg.Command != nil && d.o.Server == "" && (server == "" || server == ServerCommand)) {
+		server = ServerCommand
+	}
+
+	// Django: manage.py, the settings module, WSGI_APPLICATION.
+	var dj *djangoApp
+	if mp := filepath.Join(d.dir, "manage.py"); isFile(mp) {
+		var err error
+		dj, err = detectDjango(d.dir, mp, d.settingsChoice())
+		if err != nil && app == "" && server != ServerCommand {
+			return err
+		}
+		if dj != nil {
+			p.Framework = Django
+			p.ManagePy = dj.ManagePy
+			p.SettingsModule = dj.SettingsModule
+			p.SettingsFile = dj.SettingsFile
+		}
+	}
+
+	switch {
+	case app != "":
+		p.Target = app
+		g, _ := guessModuleKind(d.dir, app)
+		p.AppFile = g.File
+		p.Kind = g.Kind
+		if p.Framework == "" {
+			p.Framework = g.Framework
+		}
+	case dj != nil:
+		asgiOnly := dj.WSGITarget == "" && dj.ASGITarget != ""
+		switch {
+		case server == ServerUvicorn && dj.ASGITarget != "":
+			p.Target, p.AppFile, p.Kind = dj.ASGITarget, dj.ASGIFile, KindASGI
+		case dj.WSGITarget != "" && !asgiOnly:
+			p.Target, p.AppFile, p.Kind = dj.WSGITarget, dj.WSGIFile, KindWSGI
+		case dj.ASGITarget != "":
+			p.Target, p.AppFile, p.Kind = dj.ASGITarget, dj.ASGIFile, KindASGI
+		case server != ServerCommand:
+			return noDjangoTargetError(dj, d.dir)
+		}
+	default:
+		g, err := detectRootApp(d.dir)
+		if err != nil {
+			return err
+		}
+		switch {
+		case g != nil:
+			p.Framework, p.Kind, p.AppFile = g.Framework, g.Kind, g.File
+			p.Target = strings.TrimSuffix(filepath.Base(g.File), ".py") + ":" + g.Callable
+		case server != ServerCommand:
+			return &Error{
+				Msg: "no manage.py, app.py, wsgi.py or asgi.py in " + d.dir,
+				Fix: "run devstack in your project's directory, or set app = \"pkg.module:callable\" in " + ConfigFileName,
+			}
+		}
+	}
+
+	switch server {
+	case ServerCommand:
+		p.Kind, p.Server = KindCommand, ServerCommand
+		if p.Framework == "" {
+			p.Framework = Custom
+		}
+	case ServerUvicorn:
+		p.Kind, p.Server = KindASGI, ServerUvicorn
+	case ServerGunicorn:
+		p.Server = ServerGunicorn
+		if p.Kind == KindASGI && !hasWorkerClass(cfg.Args) {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is an ASGI app but server is gunicorn: add args = [\"-k\", \"uvicorn.workers.UvicornWorker\"] or use server = \"uvicorn\"", p.Target))
+		}
+		p.Kind = KindWSGI
+	default:
+		p.Server = ServerGunicorn
+		if p.Kind == KindASGI {
+			p.Server = ServerUvicorn
+		}
+	}
+	if p.Server == ServerGunicorn {
+		if f := filepath.Join(d.dir, "gunicorn.conf.py"); isFile(f) {
+			p.GunicornConfig = f
+		}
+	}
+	return nil
+}
+
+// settingsChoice is the Django settings module from, in order: devstack's
+// environment, the config's settings, the env files. "" leaves it to
+// manage.py.
+func (d *detector) settingsChoice() settingsChoice {
+	if v := d.env["DJANGO_SETTINGS_MODULE"]; v != "" {
+		return settingsChoice{v, "DJANGO_SETTINGS_MODULE"}
+	}
+	if d.cfg.Settings != nil {
+		return settingsChoice{*d.cfg.Settings, d.cfg.Display}
+	}
+	if v, ok := d.dotenvValue("DJANGO_SETTINGS_MODULE"); ok && v != "" {
+		return settingsChoice{v, "env file"}
+	}
+	return settingsChoice{}
+}
+
+func hasWorkerClass(args []string) bool {
+	for _, a := range args {
+		if a == "-k" || a == "--worker-class" || strings.HasPrefix(a, "--worker-class=") || (strings.HasPrefix(a, "-k") && len(a) > 2) {
+			return true
+		}
+	}
+	return false
+}
+
+// findInterpreter picks the Python that can import the framework and the
+// gateway server.
+func (d *detector) findInterpreter() error {
+	p := d.p
+	var need []string
+	if m := p.Framework.Module(); m != "" {
+		need = append(need, m)
+	}
+	if p.Server == ServerGunicorn || p.Server == ServerUvicorn {
+		need = append(need, p.Server)
+	}
+	explicit, source := d.o.Python, d.o.source("Python", "--python", "DEVSTACK_PYTHON")
+	if explicit == "" && d.cfg.Python != nil {
+		explicit, source = *d.cfg.Python, "python in "+d.cfg.Display
+	}
+	if explicit != "" && d.o.Python != "" && !filepath.IsAbs(explicit) && strings.ContainsRune(explicit, filepath.Separator) {
+		// A flag or variable path is relative to where devstack runs.
+		if a, err := filepath.Abs(explicit); err == nil {
+			explicit = a
+		}
+	}
+	in, err := findInterpreter(interpreterRequest{
+		Dir: d.dir, Environ: d.probeEnviron(), Explicit: explicit, Source: source, Need: need,
+	})
+	if err != nil {
+		if p.Kind == KindCommand {
+			// A custom command brings its own server; the interpreter only
+			// matters to the doctor, so its absence is a warning.
+			p.Interpreter = in
+			p.Warnings = append(p.Warnings, "no Python interpreter can import "+strings.Join(need, " and ")+"; the doctor's live checks will be limited")
+			return nil
+		}
+		return err
+	}
+	p.Interpreter = in
+	return nil
+}
+
+// probeEnviron is devstack's environment with the env files under it, as
+// the children will see it.
+func (d *detector) probeEnviron() []string {
+	env := append([]string{}, d.environ...)
+	for _, v := range d.dotenv {
+		if _, set := d.env[v.Key]; !set {
+			env = append(env, v.Key+"="+v.Value)
+		}
+	}
+	return env
+}
+
+// gateway builds the production command.
+func (d *detector) gateway() error {
+	p := d.p
+	port := strconv.Itoa(p.AppPort)
+	switch p.Server {
+	case ServerGunicorn:
+		p.GatewayArgv = append([]string{p.Interpreter.Path, "-m", "gunicorn", p.Target, "--bind", net.JoinHostPort(p.Host, port)},
+			substitutePort(d.cfg.Args, port)...)
+	case ServerUvicorn:
+		target, factory := strings.CutSuffix(p.Target, "()")
+		p.GatewayArgv = []string{p.Interpreter.Path, "-m", "uvicorn", target, "--host", p.Host, "--port", port}
+		if factory {
+			p.GatewayArgv = append(p.GatewayArgv, "--factory")
+		}
+		p.GatewayArgv = append(p.GatewayArgv, substitutePort(d.cfg.Args, port)...)
+	case ServerCommand:
+		argv, line := d.o.Command, ""
+		source := d.o.source("Command", "the command after --", "DEVSTACK_COMMAND")
+		if len(argv) == 0 {
+			argv, line = d.cfg.Command.Argv, d.cfg.Command.Line
+			source = "command in " + d.cfg.Display
+		}
+		if len(argv) == 1 && strings.ContainsAny(argv[0], " \t") {
+			line, argv = argv[0], nil
+		}
+		if line != "" {
+			var err error
+			argv, p.GatewayShell, err = commandArgv(line)
+			if err != nil {
+				return &Error{Msg: fmt.Sprintf("%s: %v", source, err), Fix: "fix the quoting of the command"}
+			}
+		}
+		p.GatewayArgv = substitutePort(argv, port)
+		p.GatewayEnv = []string{"PORT=" + port}
+		if len(d.cfg.Args) > 0 {
+			p.Warnings = append(p.Warnings, "args in "+d.cfg.Display+" are ignored with a custom command")
+		}
+	}
+	return nil
+}
+
+// childEnv builds Project.Env: env-file variables devstack's environment does
+// not already set, then devstack's additions.
+func (d *detector) childEnv() {
+	p := d.p
+	var env []string
+	index := map[string]int{}
+	set := func(k, v string) {
+		if i, ok := index[k]; ok {
+			env[i] = k + "=" + v
+			return
+		}
+		index[k] = len(env)
+		env = append(env, k+"="+v)
+	}
+	for _, v := range d.dotenv {
+		if _, inEnviron := d.env[v.Key]; !inEnviron {
+			set(v.Key, v.Value)
+		}
+	}
+	set("PYTHONUNBUFFERED", "1")
+	if p.SettingsModule != "" {
+		set("DJANGO_SETTINGS_MODULE", p.SettingsModule)
+	}
+	if v := p.Interpreter.Venv; v != "" && d.env["VIRTUAL_ENV"] != v {
+		// As "activate" does, so that commands of the venv (celery,
+		// npm-installed tools aside) run from Procfile.dev.
+		set("VIRTUAL_ENV", v)
+		path := filepath.Join(v, "bin")
+		if old := d.env["PATH"]; old != "" {
+			path += string(filepath.ListSeparator) + old
+		}
+		set("PATH", path)
+	}
+	p.Env = env
+}
+
+// processes merges Procfile.dev and [processes]; the config wins on a name
+// clash. A Procfile "web" entry is skipped: devstack runs the gateway.
+func (d *detector) processes() error {
+	p := d.p
+	procfile := filepath.Join(d.dir, ProcfileName)
+	if data, err := os.ReadFile(procfile); err == nil {
+		entries, err := parseProcfile(ProcfileName, string(data))
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Name == "web" {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("%s:%d: the \"web\" process is not started: devstack runs the gateway itself (to use that command, set command = \"…\" in %s)", ProcfileName, e.Line, ConfigFileName))
+				continue
+			}
+			argv, shell, err := commandArgv(e.Command)
+			if err != nil {
+				return &ConfigError{File: ProcfileName, Line: e.Line, Msg: fmt.Sprintf("process %q: %v", e.Name, err), Fix: "fix the quoting of the command"}
+			}
+			p.Processes = append(p.Processes, Process{
+				Name: e.Name, Command: e.Command, Argv: argv, Shell: shell, Dir: d.dir,
+				Source: fmt.Sprintf("%s:%d", ProcfileName, e.Line),
+			})
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return &Error{Msg: "reading " + procfile, Err: err, Fix: "make " + ProcfileName + " readable"}
+	}
+
+	for _, name := range d.cfg.ProcessKeys {
+		pc := d.cfg.Processes[name]
+		pr := Process{Name: name, Dir: d.dir, RestartOn: pc.RestartOn, Source: d.cfg.Display}
+		if pc.Command.Argv != nil {
+			pr.Argv = pc.Command.Argv
+			pr.Command = strings.Join(pc.Command.Argv, " ")
+		} else {
+			var err error
+			pr.Command = pc.Command.Line
+			pr.Argv, pr.Shell, err = commandArgv(pc.Command.Line)
+			if err != nil {
+				return &ConfigError{File: d.cfg.Display, Key: "processes." + name + ".command",
+					Msg: fmt.Sprintf("processes.%s.command: %v", name, err), Fix: "fix the quoting of the command"}
+			}
+		}
+		if pc.Dir != nil {
+			pr.Dir = filepath.Join(d.dir, *pc.Dir)
+			if filepath.IsAbs(*pc.Dir) {
+				pr.Dir = *pc.Dir
+			}
+			if fi, err := os.Stat(pr.Dir); err != nil || !fi.IsDir() {
+				return &Error{Msg: fmt.Sprintf("processes.%s.dir %q in %s is not a directory", name, *pc.Dir, d.cfg.Display),
+					Fix: "create it, or fix dir (it is relative to the project directory)"}
+			}
+		}
+		for _, k := range sortedKeys(pc.Env) {
+			pr.Env = append(pr.Env, k+"="+pc.Env[k])
+		}
+		replaced := false
+		for i := range p.Processes {
+			if p.Processes[i].Name == name {
+				p.Processes[i], replaced = pr, true
+			}
+		}
+		if !replaced {
+			p.Processes = append(p.Processes, pr)
+		}
+	}
+	return nil
+}
+
+func proxySettings(c proxyConfig) ProxySettings {
+	s := ProxySettings{
+		ForwardedProto: true, ForwardedFor: true, ForwardedHost: true,
+		MaxBody: DefaultMaxBody, HoldTimeout: DefaultHoldTimeout,
+	}
+	setBool := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setBool(&s.ForwardedProto, c.ForwardedProto)
+	setBool(&s.ForwardedFor, c.ForwardedFor)
+	setBool(&s.ForwardedHost, c.ForwardedHost)
+	setBool(&s.ForwardedSSL, c.ForwardedSSL)
+	setBool(&s.RealIP, c.RealIP)
+	if c.MaxBody != nil {
+		s.MaxBody = int64(*c.MaxBody)
+	}
+	if c.HoldTimeout != nil {
+		s.HoldTimeout = time.Duration(*c.HoldTimeout)
+	}
+	return s
+}
+
+// checkGlob reports a malformed watch pattern.
+func checkGlob(g string) error {
+	if strings.TrimSpace(g) == "" {
+		return errors.New("empty pattern")
+	}
+	if _, err := path.Match(strings.TrimSuffix(g, "/"), ""); err != nil {
+		return fmt.Errorf("%q: %v", g, err)
+	}
+	return nil
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// relTo shows path relative to dir when it is inside it.
+func relTo(dir, p string) string {
+	if r, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func firstInt(vs ...int) int {
+	for _, v := range vs {
+		if v != 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+func firstString(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

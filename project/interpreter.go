@@ -1,0 +1,413 @@
+package project
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// probeScript prints an interpreter's version and modules as JSON.
+//
+//go:embed probe.py
+var probeScript string
+
+// probeTimeout bounds one interpreter check; a cold pyenv shim or a slow
+// network file system can take a second or two.
+const probeTimeout = 5 * time.Second
+
+// interpreterRequest is what findInterpreter needs to know.
+type interpreterRequest struct {
+	Dir      string   // project directory: the probe's working directory
+	Environ  []string // environment for the probe (devstack's plus the env files)
+	Explicit string   // --python, DEVSTACK_PYTHON or config python; "" = search
+	Source   string   // where Explicit came from, for messages
+	Need     []string // modules that must import: framework, then gateway
+}
+
+// candidateSpec is an interpreter to check, before checking.
+type candidateSpec struct {
+	path, source string
+}
+
+// findInterpreter checks the candidates concurrently and returns the first,
+// in search order, that imports every needed module.
+func findInterpreter(req interpreterRequest) (Interpreter, error) {
+	specs, err := interpreterCandidates(req)
+	if err != nil {
+		return Interpreter{}, err
+	}
+	// Check up to four candidates at a time, in search order, and stop
+	// (killing the probes still running) once every candidate before a
+	// suitable one has answered.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make([]chan probeOutcome, len(specs))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, s := range specs {
+		done[i] = make(chan probeOutcome, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+				done[i] <- probeInterpreter(ctx, s, req)
+			case <-ctx.Done():
+				done[i] <- probeOutcome{}
+			}
+		}()
+	}
+	defer wg.Wait()
+
+	var tried []Candidate
+	for i := range specs {
+		r := <-done[i]
+		tried = append(tried, r.Candidate)
+		if !r.OK() {
+			continue
+		}
+		cancel()
+		in := r.interpreter()
+		in.Tried = tried
+		for _, m := range req.Need {
+			switch m {
+			case ServerGunicorn, ServerUvicorn:
+				in.GatewayModule, in.GatewayVersion = m, r.version(m)
+			default:
+				in.FrameworkModule, in.FrameworkVersion = m, r.version(m)
+			}
+		}
+		return in, nil
+	}
+	return Interpreter{Tried: tried}, noInterpreterError(req, tried)
+}
+
+// interpreterCandidates lists, in search order: the explicit interpreter
+// alone when one is set; else .venv/bin/python, venv/bin/python,
+// $VIRTUAL_ENV/bin/python, every python3 and python3.N along PATH, then
+// /usr/bin/python3 and /usr/local/bin/python3, without duplicates.
+func interpreterCandidates(req interpreterRequest) ([]candidateSpec, error) {
+	env := envMap(req.Environ)
+	if req.Explicit != "" {
+		p, err := resolveExplicitPython(req.Explicit, req.Dir, env["PATH"])
+		if err != nil {
+			return nil, &Error{
+				Msg: fmt.Sprintf("python %q (from %s) not found", req.Explicit, req.Source),
+				Err: err,
+				Fix: "point " + req.Source + " at an existing interpreter, e.g. .venv/bin/python or /usr/bin/python3",
+			}
+		}
+		return []candidateSpec{{p, req.Source}}, nil
+	}
+
+	var specs []candidateSpec
+	seen := map[string]bool{}
+	add := func(path, source string) {
+		if !isExecutableFile(path) {
+			return
+		}
+		if isPyenvShim(path) {
+			// Run what the shim would run: a shim costs a bash start-up
+			// per call. A shim for a version that is not selected cannot
+			// run here at all and is left out.
+			res := resolvePyenvShim(path, req.Dir, env)
+			if res.Sure && res.Binary == "" {
+				return
+			}
+			if res.Sure {
+				source = fmt.Sprintf("%s, pyenv shim %s", source, path)
+				path = res.Binary
+			}
+		}
+		key := interpreterKey(path)
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		specs = append(specs, candidateSpec{path, source})
+	}
+	add(filepath.Join(req.Dir, ".venv", "bin", "python"), ".venv")
+	add(filepath.Join(req.Dir, "venv", "bin", "python"), "venv")
+	if v := env["VIRTUAL_ENV"]; v != "" {
+		add(filepath.Join(v, "bin", "python"), "VIRTUAL_ENV")
+	}
+	for _, d := range filepath.SplitList(env["PATH"]) {
+		if d == "" || !filepath.IsAbs(d) {
+			continue // a relative PATH entry would depend on devstack's cwd
+		}
+		for _, name := range pythonsIn(d) {
+			add(filepath.Join(d, name), "PATH")
+		}
+	}
+	add("/usr/bin/python3", "system")
+	add("/usr/local/bin/python3", "system")
+	if len(specs) == 0 {
+		return nil, &Error{
+			Msg: "no Python interpreter found (no .venv, no $VIRTUAL_ENV, no python3 on PATH or in /usr/bin)",
+			Fix: "install Python 3 (Debian/Ubuntu: apt-get install python3), or set python = \"/path/to/python\" in " + ConfigFileName,
+		}
+	}
+	return specs, nil
+}
+
+var pythonNameRE = regexp.MustCompile(`^python3(?:\.(\d+))?$`)
+
+// pythonsIn returns python3 then python3.N (newest first) found in dir.
+func pythonsIn(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	type named struct {
+		name  string
+		minor int
+	}
+	var found []named
+	for _, e := range entries {
+		m := pythonNameRE.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		minor := 1 << 20 // plain python3 first
+		if m[1] != "" {
+			minor, _ = strconv.Atoi(m[1])
+		}
+		found = append(found, named{e.Name(), minor})
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].minor > found[j].minor })
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = f.name
+	}
+	return names
+}
+
+// interpreterKey identifies an interpreter for de-duplication: its real
+// path, except that a virtualenv's python (a symlink to the base
+// interpreter) is its own interpreter, identified by the venv.
+func interpreterKey(path string) string {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		real = path
+	}
+	if v := venvOf(path); v != "" {
+		return v + "\x00" + real
+	}
+	return real
+}
+
+// venvOf returns the virtualenv directory path belongs to, or "".
+func venvOf(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	root := filepath.Dir(filepath.Dir(abs))
+	if _, err := os.Stat(filepath.Join(root, "pyvenv.cfg")); err == nil {
+		return root
+	}
+	return ""
+}
+
+func isExecutableFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
+
+// resolveExplicitPython finds a configured interpreter: a path (relative to
+// the project directory) or a name looked up on PATH.
+func resolveExplicitPython(p, dir, pathEnv string) (string, error) {
+	if strings.ContainsRune(p, filepath.Separator) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if !isExecutableFile(p) {
+			if _, err := os.Stat(p); err != nil {
+				return "", err
+			}
+			return "", errors.New("not an executable file")
+		}
+		return p, nil
+	}
+	for _, d := range filepath.SplitList(pathEnv) {
+		if d == "" || !filepath.IsAbs(d) {
+			continue
+		}
+		if c := filepath.Join(d, p); isExecutableFile(c) {
+			return c, nil
+		}
+	}
+	return "", errors.New("not found on PATH")
+}
+
+// probeOutcome is a checked candidate with its modules.
+type probeOutcome struct {
+	Candidate
+	modules map[string]probeModule
+	venv    string
+}
+
+type probeModule struct {
+	Version string `json:"version"`
+	Error   string `json:"error"`
+}
+
+func (r probeOutcome) version(module string) string { return r.modules[module].Version }
+
+func (r probeOutcome) interpreter() Interpreter {
+	return Interpreter{
+		Path:             r.Path,
+		Source:           r.Source,
+		Version:          r.Version,
+		Venv:             r.venv,
+		DjangoVersion:    r.version("django"),
+		FlaskVersion:     r.version("flask"),
+		FastAPIVersion:   r.version("fastapi"),
+		StarletteVersion: r.version("starlette"),
+		GunicornVersion:  r.version("gunicorn"),
+		UvicornVersion:   r.version("uvicorn"),
+	}
+}
+
+// probeInterpreter runs the probe script with one candidate, in the project
+// directory and with the children's environment, so that what it can import
+// is what the gateway will be able to import.
+func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterRequest) probeOutcome {
+	out := probeOutcome{Candidate: Candidate{Path: s.path, Source: s.source}}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	args := append([]string{"-c", probeScript}, req.Need...)
+	cmd := exec.CommandContext(ctx, s.path, args...)
+	cmd.Dir = req.Dir
+	cmd.Env = req.Environ
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		out.Err = fmt.Sprintf("did not answer within %s", probeTimeout)
+		return out
+	}
+	var res struct {
+		Python     string                 `json:"python"`
+		Prefix     string                 `json:"prefix"`
+		BasePrefix string                 `json:"base_prefix"`
+		Modules    map[string]probeModule `json:"modules"`
+	}
+	// The JSON is the last line: a sitecustomize may print before it.
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &res); jerr != nil || res.Python == "" {
+		msg := errorLine(stderr.String())
+		if err != nil && msg == "" {
+			msg = err.Error()
+		}
+		if msg == "" {
+			msg = "it printed no version"
+		}
+		out.Err = "could not run it: " + msg
+		return out
+	}
+	out.Version = res.Python
+	out.modules = res.Modules
+	if res.Prefix != res.BasePrefix {
+		out.venv = res.Prefix
+	}
+	for _, m := range req.Need {
+		if res.Modules[m].Version == "" {
+			out.Missing = append(out.Missing, m)
+		}
+	}
+	return out
+}
+
+// errorLine picks the telling line of an interpreter's stderr: the
+// exception at the end of a traceback, else the first line (pyenv's
+// "python3.12: command not found").
+func errorLine(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "Traceback") {
+		if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+			return s[i+1:]
+		}
+	}
+	first, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSpace(first)
+}
+
+// debianPackage names the bookworm package that provides a module.
+var debianPackage = map[string]string{
+	"django":    "python3-django",
+	"flask":     "python3-flask",
+	"fastapi":   "python3-fastapi",
+	"starlette": "python3-starlette",
+	"gunicorn":  "gunicorn",
+	"uvicorn":   "uvicorn",
+}
+
+// noInterpreterError lists every candidate and what it lacked, and the
+// command that fixes it.
+func noInterpreterError(req interpreterRequest, tried []Candidate) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "no Python interpreter can import %s", strings.Join(req.Need, " and "))
+	for _, c := range tried {
+		fmt.Fprintf(&b, "\n  %s (%s", c.Path, c.Source)
+		if c.Version != "" {
+			fmt.Fprintf(&b, ", Python %s", c.Version)
+		}
+		b.WriteString("): ")
+		if c.Err != "" {
+			b.WriteString(c.Err)
+		} else {
+			b.WriteString("no " + strings.Join(c.Missing, ", no "))
+		}
+	}
+	pkgs := strings.Join(req.Need, " ")
+	var fix []string
+	if req.Explicit != "" && len(tried) == 1 {
+		fix = append(fix, fmt.Sprintf("install them into that interpreter: %s -m pip install %s", tried[0].Path, pkgs),
+			"or point "+req.Source+" at an interpreter that has them")
+	} else {
+		venv := ""
+		for _, c := range tried {
+			if c.Source == ".venv" || c.Source == "venv" {
+				venv = c.Source
+				break
+			}
+		}
+		if venv != "" {
+			fix = append(fix, fmt.Sprintf("install them into the project's virtualenv: %s/bin/pip install %s", venv, pkgs))
+		} else {
+			fix = append(fix, fmt.Sprintf("create a virtualenv with them: python3 -m venv .venv && .venv/bin/pip install %s", pkgs))
+			var deb []string
+			for _, m := range req.Need {
+				deb = append(deb, debianPackage[m])
+			}
+			fix = append(fix, "or, on Debian/Ubuntu: apt-get install "+strings.Join(deb, " "))
+		}
+	}
+	return &Error{Msg: b.String(), Fix: strings.Join(fix, "\n")}
+}
+
+// envMap turns KEY=VALUE pairs into a map; later entries win, as in exec.
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

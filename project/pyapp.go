@@ -1,0 +1,146 @@
+package project
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// appGuess is what the reading of one Python file found.
+type appGuess struct {
+	Framework Framework
+	Kind      Kind
+	Callable  string // "app", "application", "create_app()"
+	File      string
+}
+
+var (
+	fastapiRE     = regexp.MustCompile(`\bFastAPI\s*\(`)
+	starletteRE   = regexp.MustCompile(`\bStarlette\s*\(`)
+	flaskCallRE   = regexp.MustCompile(`\bFlask\s*\(`)
+	flaskImportRE = regexp.MustCompile(`(?m)^\s*(?:from\s+flask\s+import\b|import\s+flask\b)`)
+	asgiAssignRE  = regexp.MustCompile(`(?m)^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=\s*(?:[\w.]+\.)?(?:FastAPI|Starlette)\s*\(`)
+	flaskAssignRE = regexp.MustCompile(`(?m)^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=\s*(?:flask\.)?Flask\s*\(`)
+	factoryCallRE = regexp.MustCompile(`(?m)^([A-Za-z_]\w*)\s*=\s*(?:create_app|make_app)\s*\(`)
+	factoryDefRE  = regexp.MustCompile(`(?m)^def\s+(create_app|make_app)\s*\(`)
+)
+
+// rootAppFiles are the files Detect reads, in order, when there is no
+// manage.py: the conventional production entry points first.
+var rootAppFiles = []string{"wsgi.py", "asgi.py", "app.py", "main.py"}
+
+// detectRootApp finds an app in the root files of dir.
+func detectRootApp(dir string) (*appGuess, error) {
+	for _, name := range rootAppFiles {
+		path := filepath.Join(dir, name)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			return nil, &Error{Msg: "reading " + path, Err: err, Fix: "make " + name + " readable"}
+		}
+		if g := guessApp(name, string(src)); g != nil {
+			g.File = path
+			return g, nil
+		}
+	}
+	return nil, nil
+}
+
+// guessApp reads one file. wsgi.py and asgi.py may hold a plain callable;
+// app.py a framework app or a plain WSGI callable; main.py only counts with
+// a framework.
+func guessApp(name, src string) *appGuess {
+	switch {
+	case fastapiRE.MatchString(src) || starletteRE.MatchString(src):
+		fw := FastAPI
+		if !fastapiRE.MatchString(src) {
+			fw = Starlette
+		}
+		callable := "app"
+		if m := asgiAssignRE.FindStringSubmatch(src); m != nil {
+			callable = m[1]
+		} else if !definesName(src, "app") && definesName(src, "application") {
+			callable = "application"
+		}
+		return &appGuess{Framework: fw, Kind: KindASGI, Callable: callable}
+	case flaskCallRE.MatchString(src) || flaskImportRE.MatchString(src):
+		return &appGuess{Framework: Flask, Kind: KindWSGI, Callable: flaskCallable(src)}
+	}
+	if name == "main.py" {
+		return nil
+	}
+	kind := KindWSGI
+	fw := WSGI
+	if name == "asgi.py" {
+		kind, fw = KindASGI, ASGI
+	}
+	for _, c := range []string{"application", "app"} {
+		if definesName(src, c) {
+			return &appGuess{Framework: fw, Kind: kind, Callable: c}
+		}
+	}
+	return nil
+}
+
+// flaskCallable names the Flask app: the name assigned from Flask(…), an
+// app made by a factory, or the factory itself called by gunicorn
+// ("create_app()", gunicorn ≥ 20.1).
+func flaskCallable(src string) string {
+	if m := flaskAssignRE.FindStringSubmatch(src); m != nil {
+		return m[1]
+	}
+	if m := factoryCallRE.FindStringSubmatch(src); m != nil {
+		return m[1]
+	}
+	if m := factoryDefRE.FindStringSubmatch(src); m != nil {
+		return m[1] + "()"
+	}
+	for _, c := range []string{"app", "application"} {
+		if definesName(src, c) {
+			return c
+		}
+	}
+	return "app"
+}
+
+// definesName reports whether src defines name at module level: an
+// assignment, a def or class, or an import.
+func definesName(src, name string) bool {
+	q := regexp.QuoteMeta(name)
+	re := regexp.MustCompile(`(?m)^(?:` + q + `\s*(?::[^=\n]*)?=[^=]|(?:async\s+)?def\s+` + q + `\s*\(|class\s+` + q + `\b|from\s+\S+\s+import\s+(?:\(?[^\n]*,\s*)?` + q + `\b|from\s+\S+\s+import\s+[^\n]*\bas\s+` + q + `\b|import\s+[^\n]*\bas\s+` + q + `\b)`)
+	return re.MatchString(src)
+}
+
+// guessModuleKind reads the file of a configured "module:callable" target
+// to tell WSGI from ASGI and name the framework. ok is false when the
+// module is not a file under dir.
+func guessModuleKind(dir, target string) (g appGuess, ok bool) {
+	module := strings.SplitN(target, ":", 2)[0]
+	file := moduleFile(dir, module)
+	g = appGuess{Framework: WSGI, Kind: KindWSGI, File: file}
+	last := module[strings.LastIndexByte(module, '.')+1:]
+	if last == "asgi" {
+		g.Framework, g.Kind = ASGI, KindASGI
+	}
+	if file == "" {
+		return g, false
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return g, false
+	}
+	switch {
+	case fastapiRE.Match(src):
+		g.Framework, g.Kind = FastAPI, KindASGI
+	case starletteRE.Match(src):
+		g.Framework, g.Kind = Starlette, KindASGI
+	case flaskCallRE.Match(src) || flaskImportRE.Match(src):
+		g.Framework, g.Kind = Flask, KindWSGI
+	}
+	return g, true
+}
+
+var targetRE = regexp.MustCompile(`^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\(.*\))?$`)
