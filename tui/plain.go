@@ -1,0 +1,262 @@
+// Package tui shows a running stack: the interactive terminal UI and the
+// plain line writer used when output is not a terminal (or --no-tui).
+package tui
+
+import (
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/mattn/go-isatty"
+)
+
+// ColorEnabled reports whether output to w should be coloured: only on a
+// terminal, and never when NO_COLOR is set (to any value) or TERM is dumb.
+func ColorEnabled(w io.Writer) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// PlainOptions configures a Plain writer.
+type PlainOptions struct {
+	// Color turns on ANSI colours (default off; see ColorEnabled). Without
+	// colour, escape sequences in the processes' own output are removed.
+	Color bool
+	// Sources are the names known up front (the processes, "proxy",
+	// "devstack"); the prefix column is as wide as the longest. A longer
+	// name seen later widens it from then on.
+	Sources []string
+}
+
+// Plain writes events as `name | text` lines, the prefix padded so the
+// text of every source lines up:
+//
+//	web      | Booting worker with pid: 4242
+//	proxy    | GET /admin/ 302 12ms 1.2kB
+//	devstack | ready https://localhost:8080
+//
+// It is safe for concurrent use.
+type Plain struct {
+	mu    sync.Mutex
+	w     io.Writer
+	color bool
+	width int
+	buf   []byte
+}
+
+// NewPlain returns a writer of events to w.
+func NewPlain(w io.Writer, opts PlainOptions) *Plain {
+	p := &Plain{w: w, color: opts.Color, width: utf8.RuneCountInString(orchestrator.SourceDevstack)}
+	for _, s := range opts.Sources {
+		p.width = max(p.width, utf8.RuneCountInString(s))
+	}
+	return p
+}
+
+// Run writes every event from events until the channel is closed, and
+// returns the first write error (after which it keeps draining, so the
+// bus is never held up by a broken output).
+func (p *Plain) Run(events <-chan orchestrator.Event) error {
+	var first error
+	for e := range events {
+		if err := p.Write(e); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Write writes one event as one or more lines.
+func (p *Plain) Write(e orchestrator.Event) error {
+	source := e.Source
+	if source == "" {
+		source = orchestrator.SourceDevstack
+	}
+	text, textColor := render(e)
+	if !p.color {
+		text = stripEscapes(text)
+		textColor = ""
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.width = max(p.width, utf8.RuneCountInString(source))
+	pad := strings.Repeat(" ", p.width-utf8.RuneCountInString(source))
+	p.buf = p.buf[:0]
+	for line := range strings.SplitSeq(text, "\n") {
+		if p.color {
+			p.buf = fmt.Appendf(p.buf, "\x1b[%sm%s%s |\x1b[0m ", sourceColor(source), source, pad)
+		} else {
+			p.buf = fmt.Appendf(p.buf, "%s%s | ", source, pad)
+		}
+		if textColor != "" {
+			p.buf = fmt.Appendf(p.buf, "\x1b[%sm%s\x1b[0m\n", textColor, line)
+		} else {
+			p.buf = append(append(p.buf, line...), '\n')
+		}
+	}
+	_, err := p.w.Write(p.buf)
+	return err
+}
+
+// ANSI SGR parameters.
+const (
+	colorRed    = "31"
+	colorYellow = "33"
+	colorBold   = "1"
+)
+
+// sourcePalette holds the colours a source name can get: readable on dark
+// and light backgrounds, red left for failures.
+var sourcePalette = []string{"36", "32", "35", "34", "33", "96", "92", "95", "94", "93"}
+
+// sourceColor gives each name the same colour in every run.
+func sourceColor(source string) string {
+	if source == orchestrator.SourceDevstack {
+		return colorBold
+	}
+	h := fnv.New32a()
+	h.Write([]byte(source))
+	return sourcePalette[h.Sum32()%uint32(len(sourcePalette))]
+}
+
+// render returns the text of an event and the colour of that text, if any.
+func render(e orchestrator.Event) (string, string) {
+	switch e.Kind {
+	case orchestrator.EventLog:
+		if e.Continued {
+			return e.Text + "…", ""
+		}
+		return e.Text, ""
+	case orchestrator.EventAccess:
+		return renderAccess(e.Access), statusColor(e.Access.Status)
+	case orchestrator.EventState:
+		if e.Change.State == orchestrator.StateCrashed {
+			return e.Text, colorRed
+		}
+		return e.Text, ""
+	case orchestrator.EventReloadStart:
+		if e.Text != "" {
+			return e.Text, ""
+		}
+		return "reloading: " + e.Reload.Trigger, ""
+	case orchestrator.EventReloadFinish:
+		if e.Text != "" {
+			return e.Text, ""
+		}
+		if e.Reload.Err != "" {
+			return fmt.Sprintf("reload failed after %s: %s", formatDuration(e.Reload.Duration), e.Reload.Err), colorRed
+		}
+		return "reloaded in " + formatDuration(e.Reload.Duration), ""
+	case orchestrator.EventCheck:
+		return renderCheck(e.Check)
+	case orchestrator.EventSkipped:
+		return e.Text, colorYellow
+	}
+	return e.Text, ""
+}
+
+func renderAccess(a orchestrator.AccessRecord) string {
+	return fmt.Sprintf("%s %s %d %s %s", a.Method, a.Path, a.Status, formatDuration(a.Duration), formatBytes(a.Bytes))
+}
+
+func statusColor(status int) string {
+	switch {
+	case status >= 500:
+		return colorRed
+	case status >= 400:
+		return colorYellow
+	}
+	return ""
+}
+
+func renderCheck(c orchestrator.CheckRecord) (string, string) {
+	text := fmt.Sprintf("check %s: %s", c.ID, c.Status)
+	if c.Detail != "" {
+		text += ": " + c.Detail
+	}
+	if c.Fix != "" && c.Status != "pass" {
+		text += "\n  fix: " + c.Fix
+	}
+	switch c.Status {
+	case "fail":
+		return text, colorRed
+	case "warn":
+		return text, colorYellow
+	}
+	return text, ""
+}
+
+// formatDuration prints a request or reload time the way people read
+// them: 840µs, 3.2ms, 12ms, 1.25s.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+// formatBytes prints a size in decimal units: 512B, 1.2kB, 3.4MB.
+func formatBytes(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%dB", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%.1fkB", float64(n)/1e3)
+	case n < 1000*1000*1000:
+		return fmt.Sprintf("%.1fMB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1fGB", float64(n)/1e9)
+}
+
+// stripEscapes removes the terminal escape sequences a process printed
+// (colours, cursor moves, titles) so plain output stays plain.
+func stripEscapes(s string) string {
+	if !strings.Contains(s, "\x1b") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\x1b' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 >= len(s) {
+			break
+		}
+		switch s[i+1] {
+		case '[': // CSI: parameters and intermediates, then a final byte @–~
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = j
+		case ']': // OSC: ends with BEL or ESC \
+			j := i + 2
+			for j < len(s) && s[j] != '\a' && !(s[j] == '\x1b' && j+1 < len(s) && s[j+1] == '\\') {
+				j++
+			}
+			if j < len(s) && s[j] == '\x1b' {
+				j++
+			}
+			i = j
+		default: // a two-byte sequence
+			i++
+		}
+	}
+	return b.String()
+}

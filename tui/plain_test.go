@@ -1,0 +1,211 @@
+package tui
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devstack-dev/devstack/orchestrator"
+	"golang.org/x/sys/unix"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// sampleEvents is one of each kind of event, as a stack would produce them.
+func sampleEvents() []orchestrator.Event {
+	return []orchestrator.Event{
+		{Kind: orchestrator.EventState, Source: "web", Text: "starting: gunicorn mysite.wsgi -b 127.0.0.1:8000",
+			Change: orchestrator.StateChange{State: orchestrator.StateStarting}},
+		{Kind: orchestrator.EventState, Source: "web", Text: "running (pid 4242)",
+			Change: orchestrator.StateChange{State: orchestrator.StateRunning, PID: 4242}},
+		{Kind: orchestrator.EventLog, Source: "web", Stream: orchestrator.StreamStderr,
+			Text: "[INFO] Booting worker with pid: 4243"},
+		{Kind: orchestrator.EventLog, Source: "tailwind", Stream: orchestrator.StreamStdout,
+			Text: "\x1b[32mDone\x1b[0m in 120ms \x1b]0;title\a"},
+		{Kind: orchestrator.EventLog, Source: "web", Text: "aaaa", Continued: true},
+		{Kind: orchestrator.EventLog, Source: "web", Text: "bb"},
+		{Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{
+			Method: "GET", Path: "/admin/?next=/", Status: 302, Duration: 12 * time.Millisecond, Bytes: 1234, Remote: "127.0.0.1:50000"}},
+		{Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{
+			Method: "POST", Path: "/upload", Status: 502, Duration: 1250 * time.Millisecond, Bytes: 512}},
+		{Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{
+			Method: "GET", Path: "/static/app.js", Status: 200, Duration: 840 * time.Microsecond, Bytes: 3_400_000}},
+		{Kind: orchestrator.EventReloadStart, Reload: orchestrator.ReloadRecord{Trigger: "mysite/views.py changed", Strategy: "hup"}},
+		{Kind: orchestrator.EventReloadFinish, Source: orchestrator.SourceDevstack, Reload: orchestrator.ReloadRecord{Duration: 3200 * time.Microsecond}},
+		{Kind: orchestrator.EventReloadFinish, Source: orchestrator.SourceDevstack, Reload: orchestrator.ReloadRecord{Duration: 2 * time.Second, Err: "gunicorn master died"}},
+		{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{
+			ID: "django.secure-proxy-ssl-header", Status: "fail", Detail: "request.is_secure() is False behind the proxy",
+			Fix: "SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\")"}},
+		{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{ID: "django.allowed-hosts", Status: "pass", Fix: "unused"}},
+		{Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 3)",
+			Change: orchestrator.StateChange{State: orchestrator.StateCrashed, Exit: "exit code 3"}},
+		{Kind: orchestrator.EventSkipped, Source: orchestrator.SourceDevstack, Skipped: 7,
+			Text: "skipped 7 lines: output came faster than it could be shown"},
+		{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack, Text: "ready https://localhost:8080\nstop with Ctrl-C"},
+	}
+}
+
+func TestPlainGolden(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	var out bytes.Buffer
+	p := NewPlain(&out, PlainOptions{Color: ColorEnabled(&out), Sources: []string{"web", "proxy"}})
+	for _, e := range sampleEvents() {
+		if err := p.Write(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compareGolden(t, "testdata/plain.golden", out.Bytes())
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+func TestPlainAlignsToTheLongestSource(t *testing.T) {
+	var out bytes.Buffer
+	p := NewPlain(&out, PlainOptions{Sources: []string{"web", "celery-worker"}})
+	p.Write(orchestrator.Event{Kind: orchestrator.EventLog, Source: "web", Text: "a"})
+	p.Write(orchestrator.Event{Kind: orchestrator.EventMessage, Text: "b"})
+	p.Write(orchestrator.Event{Kind: orchestrator.EventLog, Source: "a-much-longer-name", Text: "c"})
+	p.Write(orchestrator.Event{Kind: orchestrator.EventLog, Source: "web", Text: "d"})
+	want := "web           | a\n" +
+		"devstack      | b\n" +
+		"a-much-longer-name | c\n" +
+		"web                | d\n"
+	if got := out.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestPlainColours(t *testing.T) {
+	var out bytes.Buffer
+	p := NewPlain(&out, PlainOptions{Color: true, Sources: []string{"web"}})
+	log := orchestrator.Event{Kind: orchestrator.EventLog, Source: "web", Text: "\x1b[1mbold\x1b[0m"}
+	p.Write(log)
+	p.Write(log)
+	p.Write(orchestrator.Event{Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 1)",
+		Change: orchestrator.StateChange{State: orchestrator.StateCrashed}})
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	prefix := "\x1b[" + sourceColor("web") + "mweb      |\x1b[0m "
+	for _, l := range lines {
+		if !strings.HasPrefix(l, prefix) {
+			t.Errorf("line %q does not start with the colour of web %q", l, prefix)
+		}
+	}
+	if got, want := lines[0], prefix+"\x1b[1mbold\x1b[0m"; got != want {
+		t.Errorf("a process's own colours are kept on a terminal: got %q, want %q", got, want)
+	}
+	if !strings.HasSuffix(lines[2], "\x1b[31mcrashed (exit code 1)\x1b[0m") {
+		t.Errorf("a crash is not red: %q", lines[2])
+	}
+	if sourceColor(orchestrator.SourceDevstack) != colorBold {
+		t.Error("devstack's own lines are not bold")
+	}
+}
+
+func TestColorEnabled(t *testing.T) {
+	t.Setenv("TERM", "xterm-256color")
+	if ColorEnabled(&bytes.Buffer{}) {
+		t.Error("colour for a buffer")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if ColorEnabled(w) {
+		t.Error("colour for a pipe")
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	tty := openPTY(t)
+	os.Unsetenv("NO_COLOR")
+	if !ColorEnabled(tty) {
+		t.Error("no colour on a terminal")
+	}
+	for _, value := range []string{"1", ""} {
+		t.Setenv("NO_COLOR", value)
+		if ColorEnabled(tty) {
+			t.Errorf("colour on a terminal with NO_COLOR=%q", value)
+		}
+	}
+}
+
+// openPTY returns the terminal side of a new pseudo-terminal.
+func openPTY(t *testing.T) *os.File {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tty, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	return tty
+}
+
+func TestRunDrainsAndReportsWriteErrors(t *testing.T) {
+	events := make(chan orchestrator.Event, 3)
+	for range 3 {
+		events <- orchestrator.Event{Kind: orchestrator.EventLog, Source: "web", Text: "x"}
+	}
+	close(events)
+	p := NewPlain(failingWriter{}, PlainOptions{})
+	if err := p.Run(events); err == nil {
+		t.Error("Run hid the write error")
+	}
+	if len(events) != 0 {
+		t.Error("Run stopped draining after a write error")
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestFormatSizes(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		840 * time.Microsecond:  "840µs",
+		3200 * time.Microsecond: "3.2ms",
+		12 * time.Millisecond:   "12ms",
+		1250 * time.Millisecond: "1.25s",
+	} {
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v): got %q, want %q", d, got, want)
+		}
+	}
+	for n, want := range map[int64]string{0: "0B", 999: "999B", 1234: "1.2kB", 3_400_000: "3.4MB", 5e9: "5.0GB"} {
+		if got := formatBytes(n); got != want {
+			t.Errorf("formatBytes(%d): got %q, want %q", n, got, want)
+		}
+	}
+}
