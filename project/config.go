@@ -291,7 +291,7 @@ func loadConfig(dir string) (*loadedConfig, error) {
 		Tool map[string]toml.Primitive `toml:"tool"`
 	}
 	if _, err := toml.Decode(string(data), &probe); err != nil {
-		return nil, tomlError("pyproject.toml", string(data), nil, err)
+		return nil, syntaxError("pyproject.toml", err)
 	}
 	if _, ok := probe.Tool["devstack"]; !ok {
 		return &loadedConfig{}, nil
@@ -303,6 +303,12 @@ func loadConfig(dir string) (*loadedConfig, error) {
 // devstack.toml, tool.devstack for pyproject.toml).
 func decodeConfig(path, display, data string, prefix toml.Key) (*loadedConfig, error) {
 	lc := &loadedConfig{Path: path, Display: display}
+	// Syntax first, so that a syntax error is reported as one and not as a
+	// bad value of the last key read.
+	var syntax map[string]any
+	if _, err := toml.Decode(data, &syntax); err != nil {
+		return nil, syntaxError(display, err)
+	}
 	var md toml.MetaData
 	var err error
 	if prefix == nil {
@@ -380,6 +386,11 @@ func (lc *loadedConfig) validate(data string, prefix toml.Key) error {
 	if lc.Host != nil && lc.Bind != nil {
 		return bad("keep host and remove bind (they are the same setting)", "%s and host are both set", "bind")
 	}
+	for _, h := range lc.Hosts {
+		if !hostNameRE.MatchString(h) {
+			return bad(`list bare host names, e.g. hosts = ["myapp.test"] (no scheme, port or path)`, "%s entry "+strconv.Quote(h)+" is not a host name", "hosts")
+		}
+	}
 	if lc.Server != nil {
 		switch *lc.Server {
 		case ServerGunicorn, ServerUvicorn, ServerCommand:
@@ -426,6 +437,18 @@ func (lc *loadedConfig) validate(data string, prefix toml.Key) error {
 var tomlLineRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 var tomlTypesRE = regexp.MustCompile(`TOML value has type (\w+); destination has type (\w+)`)
 
+// syntaxError reports a file that is not valid TOML.
+func syntaxError(display string, err error) error {
+	ce := &ConfigError{File: display, Msg: "invalid TOML: " + strings.TrimPrefix(err.Error(), "toml: "),
+		Fix: "fix the TOML syntax in " + display + " (https://toml.io)"}
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		ce.Line = pe.Position.Line
+		ce.Msg = "invalid TOML: " + pe.Message
+	}
+	return ce
+}
+
 // tomlError turns a decode error into a ConfigError with the file, the line
 // and the key.
 func tomlError(display, data string, prefix toml.Key, err error) error {
@@ -436,9 +459,6 @@ func tomlError(display, data string, prefix toml.Key, err error) error {
 		ce.Line = pe.Position.Line
 		ce.Key = pe.LastKey
 		msg = pe.Message
-		if pe.LastKey == "" {
-			ce.Fix = "fix the TOML syntax in " + display
-		}
 	} else if m := tomlLineRE.FindStringSubmatch(msg); m != nil {
 		ce.Line, _ = strconv.Atoi(m[1])
 		ce.Key = m[2]
@@ -588,6 +608,9 @@ func splitDottedKey(s string) toml.Key {
 	}
 	return k
 }
+
+// hostNameRE accepts a host name, "*.example.test" or an IP address.
+var hostNameRE = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$|^[0-9a-fA-F:.]+$`)
 
 var processNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 

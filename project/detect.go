@@ -290,6 +290,7 @@ func (d *detector) findInterpreter() error {
 	}
 	in, err := findInterpreter(interpreterRequest{
 		Dir: d.dir, Environ: d.probeEnviron(), Explicit: explicit, Source: source, Need: need,
+		System: d.o.testOnlySystemPythons,
 	})
 	if err != nil {
 		if p.Kind == KindCommand {

@@ -34,7 +34,12 @@ type interpreterRequest struct {
 	Explicit string   // --python, DEVSTACK_PYTHON or config python; "" = search
 	Source   string   // where Explicit came from, for messages
 	Need     []string // modules that must import: framework, then gateway
+	System   []string // interpreters tried last; nil = systemPythons
 }
+
+// systemPythons are tried after PATH: where Debian and most Linux
+// distributions install the interpreter their python3-* packages use.
+var systemPythons = []string{"/usr/bin/python3", "/usr/local/bin/python3"}
 
 // candidateSpec is an interpreter to check, before checking.
 type candidateSpec struct {
@@ -152,8 +157,13 @@ func interpreterCandidates(req interpreterRequest) ([]candidateSpec, error) {
 			add(filepath.Join(d, name), "PATH")
 		}
 	}
-	add("/usr/bin/python3", "system")
-	add("/usr/local/bin/python3", "system")
+	system := req.System
+	if system == nil {
+		system = systemPythons
+	}
+	for _, p := range system {
+		add(p, "system")
+	}
 	if len(specs) == 0 {
 		return nil, &Error{
 			Msg: "no Python interpreter found (no .venv, no $VIRTUAL_ENV, no python3 on PATH or in /usr/bin)",

@@ -22,6 +22,11 @@ type Overrides struct {
 	// DJANGO_SETTINGS_MODULE…); nil means os.Environ().
 	Environ []string
 
+	// testOnlySystemPythons replaces /usr/bin/python3 and
+	// /usr/local/bin/python3 at the end of the search, so that a test can
+	// build a machine without them.
+	testOnlySystemPythons []string
+
 	// fromEnv names the fields that came from the environment, so messages
 	// name DEVSTACK_PYTHON rather than --python.
 	fromEnv map[string]bool
