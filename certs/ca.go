@@ -90,7 +90,7 @@ func load(dir string, now time.Time) (*CA, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		if _, kerr := os.Lstat(keyPath); kerr == nil {
 			return nil, withHint(
-				fmt.Errorf("%s exists but %s does not", keyPath, RootCertFile),
+				fmt.Errorf("%s exists but %s does not: %w", keyPath, RootCertFile, errKeyWithoutCert),
 				hintMoveAside(dir))
 		}
 		return nil, withHint(fmt.Errorf("%w in %s", ErrNoCA, dir),
@@ -171,20 +171,41 @@ func checkDir(dir string) error {
 // created reports whether it minted. Any CA already there is used as it is or
 // reported as an error; it is never replaced.
 func LoadOrCreate(dir string) (ca *CA, created bool, err error) {
-	ca, err = Load(dir)
+	ca, err = loadSettled(dir)
 	if !errors.Is(err, ErrNoCA) {
 		return ca, false, err
 	}
 	ca, err = create(dir, time.Now())
 	if errors.Is(err, fs.ErrExist) {
-		// Another process minted it first: use theirs.
-		ca, err = Load(dir)
+		// Another process minted at the same moment: use its CA.
+		ca, err = loadSettled(dir)
 		return ca, false, err
 	}
 	if err != nil {
 		return nil, false, err
 	}
 	return ca, true, nil
+}
+
+// mintWindow is how long a key without its certificate is taken for a CA
+// another process is still writing (the key is written first).
+const mintWindow = 5 * time.Second
+
+// loadSettled is Load, except that it waits (at most mintWindow) while the
+// directory shows a CA that another process is in the middle of writing.
+func loadSettled(dir string) (*CA, error) {
+	deadline := time.Now().Add(mintWindow)
+	for {
+		ca, err := Load(dir)
+		if !errors.Is(err, errKeyWithoutCert) || time.Now().After(deadline) {
+			return ca, err
+		}
+		info, serr := os.Stat(filepath.Join(dir, RootKeyFile))
+		if serr != nil || time.Since(info.ModTime()) > mintWindow {
+			return ca, err // an old lone key: report it
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func parseCertPEM(data []byte) (*x509.Certificate, error) {

@@ -10,6 +10,11 @@ var ErrNoCA = errors.New("no local CA found")
 // rootCA-key.pem (mkcert's keyless mode): it can be trusted, not used to sign.
 var ErrKeyless = errors.New("the CA has no private key")
 
+// errKeyWithoutCert: rootCA-key.pem is there, rootCA.pem is not. It is
+// never treated as "no CA": minting would replace a key that may belong to a
+// trusted certificate.
+var errKeyWithoutCert = errors.New("the CA certificate is missing")
+
 // hintError is an error that also knows the one thing the user should do
 // about it. The CLI prints Hint() after the error.
 type hintError struct {
