@@ -101,7 +101,7 @@ func (b *Bus) Subscribe() *Subscription {
 		queue:  make([]Event, b.opts.SubscriberBuffer),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
-		events: make(chan Event),
+		events: make(chan Event, pumpBatch),
 	}
 	b.mu.Lock()
 	if b.closed {
@@ -212,27 +212,45 @@ func (s *Subscription) nextLocked() (e Event, ok, closeNow bool) {
 	return Event{}, false, s.draining
 }
 
+// pumpBatch is how many events the pump takes from the queue at a time,
+// and the capacity of the subscriber's channel: fewer lock round trips
+// and goroutine switches per event when output comes fast.
+const pumpBatch = 64
+
 // pump moves queued events to the subscriber's channel; it is the only
 // goroutine that may wait on the subscriber.
 func (s *Subscription) pump() {
 	defer close(s.events)
+	batch := make([]Event, 0, pumpBatch)
 	for {
 		s.bus.mu.Lock()
-		e, ok, closeNow := s.nextLocked()
-		s.bus.mu.Unlock()
-		if closeNow {
-			return
+		closeNow := false
+		for len(batch) < pumpBatch {
+			e, ok, end := s.nextLocked()
+			if !ok {
+				closeNow = end
+				break
+			}
+			batch = append(batch, e)
 		}
-		if !ok {
+		s.bus.mu.Unlock()
+		for i, e := range batch {
 			select {
-			case <-s.wake:
-				continue
+			case s.events <- e:
+				batch[i] = Event{}
 			case <-s.done:
 				return
 			}
 		}
+		if len(batch) > 0 {
+			batch = batch[:0]
+			continue
+		}
+		if closeNow {
+			return
+		}
 		select {
-		case s.events <- e:
+		case <-s.wake:
 		case <-s.done:
 			return
 		}

@@ -113,7 +113,7 @@ func (s *supervisor) handle(r request) {
 		}
 	case requestSignal:
 		if s.cur == nil || s.stopping {
-			r.reply <- fmt.Errorf("process %s is %s, not running", s.p.spec.Name, s.st.State)
+			r.reply <- fmt.Errorf("process %s is not running (%s)", s.p.spec.Name, s.st.State)
 			return
 		}
 		if err := syscall.Kill(s.cur.pid, r.sig); err != nil {
