@@ -41,6 +41,15 @@ type DownError struct{ Reason string }
 
 func (e *DownError) Error() string { return "upstream is down: " + e.Reason }
 
+// isRestarting reports whether a dial error means the server is not
+// accepting connections right now: refused, or reset while connecting (the
+// old listener closed with the connection still in its backlog). Either way
+// the dial failed, so nothing was sent.
+func isRestarting(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED)
+}
+
 func (d *holdingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	state, _ := ctx.Value(stateKey{}).(*requestState)
 	start := time.Now()
@@ -52,7 +61,7 @@ func (d *holdingDialer) DialContext(ctx context.Context, network, addr string) (
 			}
 		}
 		conn, err := d.dialer.DialContext(ctx, network, addr)
-		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || d.hold <= 0 {
+		if err == nil || !isRestarting(err) || d.hold <= 0 {
 			if state != nil && timer != nil {
 				state.held.Store(int64(time.Since(start)))
 			}
