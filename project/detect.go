@@ -186,7 +186,7 @@ func (d *detector) detectApp() error {
 			p.Framework = g.Framework
 		}
 	case dj != nil:
-		asgiOnly := dj.WSGITarget == "" && dj.ASGITarget != ""
+		asgiOnly := dj.ASGIOnly || (dj.WSGITarget == "" && dj.ASGITarget != "")
 		switch {
 		case server == ServerUvicorn && dj.ASGITarget != "":
 			p.Target, p.AppFile, p.Kind = dj.ASGITarget, dj.ASGIFile, KindASGI

@@ -18,6 +18,10 @@ type djangoApp struct {
 	WSGIFile       string
 	ASGITarget     string // from ASGI_APPLICATION or <pkg>/asgi.py
 	ASGIFile       string
+	// ASGIOnly is true when the settings name ASGI_APPLICATION and not
+	// WSGI_APPLICATION (startproject writes WSGI_APPLICATION, so leaving it
+	// out while setting ASGI_APPLICATION is a choice, whatever files exist).
+	ASGIOnly bool
 }
 
 var (
@@ -62,6 +66,7 @@ func detectDjango(dir, managePy string, settings settingsChoice) (*djangoApp, er
 		d.WSGITarget = dottedToTarget(wsgiSetting)
 		d.WSGIFile = moduleFile(dir, strings.SplitN(d.WSGITarget, ":", 2)[0])
 	}
+	d.ASGIOnly = wsgiSetting == "" && asgiSetting != ""
 	if asgiSetting != "" {
 		d.ASGITarget = dottedToTarget(asgiSetting)
 		d.ASGIFile = moduleFile(dir, strings.SplitN(d.ASGITarget, ":", 2)[0])

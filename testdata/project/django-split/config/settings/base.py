@@ -1,0 +1,3 @@
+SECRET_KEY = 'fixture-only'
+ROOT_URLCONF = 'config.urls'
+WSGI_APPLICATION = "config.wsgi.application"
