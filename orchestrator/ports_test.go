@@ -90,18 +90,6 @@ func TestWaitPortFree(t *testing.T) {
 	}
 }
 
-func TestProcIP(t *testing.T) {
-	for in, want := range map[string]string{
-		"0100007F":                         "127.0.0.1",
-		"00000000":                         "0.0.0.0",
-		"00000000000000000000000001000000": "::1",
-	} {
-		if got := procIP(in); got.String() != want {
-			t.Errorf("procIP(%s): got %s, want %s", in, got, want)
-		}
-	}
-}
-
 func TestPortHeldByAnotherProcess(t *testing.T) {
 	requireLinux(t)
 	python := "/usr/bin/python3"

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"flag"
 	"os"
-	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/devstack-dev/devstack/orchestrator"
-	"golang.org/x/sys/unix"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -134,9 +131,6 @@ func TestColorEnabled(t *testing.T) {
 	if ColorEnabled(w) {
 		t.Error("colour for a pipe")
 	}
-	if runtime.GOOS != "linux" {
-		return
-	}
 	tty := openPTY(t)
 	os.Unsetenv("NO_COLOR")
 	if !ColorEnabled(tty) {
@@ -148,29 +142,6 @@ func TestColorEnabled(t *testing.T) {
 			t.Errorf("colour on a terminal with NO_COLOR=%q", value)
 		}
 	}
-}
-
-// openPTY returns the terminal side of a new pseudo-terminal.
-func openPTY(t *testing.T) *os.File {
-	t.Helper()
-	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	t.Cleanup(func() { ptmx.Close() })
-	if err := unix.IoctlSetPointerInt(int(ptmx.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(ptmx.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tty, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tty.Close() })
-	return tty
 }
 
 func TestRunDrainsAndReportsWriteErrors(t *testing.T) {
