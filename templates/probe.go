@@ -1,0 +1,103 @@
+package templates
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+)
+
+// ProbePathPrefix starts every probe path.
+const ProbePathPrefix = "/.devstack/probe/"
+
+// NewProbePath returns a fresh secret path for EnvProbePath: the prefix and
+// 128 random bits, so no one who does not read devstack's environment can
+// reach the probe.
+func NewProbePath() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generating the probe path: %w", err)
+	}
+	return ProbePathPrefix + hex.EncodeToString(b[:]), nil
+}
+
+// ProbeReport is the probe's JSON answer: what the gateway passed on and
+// what the framework made of it. Send the probe request through the proxy
+// with the Origin and Referer a browser would send when submitting a form of
+// the site, so that the CSRF verdict answers for such a form.
+type ProbeReport struct {
+	Probe      int    `json:"probe"`      // format version, 1
+	PID        int    `json:"pid"`        // the worker that answered
+	Generation int    `json:"generation"` // gunicorn only; 0 under uvicorn
+	Python     string `json:"python"`
+
+	Server *ProbeServer `json:"server"` // nil when unknown
+
+	// Gateway is the WSGI environ (wsgi.url_scheme, REMOTE_ADDR, HTTP_HOST…)
+	// or ASGI scope (scheme, client, server) before any app middleware.
+	Gateway map[string]any `json:"gateway"`
+	// Headers are the forwarding-related request headers the app received
+	// (host, x-forwarded-*, forwarded, origin, referer), names in lower case.
+	Headers map[string]string `json:"headers"`
+
+	// ReachedFramework is false when the request never got to the
+	// framework's handler; the fields below are then the gateway's view and
+	// AppResponse says what the app answered instead.
+	ReachedFramework bool            `json:"reached_framework"`
+	AppResponse      *ProbeAppAnswer `json:"app_response,omitempty"`
+
+	Framework   ProbeFramework `json:"framework"`
+	Scheme      string         `json:"scheme"`
+	IsSecure    *bool          `json:"is_secure"`              // nil if the scheme could not be decided
+	SchemeError string         `json:"scheme_error,omitempty"` // Django's ImproperlyConfigured message
+	Host        string         `json:"host"`
+	HostError   string         `json:"host_error,omitempty"` // Django's DisallowedHost message
+	RemoteAddr  string         `json:"remote_addr"`
+	AbsoluteURL string         `json:"absolute_url"` // the site root as the app would link to it
+
+	CSRF       *ProbeCSRF       `json:"csrf,omitempty"`       // Django only
+	Settings   map[string]any   `json:"settings,omitempty"`   // Django's trust-related settings
+	Middleware []map[string]any `json:"middleware,omitempty"` // Flask: WSGI middleware, outermost first
+}
+
+// ProbeServer describes the gateway process. The trust fields are gunicorn's
+// effective configuration (nil under uvicorn, whose settings are its argv).
+type ProbeServer struct {
+	Name                string            `json:"name"` // "gunicorn" or "uvicorn"
+	Version             string            `json:"version"`
+	WorkerClass         string            `json:"worker_class,omitempty"`
+	Workers             int               `json:"workers,omitempty"`
+	ProcName            string            `json:"proc_name,omitempty"`
+	Bind                []string          `json:"bind,omitempty"`
+	ForwardedAllowIPs   []string          `json:"forwarded_allow_ips,omitempty"`
+	SecureSchemeHeaders map[string]string `json:"secure_scheme_headers,omitempty"`
+	ProxyAllowIPs       []string          `json:"proxy_allow_ips,omitempty"`
+	ProjectConfig       string            `json:"project_config,omitempty"` // the project's gunicorn.conf.py
+}
+
+// ProbeFramework names the framework that answered: "django", "flask",
+// "starlette", "fastapi", or "wsgi"/"asgi" when none was reached.
+type ProbeFramework struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ProbeCSRF is Django's CSRF middleware verdict on a POST carrying the probe
+// request's Origin and Referer.
+type ProbeCSRF struct {
+	MiddlewareEnabled bool   `json:"middleware_enabled"`
+	Origin            string `json:"origin"`
+	Referer           string `json:"referer"`
+	// Checked is the check that decided: "origin" (Django 4.0+ with an
+	// Origin header), "referer" (https requests otherwise) or "token-only".
+	Checked string `json:"checked"`
+	OK      bool   `json:"ok"`
+	Reason  string `json:"reason"` // Django's own 403 reason when !OK
+}
+
+// ProbeAppAnswer is the app's response to a probe that never reached the
+// framework (e.g. a middleware's 400).
+type ProbeAppAnswer struct {
+	Status int    `json:"status"` // 0 if the app sent no response
+	Body   string `json:"body"`   // the first 300 bytes
+	Error  string `json:"error"`  // the exception the app raised, if any
+}
