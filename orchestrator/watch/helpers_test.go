@@ -121,13 +121,22 @@ func wantPaths(t *testing.T, b Batch, want ...string) {
 	}
 }
 
-// followed asks Run's goroutine whether dir is being watched.
-func (w *Watcher) followed(dir string) bool {
-	answer := make(chan bool, 1)
+// inLoop runs f on Run's goroutine, which owns the watcher's state.
+func inLoop(t *testing.T, w *Watcher, f func()) {
+	t.Helper()
+	done := make(chan struct{})
 	select {
-	case w.testOnlyInLoop <- func() { answer <- w.dirs[dir] }:
+	case w.testOnlyInLoop <- func() { f(); close(done) }:
 	case <-time.After(eventually):
-		panic("watcher loop not answering")
+		t.Fatal("watcher loop not answering")
 	}
-	return <-answer
+	<-done
+}
+
+// followed asks Run's goroutine whether dir is being watched.
+func followed(t *testing.T, w *Watcher, dir string) bool {
+	t.Helper()
+	var ok bool
+	inLoop(t, w, func() { ok = w.dirs[dir] })
+	return ok
 }

@@ -70,7 +70,9 @@ type Watcher struct {
 	dirs      map[string]bool      // watched directories of the tree
 	extra     map[string]*extraDir // watched directories outside the tree
 	venvs     map[string]bool      // VenvDirs, absolute
-	collected collector
+	collected collector            // the batch being debounced
+	out       Batch                // a batch ready, waiting for the reader
+	hasOut    bool
 
 	batches chan Batch
 	errs    chan error
@@ -78,6 +80,8 @@ type Watcher struct {
 	// testOnlyInLoop runs functions on Run's goroutine, which owns the
 	// watcher's state, so tests can look at it without a data race.
 	testOnlyInLoop chan func()
+	// testOnlyFlushed, when set, sees every batch as it is debounced.
+	testOnlyFlushed func(Batch)
 
 	mu       sync.Mutex
 	state    int // stateIdle, stateRunning, stateDone
@@ -193,13 +197,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	var (
-		out    Batch
-		hasOut bool
-	)
 	for {
 		var send chan<- Batch
-		if hasOut {
+		if w.hasOut {
 			send = w.batches
 		}
 		wasEmpty := w.collected.empty()
@@ -229,18 +229,21 @@ func (w *Watcher) Run(ctx context.Context) error {
 				continue
 			}
 			if b, ok := c.batch(); ok {
-				if hasOut {
-					out = out.Merge(b)
+				if w.testOnlyFlushed != nil {
+					w.testOnlyFlushed(b)
+				}
+				if w.hasOut {
+					w.out = w.out.Merge(b)
 				} else {
-					out, hasOut = b, true
+					w.out, w.hasOut = b, true
 				}
 			}
 			continue
 		case f := <-w.testOnlyInLoop:
 			f()
 			continue
-		case send <- out:
-			out, hasOut = Batch{}, false
+		case send <- w.out:
+			w.out, w.hasOut = Batch{}, false
 			continue
 		}
 		// The first event of a batch starts the clock; later ones only

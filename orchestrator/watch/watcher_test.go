@@ -127,7 +127,7 @@ func TestRemovedDirectoryIsForgotten(t *testing.T) {
 	wantPaths(t, all, "old", "old/sub", "old/sub/x.py")
 	deadline := time.Now().Add(eventually)
 	for {
-		if !w.followed(filepath.Join(root, "old", "sub")) {
+		if !followed(t, w, filepath.Join(root, "old", "sub")) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -185,7 +185,7 @@ func TestGitignoreEditedWhileRunning(t *testing.T) {
 	write(t, filepath.Join(root, ".gitignore"), "gen/\n")
 	// Wait until the rule is in force: a write to gen/ no longer counts.
 	deadline := time.Now().Add(eventually)
-	for w.followed(filepath.Join(root, "gen")) {
+	for followed(t, w, filepath.Join(root, "gen")) {
 		if time.Now().After(deadline) {
 			t.Fatal("gen/ still followed after .gitignore ignored it")
 		}
