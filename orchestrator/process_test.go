@@ -334,3 +334,41 @@ func TestChildDiesWithDevstack(t *testing.T) {
 	}
 	eventually(t, "the orphaned child to die", func() bool { return !alive(child) })
 }
+
+func TestLastLinesComeBeforeTheCrash(t *testing.T) {
+	script := `for i in 1 2 3; do echo line $i; done; printf 'no newline'; exit 4`
+	_, rec := startProcess(t, ProcessSpec{Name: "dying", Argv: []string{"sh", "-c", script}, Restart: RestartNever})
+	rec.waitFor(t, "crash", isState("dying", StateCrashed))
+	var order []string
+	for _, e := range rec.snapshot() {
+		switch e.Kind {
+		case EventLog:
+			order = append(order, e.Text)
+		case EventState:
+			if e.Change.State == StateCrashed {
+				order = append(order, "CRASH")
+			}
+		}
+	}
+	if got, want := strings.Join(order, "|"), "line 1|line 2|line 3|no newline|CRASH"; got != want {
+		t.Errorf("order: got %q, want %q", got, want)
+	}
+}
+
+func TestRestartDuringBackoffStartsAtOnce(t *testing.T) {
+	spec := ProcessSpec{Name: "flaky", Argv: []string{"sh", "-c", "exit 1"}, BackoffInitial: time.Hour}
+	p, rec := startProcess(t, spec)
+	rec.waitFor(t, "backoff", isState("flaky", StateBackoff))
+	if err := p.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "a second run", func(e Event) bool {
+		return e.Kind == EventState && e.Change.State == StateCrashed && e.Change.Restarts == 1
+	})
+	if err := stopWithin(p, false); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Status(); st.State != StateStopped {
+		t.Errorf("Stop during backoff: state %s, want stopped", st.State)
+	}
+}
