@@ -150,8 +150,8 @@ func (p *Process) Signal(sig syscall.Signal) error {
 // Status returns a snapshot of the process's state.
 func (p *Process) Status() Status { return *p.status.Load() }
 
-// Done is closed when the supervisor has ended: the child was stopped
-// (Stop, or the Start context was cancelled) or never started.
+// Done is closed when the supervisor has ended: after Stop, after the Start
+// context was cancelled and the child has exited, or when Start failed.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
 func (p *Process) ask(r request) error {
