@@ -70,7 +70,7 @@ func startGateway(t *testing.T, spec gatewaySpec) *gateway {
 	cmd.Dir = spec.dir
 	cmd.Env = append(testenv.PythonEnv(os.Environ(), spec.pythonpath), spec.env...)
 	cmd.ExtraFiles = []*os.File{sock}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = gatewaySysProcAttr()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
