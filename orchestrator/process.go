@@ -46,6 +46,12 @@ type ProcessSpec struct {
 	// StableAfter is how long a run must last for the wait to go back to
 	// BackoffInitial (default 10s).
 	StableAfter time.Duration
+	// StayDown, when set, is asked after the child ended by itself whether
+	// it must stay down until Restart is called, whatever the Restart
+	// policy: the gateway uses it for an app that failed to import, which
+	// only a file change can fix. code is the exit code, -1 when a signal
+	// killed the child; ran is how long it ran. Nil means the policy decides.
+	StayDown func(code int, ran time.Duration) bool
 }
 
 // Defaults for ProcessSpec.

@@ -48,6 +48,7 @@ type child struct {
 
 type childExit struct {
 	desc  string // "exit code 1", "killed by SIGKILL"
+	code  int    // the exit code, -1 when killed by a signal
 	clean bool   // exit code 0
 	at    time.Time
 }
@@ -187,9 +188,13 @@ func (s *supervisor) childExited(ex childExit) {
 	} else {
 		s.setState(StateCrashed)
 	}
+	ran := ex.at.Sub(s.st.StartedAt)
+	if s.p.spec.StayDown != nil && s.p.spec.StayDown(ex.code, ran) {
+		return
+	}
 	policy := s.p.spec.Restart
 	if policy == RestartAlways || (policy == RestartOnFailure && !ex.clean) {
-		s.scheduleRestart(ex.at.Sub(s.st.StartedAt))
+		s.scheduleRestart(ran)
 	}
 }
 
@@ -346,7 +351,11 @@ func (p *Process) spawn() (*child, error) {
 		outR.Close()
 		errR.Close()
 		desc, clean := describeExit(cmd.ProcessState, waitErr)
-		c.exited <- childExit{desc: desc, clean: clean, at: at}
+		code := -1
+		if cmd.ProcessState != nil {
+			code = cmd.ProcessState.ExitCode()
+		}
+		c.exited <- childExit{desc: desc, code: code, clean: clean, at: at}
 	}()
 	return c, nil
 }

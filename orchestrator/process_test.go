@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -370,5 +371,42 @@ func TestRestartDuringBackoffStartsAtOnce(t *testing.T) {
 	}
 	if st := p.Status(); st.State != StateStopped {
 		t.Errorf("Stop during backoff: state %s, want stopped", st.State)
+	}
+}
+
+func TestStayDownKeepsACrashedChildDownUntilRestart(t *testing.T) {
+	var asked []int
+	var mu sync.Mutex
+	spec := ProcessSpec{
+		Name: "broken", Argv: []string{"sh", "-c", "exit 3"}, BackoffInitial: 10 * time.Millisecond,
+		StayDown: func(code int, _ time.Duration) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, code)
+			return code == 3
+		},
+	}
+	p, rec := startProcess(t, spec)
+	rec.waitFor(t, "the crash", isState("broken", StateCrashed))
+	// Many backoff periods later it must still be down: no backoff, no restart.
+	time.Sleep(200 * time.Millisecond)
+	for _, e := range rec.snapshot() {
+		if e.Kind == EventState && (e.Change.State == StateBackoff || e.Change.Restarts > 0) {
+			t.Fatalf("a child the StayDown hook kept down was restarted: %+v", e.Change)
+		}
+	}
+	if err := p.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "the run after Restart", func(e Event) bool {
+		return e.Kind == EventState && e.Change.State == StateCrashed && e.Change.Restarts == 1
+	})
+	if err := stopWithin(p, false); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) < 2 || asked[0] != 3 {
+		t.Errorf("StayDown was asked with codes %v, want 3 for each crash", asked)
 	}
 }
