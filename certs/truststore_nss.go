@@ -159,7 +159,9 @@ func parseCertutilList(out []byte) map[string]string {
 		if strings.Count(flags, ",") != 2 {
 			continue
 		}
-		listed[strings.TrimSpace(line[:i])] = flags
+		if nick := strings.TrimSpace(line[:i]); nick != "" {
+			listed[nick] = flags
+		}
 	}
 	return listed
 }
