@@ -234,12 +234,40 @@ func (d *detector) detectApp() error {
 			p.Server = ServerUvicorn
 		}
 	}
+	if cfg.Command != nil && p.Server != ServerCommand {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("command in %s is ignored because server is %q", cfg.Display, p.Server))
+	}
 	if p.Server == ServerGunicorn {
-		if f := filepath.Join(d.dir, "gunicorn.conf.py"); isFile(f) {
-			p.GunicornConfig = f
-		}
+		p.GunicornConfig = gunicornConfig(d.dir, cfg.Args)
 	}
 	return nil
+}
+
+// gunicornConfig is the configuration file gunicorn will read: the one
+// args name with -c/--config, else ./gunicorn.conf.py when it exists
+// (gunicorn ≥ 20 reads it from the working directory by itself).
+func gunicornConfig(dir string, args []string) string {
+	for i, a := range args {
+		var v string
+		switch {
+		case (a == "-c" || a == "--config") && i+1 < len(args):
+			v = args[i+1]
+		case strings.HasPrefix(a, "--config="):
+			v = strings.TrimPrefix(a, "--config=")
+		case strings.HasPrefix(a, "-c") && len(a) > 2:
+			v = a[2:]
+		default:
+			continue
+		}
+		if strings.HasPrefix(v, "python:") || filepath.IsAbs(v) {
+			return v // a module, or already a full path
+		}
+		return filepath.Join(dir, v)
+	}
+	if f := filepath.Join(dir, "gunicorn.conf.py"); isFile(f) {
+		return f
+	}
+	return ""
 }
 
 // settingsChoice is the Django settings module from, in order: devstack's

@@ -129,6 +129,18 @@ func TestDetectApps(t *testing.T) {
 			},
 		},
 		{
+			name: "a config file named in args wins over gunicorn.conf.py",
+			dir: func(t *testing.T) string {
+				return copyFixture(t, "django-basic", map[string]string{"gunicorn.conf.py": "", "deploy/gunicorn.py": "", "devstack.toml": "args = [\"--config\", \"deploy/gunicorn.py\"]\n"})
+			},
+			want: Project{Framework: Django, Kind: KindWSGI, Server: ServerGunicorn, Target: "mysite.wsgi:application", SettingsModule: "mysite.settings"},
+			check: func(t *testing.T, p *Project) {
+				if want := filepath.Join(p.Dir, "deploy", "gunicorn.py"); p.GunicornConfig != want {
+					t.Errorf("GunicornConfig: got %q, want %q", p.GunicornConfig, want)
+				}
+			},
+		},
+		{
 			name: "flask app.py",
 			dir: func(t *testing.T) string {
 				return writeTree(t, map[string]string{"app.py": "from flask import Flask\n\napp = Flask(__name__)\n"})
@@ -249,6 +261,7 @@ func TestDetectApps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			o := tt.o
 			if o.Python == "" {
 				o.Python = py
@@ -359,6 +372,7 @@ func TestDetectErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			o := tt.o
 			o.Python = py
 			o.Environ = testEnviron()

@@ -34,6 +34,7 @@ func TestPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			files := map[string]string{"app.py": "from flask import Flask\napp = Flask(__name__)\n"}
 			if tt.config != "" {
 				files["devstack.toml"] = tt.config
