@@ -51,7 +51,7 @@ func caCommand() *cli.Command {
 func noArgs(action cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.Args().Present() {
-			return usageError{fmt.Errorf("%q takes no arguments", c.Command.FullName())}
+			return usageError{fmt.Errorf("%q takes no arguments", "devstack ca "+c.Command.Name)}
 		}
 		return action(c)
 	}
