@@ -61,6 +61,7 @@ func TestRestartClassification(t *testing.T) {
 		Root:         root,
 		RestartFiles: []string{"config/dev.py", filepath.Join(outside, "gunicorn.py")},
 		Include:      []string{"*.py"}, // restart files count regardless
+		Quiet:        testQuiet,
 	})
 	tests := []struct {
 		write []string

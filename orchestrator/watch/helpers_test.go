@@ -14,6 +14,12 @@ import (
 // running them may be slow and busy; nothing here measures speed.
 const eventually = 10 * time.Second
 
+// testQuiet replaces DefaultQuiet in tests that expect the events of one
+// multi-step save in one batch: on a loaded machine the steps of a save
+// can be tens of milliseconds apart. (What the default is chosen from is
+// logged by TestGitCheckoutIsOneBatch and BenchmarkSaveToBatch.)
+const testQuiet = 250 * time.Millisecond
+
 // startWatcher creates and runs a watcher on opts.Root, and on cleanup
 // closes it and checks that no goroutine it started is left behind.
 func startWatcher(t *testing.T, opts Options) *Watcher {

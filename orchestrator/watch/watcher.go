@@ -80,6 +80,8 @@ type Watcher struct {
 	// testOnlyInLoop runs functions on Run's goroutine, which owns the
 	// watcher's state, so tests can look at it without a data race.
 	testOnlyInLoop chan func()
+	// testOnlyEvent, when set, sees every event as it is read.
+	testOnlyEvent func(fsnotify.Event, time.Time)
 	// testOnlyFlushed, when set, sees every batch as it is debounced.
 	testOnlyFlushed func(Batch)
 
@@ -212,7 +214,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if !ok {
 				return errors.New("watch: the system watcher stopped")
 			}
-			w.handle(ev, time.Now())
+			now := time.Now()
+			if w.testOnlyEvent != nil {
+				w.testOnlyEvent(ev, now)
+			}
+			w.handle(ev, now)
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return errors.New("watch: the system watcher stopped")

@@ -31,7 +31,7 @@ func TestEditGivesOneBatch(t *testing.T) {
 
 func TestAtomicSaveNamesTheRealFile(t *testing.T) {
 	root := project(t, map[string]string{"app.py": "a\n"})
-	w := startWatcher(t, Options{Root: root})
+	w := startWatcher(t, Options{Root: root, Quiet: testQuiet})
 	// The temporary name is one no ignore rule knows: the batch must
 	// still name only the real file, since the temporary one never
 	// existed before or after the save.
@@ -48,7 +48,7 @@ func TestVimInodeReplacement(t *testing.T) {
 	// vim with backupcopy=no: rename the original to a backup, write a
 	// new file under the real name, remove the backup.
 	root := project(t, map[string]string{"app.py": "a\n"})
-	w := startWatcher(t, Options{Root: root})
+	w := startWatcher(t, Options{Root: root, Quiet: testQuiet})
 	app := filepath.Join(root, "app.py")
 	if err := os.Rename(app, app+"~"); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestVimInodeReplacement(t *testing.T) {
 
 func TestBurstIsOneBatch(t *testing.T) {
 	root := project(t, map[string]string{"pkg/__init__.py": ""})
-	w := startWatcher(t, Options{Root: root, Quiet: 200 * time.Millisecond, MaxWait: 5 * time.Second})
+	w := startWatcher(t, Options{Root: root, Quiet: time.Second, MaxWait: eventually})
 	var want []string
 	for i := range 200 {
 		name := fmt.Sprintf("pkg/mod%03d.py", i)

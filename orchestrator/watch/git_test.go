@@ -1,0 +1,72 @@
+package watch
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/devstack-dev/devstack/internal/testenv"
+	"github.com/fsnotify/fsnotify"
+)
+
+// TestGitCheckoutIsOneBatch switches branches that differ in 200 files and
+// expects one batch naming all of them. It also logs how the checkout's
+// events are spread in time, which is what DefaultQuiet is chosen from.
+func TestGitCheckoutIsOneBatch(t *testing.T) {
+	gitPath := testenv.LookPath(t, "git", "apt-get install git")
+	root := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(gitPath, append([]string{"-c", "user.name=devstack", "-c", "user.email=dev@example.com", "-c", "init.defaultBranch=main"}, args...)...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	var want []string
+	for i := range 200 {
+		name := fmt.Sprintf("app/mod%03d.py", i)
+		want = append(want, name)
+		write(t, filepath.Join(root, name), "a\n")
+	}
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-q", "-m", "a")
+	git("checkout", "-q", "-b", "other")
+	for _, name := range want {
+		write(t, filepath.Join(root, name), "b\n")
+	}
+	git("commit", "-q", "-am", "b")
+	git("checkout", "-q", "main")
+
+	// A generous Quiet: this test is about coalescing, not speed; the
+	// measured spread below is what the default is chosen from.
+	w := startWatcher(t, Options{Root: root, Quiet: time.Second, MaxWait: eventually})
+	var times []time.Time
+	inLoop(t, w, func() {
+		w.testOnlyEvent = func(ev fsnotify.Event, now time.Time) {
+			if rel := w.relOf(ev.Name); len(rel) > 4 && rel[:4] == "app/" {
+				times = append(times, now)
+			}
+		}
+	})
+	git("checkout", "-q", "other")
+	b := nextBatch(t, w)
+	wantPaths(t, b, want...)
+	var spread, maxGap time.Duration
+	inLoop(t, w, func() {
+		for i := 1; i < len(times); i++ {
+			maxGap = max(maxGap, times[i].Sub(times[i-1]))
+		}
+		if len(times) > 0 {
+			spread = times[len(times)-1].Sub(times[0])
+		}
+	})
+	t.Logf("git checkout of 200 files: %d events over %v, largest gap between two events %v", len(times), spread, maxGap)
+	if !slices.IsSorted(b.Paths) {
+		t.Errorf("paths not sorted")
+	}
+}
