@@ -93,49 +93,6 @@ func (d *detector) detect() (*Project, error) {
 	return p, nil
 }
 
-// loadEnvFiles reads env_files (default .env). A missing default .env is
-// fine; a missing file the config lists is an error.
-func (d *detector) loadEnvFiles() error {
-	files, explicit := DefaultEnvFiles, false
-	if d.cfg.EnvFiles != nil {
-		files, explicit = *d.cfg.EnvFiles, true
-	}
-	for _, f := range files {
-		full := f
-		if !filepath.IsAbs(f) {
-			full = filepath.Join(d.dir, f)
-		}
-		data, err := os.ReadFile(full)
-		if errors.Is(err, os.ErrNotExist) && !explicit {
-			continue
-		}
-		if err != nil {
-			return &Error{Msg: "reading env file " + f, Err: err,
-				Fix: "create " + f + " or remove it from env_files in " + d.cfg.Display}
-		}
-		vars, err := parseDotenv(relTo(d.dir, full), string(data), func(k string) (string, bool) {
-			v, ok := d.env[k]
-			return v, ok
-		})
-		if err != nil {
-			return err
-		}
-		d.dotenv = append(d.dotenv, vars...)
-		d.p.EnvFiles = append(d.p.EnvFiles, full)
-	}
-	return nil
-}
-
-// dotenvValue is the last value an env file gives key.
-func (d *detector) dotenvValue(key string) (string, bool) {
-	for i := len(d.dotenv) - 1; i >= 0; i-- {
-		if d.dotenv[i].Key == key {
-			return d.dotenv[i].Value, true
-		}
-	}
-	return "", false
-}
-
 // detectApp decides Framework, Kind, Server and Target.
 func (d *detector) detectApp() error {
 	p, cfg := d.p, d.cfg
@@ -334,18 +291,6 @@ func (d *detector) findInterpreter() error {
 	return nil
 }
 
-// probeEnviron is devstack's environment with the env files under it, as
-// the children will see it.
-func (d *detector) probeEnviron() []string {
-	env := append([]string{}, d.environ...)
-	for _, v := range d.dotenv {
-		if _, set := d.env[v.Key]; !set {
-			env = append(env, v.Key+"="+v.Value)
-		}
-	}
-	return env
-}
-
 // gateway builds the production command.
 func (d *detector) gateway() error {
 	p := d.p
@@ -382,111 +327,6 @@ func (d *detector) gateway() error {
 		p.GatewayEnv = []string{"PORT=" + port}
 		if len(d.cfg.Args) > 0 {
 			p.Warnings = append(p.Warnings, "args in "+d.cfg.Display+" are ignored with a custom command")
-		}
-	}
-	return nil
-}
-
-// childEnv builds Project.Env: env-file variables devstack's environment does
-// not already set, then devstack's additions.
-func (d *detector) childEnv() {
-	p := d.p
-	var env []string
-	index := map[string]int{}
-	set := func(k, v string) {
-		if i, ok := index[k]; ok {
-			env[i] = k + "=" + v
-			return
-		}
-		index[k] = len(env)
-		env = append(env, k+"="+v)
-	}
-	for _, v := range d.dotenv {
-		if _, inEnviron := d.env[v.Key]; !inEnviron {
-			set(v.Key, v.Value)
-		}
-	}
-	set("PYTHONUNBUFFERED", "1")
-	if p.SettingsModule != "" {
-		set("DJANGO_SETTINGS_MODULE", p.SettingsModule)
-	}
-	if v := p.Interpreter.Venv; v != "" && d.env["VIRTUAL_ENV"] != v {
-		// As "activate" does, so that commands of the venv (celery,
-		// npm-installed tools aside) run from Procfile.dev.
-		set("VIRTUAL_ENV", v)
-		path := filepath.Join(v, "bin")
-		if old := d.env["PATH"]; old != "" {
-			path += string(filepath.ListSeparator) + old
-		}
-		set("PATH", path)
-	}
-	p.Env = env
-}
-
-// processes merges Procfile.dev and [processes]; the config wins on a name
-// clash. A Procfile "web" entry is skipped: devstack runs the gateway.
-func (d *detector) processes() error {
-	p := d.p
-	procfile := filepath.Join(d.dir, ProcfileName)
-	if data, err := os.ReadFile(procfile); err == nil {
-		entries, err := parseProcfile(ProcfileName, string(data))
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if e.Name == "web" {
-				p.Warnings = append(p.Warnings, fmt.Sprintf("%s:%d: the \"web\" process is not started: devstack runs the gateway itself (to use that command, set command = \"…\" in %s)", ProcfileName, e.Line, ConfigFileName))
-				continue
-			}
-			argv, shell, err := commandArgv(e.Command)
-			if err != nil {
-				return &ConfigError{File: ProcfileName, Line: e.Line, Msg: fmt.Sprintf("process %q: %v", e.Name, err), Fix: "fix the quoting of the command"}
-			}
-			p.Processes = append(p.Processes, Process{
-				Name: e.Name, Command: e.Command, Argv: argv, Shell: shell, Dir: d.dir,
-				Source: fmt.Sprintf("%s:%d", ProcfileName, e.Line),
-			})
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return &Error{Msg: "reading " + procfile, Err: err, Fix: "make " + ProcfileName + " readable"}
-	}
-
-	for _, name := range d.cfg.ProcessKeys {
-		pc := d.cfg.Processes[name]
-		pr := Process{Name: name, Dir: d.dir, RestartOn: pc.RestartOn, Source: d.cfg.Display}
-		if pc.Command.Argv != nil {
-			pr.Argv = pc.Command.Argv
-			pr.Command = strings.Join(pc.Command.Argv, " ")
-		} else {
-			var err error
-			pr.Command = pc.Command.Line
-			pr.Argv, pr.Shell, err = commandArgv(pc.Command.Line)
-			if err != nil {
-				return &ConfigError{File: d.cfg.Display, Key: "processes." + name + ".command",
-					Msg: fmt.Sprintf("processes.%s.command: %v", name, err), Fix: "fix the quoting of the command"}
-			}
-		}
-		if pc.Dir != nil {
-			pr.Dir = filepath.Join(d.dir, *pc.Dir)
-			if filepath.IsAbs(*pc.Dir) {
-				pr.Dir = *pc.Dir
-			}
-			if fi, err := os.Stat(pr.Dir); err != nil || !fi.IsDir() {
-				return &Error{Msg: fmt.Sprintf("processes.%s.dir %q in %s is not a directory", name, *pc.Dir, d.cfg.Display),
-					Fix: "create it, or fix dir (it is relative to the project directory)"}
-			}
-		}
-		for _, k := range sortedKeys(pc.Env) {
-			pr.Env = append(pr.Env, k+"="+pc.Env[k])
-		}
-		replaced := false
-		for i := range p.Processes {
-			if p.Processes[i].Name == name {
-				p.Processes[i], replaced = pr, true
-			}
-		}
-		if !replaced {
-			p.Processes = append(p.Processes, pr)
 		}
 	}
 	return nil
