@@ -1,13 +1,142 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/project"
+	"github.com/devstack-dev/devstack/tui"
+)
 
 func upCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "up",
-		Usage: "start the HTTPS proxy and the app's gateway server, watch and reload",
+		Name:      "up",
+		Usage:     "start the HTTPS proxy and the app's gateway server, watch and reload",
+		UsageText: "devstack up [--dir DIR] [--port 8080] [--app-port 8000] [--python PATH] [--no-tui] [-- COMMAND ...]",
+		Description: "Runs the project in DIR the way production runs it: devstack's HTTPS proxy on\n" +
+			"--port in front of gunicorn (WSGI), uvicorn (ASGI) or COMMAND on --app-port.\n" +
+			"{port} in COMMAND is replaced by the app port. Ctrl-C stops everything;\n" +
+			"a second Ctrl-C stops without waiting.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Value: ".", Usage: "the project directory"},
+			&cli.IntFlag{Name: "port", Usage: "HTTPS port of the proxy (default 8080)"},
+			&cli.IntFlag{Name: "app-port", Usage: "port of the gateway server (default 8000)"},
+			&cli.StringFlag{Name: "python", Usage: "the Python interpreter that runs the app"},
+			&cli.StringFlag{Name: "app", Usage: `the app to serve, "pkg.module:callable"`},
+			&cli.BoolFlag{Name: "no-tui", Usage: "plain prefixed log lines instead of the terminal UI"},
+			&cli.BoolFlag{Name: "no-watch", Usage: "do not reload on file changes"},
+		},
 		Action: func(c *cli.Context) error {
-			return notYetAvailable("devstack up")
+			flags := project.Overrides{
+				Python:  c.String("python"),
+				Port:    c.Int("port"),
+				AppPort: c.Int("app-port"),
+				App:     c.String("app"),
+				Command: c.Args().Slice(),
+			}
+			return runUp(c.Context, upOptions{
+				dir:     c.String("dir"),
+				flags:   flags,
+				noWatch: c.Bool("no-watch"),
+				stdout:  c.App.Writer,
+				stderr:  c.App.ErrWriter,
+			})
 		},
 	}
+}
+
+type upOptions struct {
+	dir     string
+	flags   project.Overrides
+	noWatch bool
+	stdout  io.Writer
+	stderr  io.Writer
+}
+
+func runUp(ctx context.Context, opt upOptions) error {
+	env, err := project.EnvOverrides(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	p, err := project.Detect(opt.dir, opt.flags.Or(env))
+	if err != nil {
+		return err
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(opt.stderr, "devstack: warning: %s\n", w)
+	}
+	tlsConfig, ca, err := loadServerTLS(opt.stderr, p.Dir, p.Hosts)
+	if err != nil {
+		return err
+	}
+	runDir, err := os.MkdirTemp("", "devstack-run-")
+	if err != nil {
+		return fmt.Errorf("creating a run directory: %w", err)
+	}
+	defer os.RemoveAll(runDir)
+
+	// The writer subscribes before anything starts, so it sees every line.
+	bus := orchestrator.NewBus(orchestrator.BusOptions{})
+	writer := tui.NewPlain(opt.stdout, tui.PlainOptions{Color: tui.ColorEnabled(opt.stdout)})
+	sub := bus.Subscribe()
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		writer.Run(sub.Events())
+	}()
+	defer func() {
+		bus.Close()
+		<-written
+	}()
+
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+
+	stack, err := orchestrator.Start(ctx, orchestrator.Options{
+		Project: p,
+		TLS:     tlsConfig,
+		RootCAs: ca.Pool(),
+		RunDir:  runDir,
+		Bus:     bus,
+		NoWatch: opt.noWatch,
+	})
+	if err != nil {
+		return err
+	}
+	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
+		Text: fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.Dir, p.Server, p.Interpreter.Path)})
+
+	select {
+	case <-signals:
+	case <-ctx.Done():
+	}
+	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
+		Text: "stopping (press Ctrl-C again to stop at once)"})
+	stopped := make(chan struct{})
+	go func() {
+		stack.Stop(false)
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-signals:
+		stack.Stop(true)
+		<-stopped
+	}
+	return nil
+}
+
+func describeTarget(p *project.Project) string {
+	if p.Target != "" {
+		return p.Target
+	}
+	return "(custom command)"
 }

@@ -1,0 +1,211 @@
+package orchestrator
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/devstack-dev/devstack/project"
+	"github.com/devstack-dev/devstack/templates"
+)
+
+// gunicorn's own exit codes for an app that cannot be loaded: a worker failed
+// to boot (WORKER_BOOT_ERROR) or the app could not be imported
+// (APP_LOAD_ERROR). Restarting cannot help; a file change can.
+const (
+	gunicornWorkerBootError = 3
+	gunicornAppLoadError    = 4
+)
+
+// gatewayName is the log source of the gateway: the server's name, or "app"
+// for a custom command.
+func gatewayName(p *project.Project) string {
+	switch p.Server {
+	case project.ServerGunicorn, project.ServerUvicorn:
+		return p.Server
+	}
+	return "app"
+}
+
+// gatewaySpec turns the project's production command into the process
+// devstack runs. The command stays the project's own — its flags, its
+// gunicorn.conf.py, its trust settings — with two additions that change
+// nothing the app sees: gunicorn gets devstack's config wrapper (which loads
+// the project's config first, then pre-imports the framework and installs
+// the probe), and uvicorn serves the app through the probe's entry module.
+func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
+	argv := append([]string(nil), p.GatewayArgv...)
+	env := append(append([]string(nil), p.Env...), p.GatewayEnv...)
+	env = append(env, templates.EnvProbePath+"="+probePath)
+
+	switch p.Server {
+	case project.ServerGunicorn:
+		// gunicorn reads one config file: the wrapper takes the project's
+		// place and loads it itself.
+		argv = append(withoutConfigFlag(argv), "-c", filepath.Join(runDir, templates.GunicornConf))
+		if p.GunicornConfig != "" {
+			env = append(env, templates.EnvProjectGunicornConf+"="+p.GunicornConfig)
+		}
+		if pre := preimports(p.Framework); len(pre) > 0 {
+			env = append(env, templates.EnvPreimport+"="+strings.Join(pre, ","))
+		}
+	case project.ServerUvicorn:
+		if i := indexOf(argv, p.Target); i >= 0 && !hasFlag(argv, "--factory") {
+			argv[i] = templates.ASGIApp
+			env = append(env,
+				templates.EnvASGIApp+"="+p.Target,
+				"PYTHONPATH="+joinPathList(runDir, lookupEnv(env, "PYTHONPATH")))
+		}
+	}
+	return ProcessSpec{
+		Name:  gatewayName(p),
+		Argv:  argv,
+		Dir:   p.Dir,
+		Env:   env,
+		Shell: p.GatewayShell,
+	}
+}
+
+// preimports lists the framework modules the gunicorn master loads once.
+func preimports(f project.Framework) []string {
+	switch f {
+	case project.Django:
+		return templates.DjangoPreimport
+	case project.Flask:
+		return templates.FlaskPreimport
+	}
+	return nil
+}
+
+// withoutConfigFlag removes -c/--config FILE from gunicorn's arguments; the
+// project's config file reaches gunicorn through devstack's wrapper.
+func withoutConfigFlag(argv []string) []string {
+	out := argv[:0:0]
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		switch {
+		case a == "-c" || a == "--config":
+			i++ // and its value
+		case strings.HasPrefix(a, "--config="), strings.HasPrefix(a, "-c") && len(a) > 2:
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func hasFlag(argv []string, flag string) bool { return indexOf(argv, flag) >= 0 }
+
+// lookupEnv finds KEY in env (later entries win), then in devstack's own
+// environment.
+func lookupEnv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return os.Getenv(key)
+}
+
+func joinPathList(first, rest string) string {
+	if rest == "" {
+		return first
+	}
+	return first + string(os.PathListSeparator) + rest
+}
+
+// markers follows the gateway's marker lines (see templates.Marker) so a
+// reload can wait for a worker of the new generation.
+type markers struct {
+	mu      sync.Mutex
+	booted  int           // worker-booted lines seen
+	gen     int           // generation of the newest worker booted
+	changed chan struct{} // closed and replaced at every worker boot
+}
+
+func newMarkers() *markers { return &markers{changed: make(chan struct{})} }
+
+// observe reads one log line of the gateway.
+func (m *markers) observe(line string) {
+	mk, ok := templates.ParseMarker(line)
+	if !ok || mk.Kind != templates.MarkerWorkerBooted {
+		return
+	}
+	m.mu.Lock()
+	m.booted++
+	m.gen = mk.Generation
+	close(m.changed)
+	m.changed = make(chan struct{})
+	m.mu.Unlock()
+}
+
+// snapshot returns how many workers booted so far, the newest one's
+// generation and a channel closed at the next boot.
+func (m *markers) snapshot() (booted, gen int, next <-chan struct{}) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.booted, m.gen, m.changed
+}
+
+// waitBoot waits for a worker to boot after the snapshot (booted) with a
+// generation above minGen (0 accepts any), or for ctx or stop.
+func (m *markers) waitBoot(ctx context.Context, booted, minGen int, stop <-chan struct{}) bool {
+	for {
+		n, gen, next := m.snapshot()
+		if n > booted && gen > minGen {
+			return true
+		}
+		select {
+		case <-next:
+		case <-stop:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// waitListening dials addr until it accepts a connection, for gateways
+// without marker lines (uvicorn, custom commands).
+func waitListening(ctx context.Context, addr string, stop <-chan struct{}) bool {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		d := net.Dialer{Timeout: 200 * time.Millisecond}
+		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+			c.Close()
+			return true
+		}
+		select {
+		case <-tick.C:
+		case <-stop:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// appAddr is where the proxy reaches the gateway: loopback unless the
+// project binds the gateway to one specific other address.
+func appAddr(p *project.Project) string {
+	host := p.Host
+	if host == "" || host == "0.0.0.0" || host == "::" || host == "localhost" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p.AppPort))
+}

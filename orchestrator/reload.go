@@ -1,0 +1,210 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/devstack-dev/devstack/orchestrator/watch"
+	"github.com/devstack-dev/devstack/project"
+)
+
+// reloadTimeout bounds how long a reload waits for the new code to answer.
+const reloadTimeout = 60 * time.Second
+
+// Reload strategies, as ReloadRecord.Strategy names them.
+const (
+	StrategyHUP     = "hup"     // SIGHUP to the gunicorn master: new workers, same socket
+	StrategyRestart = "restart" // stop the gateway, start it again
+)
+
+func (s *Stack) startWatcher(ctx context.Context) error {
+	p := s.p
+	restartFiles := append([]string(nil), p.EnvFiles...)
+	if p.GunicornConfig != "" {
+		restartFiles = append(restartFiles, p.GunicornConfig)
+	}
+	if p.ConfigFile != "" {
+		restartFiles = append(restartFiles, p.ConfigFile)
+	}
+	var venvs []string
+	if p.Interpreter.Venv != "" {
+		venvs = append(venvs, p.Interpreter.Venv)
+	}
+	include := p.Watch.Include
+	if len(include) == 1 && include[0] == "**" {
+		include = nil // everything: the watcher's default
+	}
+	w, err := watch.New(watch.Options{
+		Root:         p.Dir,
+		Include:      include,
+		Exclude:      userExcludes(p.Watch.Exclude),
+		IgnorePaths:  []string{s.opts.RunDir},
+		RestartFiles: restartFiles,
+		VenvDirs:     venvs,
+		Quiet:        s.opts.QuietPeriod,
+	})
+	if err != nil {
+		return fmt.Errorf("watching %s: %w", p.Dir, err)
+	}
+	s.watcher = w
+	s.bg.Go(func() { w.Run(ctx) })
+	s.bg.Go(func() {
+		for err := range w.Errors() {
+			s.say("watch: %v", err)
+		}
+	})
+	s.bg.Go(func() { watch.Loop(ctx, w.Batches(), s.reload) })
+	return nil
+}
+
+// reload brings one batch of changes live: the extra processes that asked
+// for it are restarted, and the gateway is reloaded or restarted.
+func (s *Stack) reload(ctx context.Context, b watch.Batch) {
+	for i, ep := range s.p.Processes {
+		if len(ep.RestartOn) > 0 && watch.Matches(ep.RestartOn, b.Paths) {
+			s.say("restarting %s: %s", ep.Name, b.Reason())
+			if err := s.extras[i].Restart(); err != nil {
+				s.say("restarting %s: %v", ep.Name, err)
+			}
+		}
+	}
+	s.ReloadGateway(ctx, b.Reason(), b.NeedsRestart, b.First)
+}
+
+// ReloadGateway brings the gateway's code up to date and returns once a
+// server running the new code answers (or the attempt failed, which the
+// proxy's error page then shows). trigger says why, for the log; since is
+// when the change happened, so the duration reported is save-to-live.
+func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart bool, since time.Time) ReloadRecord {
+	if since.IsZero() {
+		since = time.Now()
+	}
+	st := s.gateway.Status()
+	strategy := StrategyRestart
+	if s.p.Server == project.ServerGunicorn && !fullRestart && st.State == StateRunning && *s.down.Load() == "" {
+		strategy = StrategyHUP
+	}
+	rec := ReloadRecord{Trigger: trigger, Strategy: strategy}
+	s.bus.Publish(Event{Kind: EventReloadStart, Source: SourceDevstack, Reload: rec,
+		Text: fmt.Sprintf("reloading (%s): %s", strategy, trigger)})
+
+	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
+	defer cancel()
+	var err error
+	if strategy == StrategyHUP {
+		err = s.hup(ctx)
+	} else {
+		err = s.restartGateway(ctx)
+	}
+	rec.Duration = time.Since(since)
+	text := fmt.Sprintf("reloaded in %s: %s", rec.Duration.Round(time.Millisecond), trigger)
+	if err != nil {
+		rec.Err = err.Error()
+		text = fmt.Sprintf("reload failed after %s: %v", rec.Duration.Round(time.Millisecond), err)
+	}
+	s.mu.Lock()
+	s.lastReload = rec
+	s.mu.Unlock()
+	s.bus.Publish(Event{Kind: EventReloadFinish, Source: SourceDevstack, Reload: rec, Text: text})
+	return rec
+}
+
+// hup asks the gunicorn master for a new generation of workers and waits
+// for one of them to boot. The listening socket stays open throughout, so
+// no connection is refused; requests wait in the backlog for the new worker.
+func (s *Stack) hup(ctx context.Context) error {
+	booted, gen, _ := s.marks.snapshot()
+	if err := s.gateway.Signal(syscall.SIGHUP); err != nil {
+		return err
+	}
+	exited := s.gatewayLeft(ctx)
+	if s.marks.waitBoot(ctx, booted, gen, exited) {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("no worker of the new code booted within %s", reloadTimeout)
+	}
+	return errors.New("the gateway exited while loading the new code; its error is on the error page")
+}
+
+// restartGateway stops the gateway, starts it again and waits until it
+// answers. While it is down the proxy holds requests.
+func (s *Stack) restartGateway(ctx context.Context) error {
+	empty := ""
+	s.down.Store(&empty)
+	booted, _, _ := s.marks.snapshot()
+	if err := s.gateway.Restart(); err != nil {
+		return err
+	}
+	exited := s.gatewayLeft(ctx)
+	var ok bool
+	if s.p.Server == project.ServerGunicorn {
+		ok = s.marks.waitBoot(ctx, booted, 0, exited)
+	} else {
+		ok = waitListening(ctx, appAddr(s.p), exited)
+	}
+	if ok {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("the gateway did not answer within %s", reloadTimeout)
+	}
+	return errors.New("the gateway exited while starting; its error is on the error page")
+}
+
+// gatewayLeft returns a channel closed when the gateway is no longer running
+// (it crashed, or stays down after a failed load). It stops watching when
+// ctx is done.
+func (s *Stack) gatewayLeft(ctx context.Context) <-chan struct{} {
+	ch := make(chan struct{})
+	sub := s.bus.Subscribe()
+	name := s.gateway.Name()
+	pid := s.gateway.Status().PID
+	go func() {
+		defer sub.Close()
+		// Checked after subscribing, so an exit cannot slip between.
+		if st := s.gateway.Status(); st.State != StateRunning || st.PID != pid {
+			close(ch)
+			return
+		}
+		for {
+			select {
+			case e, ok := <-sub.Events():
+				if !ok || (e.Source == name && e.Kind == EventState && e.Change.State != StateRunning) {
+					close(ch)
+					return
+				}
+			case <-s.gateway.Done():
+				close(ch)
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// say publishes a message of devstack's own.
+func (s *Stack) say(format string, args ...any) {
+	s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: fmt.Sprintf(format, args...)})
+}
+
+// userExcludes drops the project's copy of the built-in ignores, which the
+// watcher applies itself.
+func userExcludes(all []string) []string {
+	builtin := map[string]bool{}
+	for _, g := range project.DefaultWatchExclude {
+		builtin[g] = true
+	}
+	var out []string
+	for _, g := range all {
+		if !builtin[g] {
+			out = append(out, g)
+		}
+	}
+	return out
+}

@@ -1,0 +1,386 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/devstack-dev/devstack/orchestrator/watch"
+	"github.com/devstack-dev/devstack/project"
+	"github.com/devstack-dev/devstack/proxy"
+	"github.com/devstack-dev/devstack/templates"
+)
+
+// Options are what a Stack needs besides the project itself.
+type Options struct {
+	// Project is what to run, as project.Detect found it. Required.
+	Project *project.Project
+	// TLS is the proxy's server configuration (the devstack leaf). Required.
+	TLS *tls.Config
+	// RootCAs verifies the proxy's certificate for the readiness request.
+	// Nil means the system pool.
+	RootCAs *x509.CertPool
+	// ProxyHosts are the addresses the proxy listens on. Default: both
+	// loopback addresses.
+	ProxyHosts []string
+	// RunDir is a private directory for devstack's helper files (the
+	// gunicorn config wrapper, the probe). Required; the caller removes it.
+	RunDir string
+	// Bus carries every event. Default: a new Bus, closed by Stop.
+	Bus *Bus
+	// NoWatch turns file watching off.
+	NoWatch bool
+	// StopTimeout is how long each process gets after SIGTERM (default 5s).
+	StopTimeout time.Duration
+	// QuietPeriod overrides the watcher's debounce (default watch.DefaultQuiet).
+	QuietPeriod time.Duration
+}
+
+// StackStatus is a snapshot of a running stack.
+type StackStatus struct {
+	ProxyURL   string
+	Processes  []Status // the gateway first, then the extra processes
+	Ready      bool     // the first request through the proxy succeeded
+	LastReload ReloadRecord
+}
+
+// Stack is one running `devstack up`: the proxy, the gateway, the extra
+// processes and the file watcher.
+type Stack struct {
+	opts      Options
+	p         *project.Project
+	bus       *Bus
+	ownsBus   bool
+	probePath string
+
+	proxy   *proxy.Proxy
+	server  *proxy.Server
+	gateway *Process
+	extras  []*Process
+	marks   *markers
+	watcher *watch.Watcher
+
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup
+	ready    chan struct{}
+	stopOnce sync.Once
+
+	// down is the reason the gateway stays down until the next change
+	// ("" while it is expected up); the proxy's error page shows it.
+	down atomic.Pointer[string]
+	// servedSinceStart is set once the gateway answered after its latest
+	// start: a crash before that is a start-up failure.
+	servedSinceStart atomic.Bool
+
+	mu         sync.Mutex
+	lastReload ReloadRecord
+}
+
+// Start checks the ports, starts the proxy, the gateway and the extra
+// processes, and watches the project. It returns once everything has been
+// started (not necessarily answering: see Ready). On an error nothing is left
+// running.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	p := opts.Project
+	if p == nil || opts.TLS == nil || opts.RunDir == "" {
+		return nil, errors.New("orchestrator: Options need Project, TLS and RunDir")
+	}
+	s := &Stack{opts: opts, p: p, bus: opts.Bus, marks: newMarkers(), ready: make(chan struct{})}
+	if s.bus == nil {
+		s.bus, s.ownsBus = NewBus(BusOptions{}), true
+	}
+	empty := ""
+	s.down.Store(&empty)
+
+	if err := s.checkPorts(); err != nil {
+		return nil, err
+	}
+	if err := templates.WriteTo(opts.RunDir); err != nil {
+		return nil, err
+	}
+	if s.probePath, err = templates.NewProbePath(); err != nil {
+		return nil, err
+	}
+
+	ctx, s.cancel = context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			s.Stop(true)
+		}
+	}()
+
+	if err := s.startProxy(); err != nil {
+		return nil, err
+	}
+	if err := s.startGateway(ctx); err != nil {
+		return nil, err
+	}
+	for _, ep := range p.Processes {
+		proc, err := NewProcess(ProcessSpec{
+			Name: ep.Name, Argv: ep.Argv, Dir: ep.Dir,
+			Env:         append(append([]string(nil), p.Env...), ep.Env...),
+			StopTimeout: opts.StopTimeout,
+		}, s.bus.Publish)
+		if err != nil {
+			return nil, err
+		}
+		if err := proc.Start(ctx); err != nil {
+			return nil, err
+		}
+		s.extras = append(s.extras, proc)
+	}
+	if !opts.NoWatch {
+		if err := s.startWatcher(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.bg.Go(func() { s.announceReady(ctx) })
+	return s, nil
+}
+
+// checkPorts reports a taken port before anything starts.
+func (s *Stack) checkPorts() error {
+	p := s.p
+	for _, host := range s.proxyHosts() {
+		if host == "::1" && !hasIPv6Loopback() {
+			continue
+		}
+		if err := CheckPortFree(host, p.Port); err != nil {
+			var pe *PortInUseError
+			if errors.As(err, &pe) {
+				pe.Flag = "--port"
+			}
+			return err
+		}
+	}
+	host := p.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return CheckPortFree(host, p.AppPort)
+}
+
+func (s *Stack) proxyHosts() []string {
+	if len(s.opts.ProxyHosts) > 0 {
+		return s.opts.ProxyHosts
+	}
+	return proxy.DefaultHosts
+}
+
+func hasIPv6Loopback() bool {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+func (s *Stack) startProxy() error {
+	ps := s.p.Proxy
+	upstream := &url.URL{Scheme: "http", Host: appAddr(s.p)}
+	name := gatewayName(s.p)
+	prox, err := proxy.New(proxy.Config{
+		Upstream: upstream,
+		TLS:      s.opts.TLS,
+		Headers: proxy.HeaderPolicy{
+			OmitProto: !ps.ForwardedProto, OmitFor: !ps.ForwardedFor, OmitHost: !ps.ForwardedHost,
+			SSL: ps.ForwardedSSL, RealIP: ps.RealIP,
+		},
+		HoldTimeout:  ps.HoldTimeout,
+		MaxBodyBytes: ps.MaxBody,
+		OnAccess: func(r proxy.AccessRecord) {
+			if r.UpstreamError == nil && r.ClientError == nil {
+				s.servedSinceStart.Store(true)
+			}
+			s.bus.Publish(Event{Kind: EventAccess, Source: "proxy", Access: AccessRecord{
+				Method: r.Method, Path: r.Path, Status: r.Status, Duration: r.Duration, Bytes: r.BytesOut, Remote: r.RemoteAddr,
+			}})
+		},
+		LastLogLines: func() []string { return s.bus.LastLines(name, 40) },
+		UpstreamDown: func() string { return *s.down.Load() },
+		ErrorLog: func(msg string) {
+			s.bus.Publish(Event{Kind: EventLog, Source: "proxy", Stream: StreamStderr, Text: msg})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := prox.Listen(s.proxyHosts(), s.p.Port)
+	if err != nil {
+		return err
+	}
+	s.proxy, s.server = prox, srv
+	s.bg.Go(func() { srv.Serve() })
+	return nil
+}
+
+func (s *Stack) startGateway(ctx context.Context) error {
+	spec := gatewaySpec(s.p, s.opts.RunDir, s.probePath)
+	spec.StopTimeout = s.opts.StopTimeout
+	spec.StayDown = s.stayDown
+	name := spec.Name
+	// Marker lines and "served since start" are read off the bus, like any
+	// other consumer: the gateway's pipes never wait for devstack.
+	sub := s.bus.Subscribe()
+	s.bg.Go(func() {
+		for e := range sub.Events() {
+			switch {
+			case e.Source == name && e.Kind == EventLog:
+				s.marks.observe(e.Text)
+			case e.Source == name && e.Kind == EventState && e.Change.State == StateStarting:
+				s.servedSinceStart.Store(false)
+			}
+		}
+	})
+	s.bg.Go(func() { <-ctx.Done(); sub.Close() })
+	proc, err := NewProcess(spec, s.bus.Publish)
+	if err != nil {
+		return err
+	}
+	s.gateway = proc
+	if err := proc.Start(ctx); err != nil {
+		return fmt.Errorf("starting the gateway: %w", err)
+	}
+	return nil
+}
+
+// stayDown decides, after the gateway ended by itself, whether restarting it
+// can help: not when the app failed to load (gunicorn says so with its exit
+// code) or the gateway died before it ever answered — then the proxy shows
+// the error with the gateway's last lines until a file change restarts it.
+func (s *Stack) stayDown(code int, ran time.Duration) bool {
+	loadFailure := s.p.Server == project.ServerGunicorn &&
+		(code == gunicornWorkerBootError || code == gunicornAppLoadError)
+	if !loadFailure && s.servedSinceStart.Load() {
+		return false // it crashed while serving: restart with backoff
+	}
+	reason := fmt.Sprintf("%s exited (exit code %d) before it could serve the app. Fix the error below and save: devstack restarts it on the next file change.", gatewayName(s.p), code)
+	if code < 0 {
+		reason = fmt.Sprintf("%s was killed before it could serve the app. Fix the error below and save: devstack restarts it on the next file change.", gatewayName(s.p))
+	}
+	s.down.Store(&reason)
+	s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack,
+		Text: "the gateway failed to start; waiting for a file change to try again"})
+	return true
+}
+
+// announceReady sends requests through the proxy until one is answered by
+// the app, then says "ready https://localhost:PORT" on the bus.
+func (s *Stack) announceReady(ctx context.Context) {
+	client := &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: s.opts.RootCAs, ServerName: "localhost"},
+			Proxy:           nil,
+		},
+	}
+	defer client.CloseIdleConnections()
+	url := s.server.URL() + "/"
+	for ctx.Err() == nil {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("User-Agent", "devstack-readiness")
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		select {
+		case <-s.proxy.Ready():
+			close(s.ready)
+			s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "ready " + s.server.URL()})
+			return
+		default:
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
+}
+
+// Ready is closed once the first request through the proxy was answered by
+// the app.
+func (s *Stack) Ready() <-chan struct{} { return s.ready }
+
+// URL is the proxy's address for a browser on this machine.
+func (s *Stack) URL() string { return s.server.URL() }
+
+// Bus is the stack's event bus: subscribe to follow logs and events.
+func (s *Stack) Bus() *Bus { return s.bus }
+
+// ProbePath is the per-run secret path the probe shim answers.
+func (s *Stack) ProbePath() string { return s.probePath }
+
+// Status returns a snapshot of the stack.
+func (s *Stack) Status() StackStatus {
+	st := StackStatus{ProxyURL: s.server.URL()}
+	select {
+	case <-s.ready:
+		st.Ready = true
+	default:
+	}
+	st.Processes = append(st.Processes, s.gateway.Status())
+	for _, e := range s.extras {
+		st.Processes = append(st.Processes, e.Status())
+	}
+	s.mu.Lock()
+	st.LastReload = s.lastReload
+	s.mu.Unlock()
+	return st
+}
+
+// Stop ends the stack: the watcher, then every process (SIGTERM, then
+// SIGKILL after StopTimeout; force kills at once), then the proxy. It
+// returns once all of them are gone. Calling it again with force set speeds
+// up a stop in progress.
+func (s *Stack) Stop(force bool) {
+	if force {
+		// A second Ctrl-C: hurry whatever is stopping.
+		for _, proc := range s.processes() {
+			go proc.Stop(true)
+		}
+	}
+	s.stopOnce.Do(func() {
+		if s.watcher != nil {
+			s.watcher.Close()
+		}
+		var wg sync.WaitGroup
+		for _, proc := range s.processes() {
+			wg.Go(func() { proc.Stop(force) })
+		}
+		wg.Wait()
+		if s.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			s.server.Shutdown(ctx)
+			cancel()
+			s.server.Close()
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.bg.Wait()
+		if s.ownsBus {
+			s.bus.Close()
+		}
+	})
+}
+
+func (s *Stack) processes() []*Process {
+	var out []*Process
+	if s.gateway != nil {
+		out = append(out, s.gateway)
+	}
+	return append(out, s.extras...)
+}
+
+// Wait blocks until ctx is done; it exists so callers read as
+// "start, wait, stop".
+func (s *Stack) Wait(ctx context.Context) { <-ctx.Done() }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/devstack-dev/devstack/certs"
+)
+
+// loadServerTLS loads the local CA (minting one on first use, and saying so)
+// and returns the proxy's TLS configuration with a leaf for localhost, the
+// loopback addresses and hosts, cached per project directory.
+func loadServerTLS(stderr io.Writer, projectDir string, hosts []string) (*tls.Config, *certs.CA, error) {
+	caDir, err := certs.Dir()
+	if err != nil {
+		return nil, nil, err
+	}
+	ca, created, err := certs.LoadOrCreate(caDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if created {
+		fmt.Fprintf(stderr, "devstack: created a local certificate authority in %s\n", caDir)
+		fmt.Fprintln(stderr, `devstack: hint: run "devstack ca install" so browsers trust https://localhost`)
+	}
+	cacheDir, err := leafCacheDir()
+	if err != nil {
+		return nil, nil, err
+	}
+	if projectDir != "" {
+		sum := sha256.Sum256([]byte(projectDir))
+		cacheDir = filepath.Join(cacheDir, hex.EncodeToString(sum[:6]))
+	}
+	tlsConfig, err := ca.ServerTLSConfig(cacheDir, hosts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tlsConfig, ca, nil
+}
