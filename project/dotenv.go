@@ -23,21 +23,23 @@ var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 //	KEY="a\nb ${HOME}"     double quotes: \n \t \r \" \\ \$ escapes, may span lines
 //
 // ${VAR} and ${VAR:-default} in unquoted and double-quoted values expand to
-// an earlier key of the file or else lookup(VAR). name is used in errors.
+// lookup(VAR) or else an earlier key of the file. name is used in errors.
 func parseDotenv(name, data string, lookup func(string) (string, bool)) ([]envVar, error) {
 	data = strings.TrimPrefix(data, "\ufeff")
 	data = strings.ReplaceAll(data, "\r\n", "\n")
 	lines := strings.Split(data, "\n")
 	var vars []envVar
 	seen := map[string]string{}
+	// The environment wins over the file for the children, so it wins
+	// here too: ${VAR} expands to the value the children will see.
 	get := func(k string) (string, bool) {
-		if v, ok := seen[k]; ok {
-			return v, true
-		}
 		if lookup != nil {
-			return lookup(k)
+			if v, ok := lookup(k); ok {
+				return v, true
+			}
 		}
-		return "", false
+		v, ok := seen[k]
+		return v, ok
 	}
 	fail := func(line int, fix, format string, args ...any) error {
 		return &ConfigError{File: name, Line: line, Msg: fmt.Sprintf(format, args...), Fix: fix}

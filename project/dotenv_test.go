@@ -27,6 +27,7 @@ func TestParseDotenv(t *testing.T) {
 		{"expansion", "A=${HOME}/x\nB=\"${A}:${MISSING:-dflt}\"\nC=${EMPTY:-fallback}\n", `A="/home/dev/x"|B="/home/dev/x:dflt"|C="fallback"`},
 		{"dollar without braces stays", "A=$HOME\n", `A="$HOME"`},
 		{"CRLF and BOM", "\ufeffA=1\r\nB=2\r\n", `A="1"|B="2"`},
+		{"the environment wins in expansion", "HOME=/file/home\nB=${HOME}\n", `HOME="/file/home"|B="/home/dev"`},
 		{"later wins but both listed", "A=1\nA=2\n", `A="1"|A="2"`},
 	}
 	for _, tt := range tests {

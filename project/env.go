@@ -27,8 +27,10 @@ func (d *detector) loadEnvFiles() error {
 				Fix: "create " + f + " or remove it from env_files in " + d.cfg.Display}
 		}
 		vars, err := parseDotenv(relTo(d.dir, full), string(data), func(k string) (string, bool) {
-			v, ok := d.env[k]
-			return v, ok
+			if v, ok := d.env[k]; ok {
+				return v, true
+			}
+			return d.dotenvValue(k) // from an earlier file
 		})
 		if err != nil {
 			return err

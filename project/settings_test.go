@@ -98,7 +98,7 @@ func TestEnvAndProcesses(t *testing.T) {
 	py := systemPython(t)
 	dir := copyFixture(t, "flask-factory", map[string]string{
 		".env":       "SECRET_KEY='s3cr3t'\nexport DEBUG=1\nHOME_COPY=${HOME}\nFORWARDED_ALLOW_IPS=127.0.0.1\n",
-		".env.local": "DEBUG=0\nSHELL_SET=from-file\n",
+		".env.local": "DEBUG=0\nSHELL_SET=from-file\nKEY_COPY=${SECRET_KEY}-local\n",
 		"frontend/":  "",
 		"devstack.toml": `env_files = [".env", ".env.local"]
 hosts = ["myapp.test"]
@@ -127,7 +127,7 @@ hold_timeout = 3
 
 	wantEnv := []string{
 		"SECRET_KEY=s3cr3t", "DEBUG=0", "HOME_COPY=/nonexistent", "FORWARDED_ALLOW_IPS=127.0.0.1",
-		"PYTHONUNBUFFERED=1",
+		"KEY_COPY=s3cr3t-local", "PYTHONUNBUFFERED=1",
 	}
 	if !slices.Equal(p.Env, wantEnv) {
 		t.Errorf("env:\n got  %q\n want %q (SHELL_SET stays the shell's; later files win)", p.Env, wantEnv)
