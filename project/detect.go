@@ -56,9 +56,11 @@ func (d *detector) detect() (*Project, error) {
 	p.Port = firstInt(d.o.Port, deref(cfg.Port), DefaultPort)
 	p.AppPort = firstInt(d.o.AppPort, deref(cfg.AppPort), DefaultAppPort)
 	p.Host = firstString(d.o.Host, deref(cfg.Host), deref(cfg.Bind), DefaultHost)
-	if net.ParseIP(p.Host) == nil && p.Host != "localhost" {
+	// An IP, not a name: "localhost" may resolve to ::1 for the proxy and
+	// to 127.0.0.1 for the gateway, and then nothing connects.
+	if net.ParseIP(p.Host) == nil {
 		return nil, &Error{Msg: fmt.Sprintf("gateway host %q is not an IP address", p.Host),
-			Fix: "bind the gateway to an address such as 127.0.0.1 (the default) or ::1"}
+			Fix: "bind the gateway to an address such as 127.0.0.1 (the default) or ::1; host names the browser uses go in hosts = [\"…\"]"}
 	}
 	if p.Port == p.AppPort {
 		return nil, &Error{Msg: fmt.Sprintf("the proxy and the gateway would both use port %d", p.Port),
