@@ -239,7 +239,12 @@ func (w *Watcher) removeTree(dir string) {
 
 // watchDir adds one system watch.
 func (w *Watcher) watchDir(dir string) error {
-	err := w.fsw.Add(dir)
+	var err error
+	if testOnlyAddWatch != nil {
+		err = testOnlyAddWatch(w.fsw, dir)
+	} else {
+		err = w.fsw.Add(dir)
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -251,6 +256,10 @@ func (w *Watcher) watchDir(dir string) error {
 	}
 	return fmt.Errorf("watching %s: %w", dir, err)
 }
+
+// testOnlyAddWatch, when set, adds watches instead of fsnotify's Add, so
+// tests can make the system refuse one.
+var testOnlyAddWatch func(fsw *fsnotify.Watcher, dir string) error
 
 // isVenv reports whether dir is a virtualenv.
 func isVenv(dir string) bool {

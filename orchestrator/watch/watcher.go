@@ -247,7 +247,6 @@ func (w *Watcher) Run(ctx context.Context) error {
 			continue
 		case f := <-w.testOnlyInLoop:
 			f()
-			continue
 		case send <- w.out:
 			w.out, w.hasOut = Batch{}, false
 			continue

@@ -1,13 +1,17 @@
 package watch
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 func TestEditGivesOneBatch(t *testing.T) {
@@ -195,4 +199,86 @@ func TestGitignoreEditedWhileRunning(t *testing.T) {
 	write(t, filepath.Join(root, "app.py"), "y\n")
 	all, _ := batchesUntil(t, w, "app.py")
 	wantPaths(t, all, "app.py")
+}
+
+func TestRenamedDirectoryIsFollowedUnderItsNewName(t *testing.T) {
+	root := project(t, map[string]string{"pkg/sub/x.py": "", "app.py": ""})
+	w := startWatcher(t, Options{Root: root, Quiet: testQuiet})
+	if err := os.Rename(filepath.Join(root, "pkg"), filepath.Join(root, "pkg2")); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := batchesUntil(t, w, "pkg2/sub/x.py")
+	wantPaths(t, all, "pkg", "pkg2/sub/x.py")
+	waitPending(t, w, func() bool {
+		return w.dirs[filepath.Join(root, "pkg2", "sub")] && !w.dirs[filepath.Join(root, "pkg", "sub")]
+	})
+	write(t, filepath.Join(root, "pkg2/sub/x.py"), "y\n")
+	wantPaths(t, nextBatch(t, w), "pkg2/sub/x.py")
+}
+
+func TestOverflowRestartsAndRescans(t *testing.T) {
+	root := project(t, map[string]string{"app.py": ""})
+	w := startWatcher(t, Options{Root: root})
+	// Events lost: a directory created meanwhile was never seen (its
+	// watch is taken away again to make it so).
+	unseen := filepath.Join(root, "unseen")
+	mkdirAll(t, unseen)
+	waitPending(t, w, func() bool { return w.dirs[unseen] })
+	inLoop(t, w, func() {
+		_ = w.fsw.Remove(unseen)
+		delete(w.dirs, unseen)
+		w.handleError(fsnotify.ErrEventOverflow, time.Now())
+	})
+	b := nextBatch(t, w)
+	if !b.Overflow || !b.NeedsRestart {
+		t.Errorf("after an overflow: got %+v, want a restart", b)
+	}
+	select {
+	case err := <-w.Errors():
+		var lerr *LimitError
+		if !errors.As(err, &lerr) || !strings.Contains(lerr.Hint(), "max_queued_events") {
+			t.Errorf("overflow error: got %v", err)
+		}
+	case <-time.After(eventually):
+		t.Fatal("no error reported for the overflow")
+	}
+	if !followed(t, w, unseen) {
+		t.Error("directory created during the overflow not followed after it")
+	}
+}
+
+func TestWatchLimit(t *testing.T) {
+	root := project(t, map[string]string{"a/x.py": "", "b/y.py": ""})
+	t.Cleanup(func() { testOnlyAddWatch = nil })
+	refuse := filepath.Join(root, "b")
+	testOnlyAddWatch = func(fsw *fsnotify.Watcher, dir string) error {
+		if strings.HasPrefix(dir, refuse) {
+			return fmt.Errorf("adding watch: %w", syscall.ENOSPC)
+		}
+		return fsw.Add(dir)
+	}
+	// At start the limit is fatal: watching half a project would miss
+	// changes silently.
+	_, err := New(Options{Root: root})
+	var lerr *LimitError
+	if !errors.As(err, &lerr) || lerr.Dir != refuse || !strings.Contains(lerr.Hint(), "sysctl fs.inotify.max_user_watches=") {
+		t.Fatalf("New at the limit: got %v, want a *LimitError for %s with a sysctl hint", err, refuse)
+	}
+
+	// While running, a new directory over the limit is reported and the
+	// rest keeps working.
+	refuse = filepath.Join(root, "new")
+	w := startWatcher(t, Options{Root: root})
+	mkdirAll(t, refuse)
+	select {
+	case err := <-w.Errors():
+		if !errors.As(err, &lerr) || lerr.Dir != refuse {
+			t.Errorf("running at the limit: got %v", err)
+		}
+	case <-time.After(eventually):
+		t.Fatal("no error for a directory over the limit")
+	}
+	write(t, filepath.Join(root, "a/x.py"), "y\n")
+	b, _ := batchesUntil(t, w, "a/x.py")
+	wantPaths(t, b, "a/x.py")
 }
