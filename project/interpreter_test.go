@@ -358,3 +358,21 @@ func TestResolvePyenvShim(t *testing.T) {
 		})
 	}
 }
+
+// TestInterpreterSeesEnvFiles: the check runs with the children's
+// environment, so a PYTHONPATH set in .env counts, as it will for gunicorn.
+func TestInterpreterSeesEnvFiles(t *testing.T) {
+	bare := bareVenvPython(t)
+	dir := copyFixture(t, "django-basic", map[string]string{
+		".env":                        "PYTHONPATH=vendor\n",
+		"vendor/django/__init__.py":   "__version__ = '9.9'\n",
+		"vendor/gunicorn/__init__.py": "__version__ = '99.0'\n",
+	})
+	p, err := Detect(dir, Overrides{Python: bare, Environ: []string{"PATH=/usr/bin:/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Interpreter.DjangoVersion != "9.9" || p.Interpreter.GunicornVersion != "99.0" {
+		t.Errorf("got django %q, gunicorn %q; want the vendored 9.9 and 99.0", p.Interpreter.DjangoVersion, p.Interpreter.GunicornVersion)
+	}
+}
