@@ -106,7 +106,7 @@ func Status(ca *CA) ([]StoreResult, error) {
 		case StoreSystem:
 			results = append(results, systemStatus(ca.Cert))
 		case StoreNSS:
-			results = append(results, newNSSStore(ca.Cert).status()...)
+			results = append(results, newNSSStore(ca).status()...)
 		case StoreJava:
 			if j, ok := findJava(); ok {
 				results = append(results, j.status(ca.Cert))
@@ -130,7 +130,7 @@ func Install(ca *CA) ([]StoreResult, error) {
 		case StoreSystem:
 			results = append(results, systemInstall(ca))
 		case StoreNSS:
-			results = append(results, newNSSStore(ca.Cert).install(ca.CertPath())...)
+			results = append(results, newNSSStore(ca).install(ca.CertPath())...)
 		case StoreJava:
 			if j, ok := findJava(); ok {
 				results = append(results, j.install(ca))
@@ -153,7 +153,7 @@ func Uninstall(ca *CA) ([]StoreResult, error) {
 		case StoreSystem:
 			results = append(results, systemUninstall(ca))
 		case StoreNSS:
-			results = append(results, newNSSStore(ca.Cert).uninstall()...)
+			results = append(results, newNSSStore(ca).uninstall()...)
 		case StoreJava:
 			if j, ok := findJava(); ok {
 				results = append(results, j.uninstall(ca))
@@ -204,4 +204,20 @@ func mkcertName(cert *x509.Certificate) string {
 // storeNames are the names under which the CA may already be installed.
 func storeNames(cert *x509.Certificate) []string {
 	return []string{truststoreName(cert), mkcertName(cert)}
+}
+
+// asRoot is the command that repeats op for one store as root. CAROOT is
+// spelled out because sudo may reset HOME, which would otherwise point
+// devstack at root's CA directory and mint a second CA there.
+func asRoot(ca *CA, store, op string) string {
+	return fmt.Sprintf("sudo CAROOT=%s TRUST_STORES=%s devstack ca %s", shellQuote(ca.Dir), store, op)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it (macOS's default
+// CA directory has a space in it).
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -94,25 +94,25 @@ func (j *javaStore) status(cert *x509.Certificate) StoreResult {
 
 func (j *javaStore) install(ca *CA) StoreResult {
 	err := truststore.InstallFile(ca.CertPath(), truststore.WithNoSystem(), truststore.WithTrust(j))
-	return j.outcome(ca.Cert, err, "install")
+	return j.outcome(ca, err, "install")
 }
 
 func (j *javaStore) uninstall(ca *CA) StoreResult {
 	err := truststore.UninstallFile(ca.CertPath(), truststore.WithNoSystem(), truststore.WithTrust(j))
-	return j.outcome(ca.Cert, err, "uninstall")
+	return j.outcome(ca, err, "uninstall")
 }
 
-func (j *javaStore) outcome(cert *x509.Certificate, err error, op string) StoreResult {
+func (j *javaStore) outcome(ca *CA, err error, op string) StoreResult {
 	if !j.done {
 		// Nothing to do: the library found it already in place.
-		return j.status(cert)
+		return j.status(ca.Cert)
 	}
 	r := j.result
 	if err != nil && r.State != StateFailed {
 		r.State, r.Reason = StateFailed, err.Error()
 	}
 	if r.State == StateFailed {
-		r.Fix = fmt.Sprintf("sudo devstack ca %s (cacerts is usually owned by root)", op)
+		r.Fix = asRoot(ca, StoreJava, op) + " (cacerts is usually owned by root)"
 	}
 	return r
 }

@@ -85,6 +85,7 @@ func certutilInstallCommand() string {
 
 // nssStore is the NSS side of one status, install or uninstall run.
 type nssStore struct {
+	ca       *CA
 	cert     *x509.Certificate
 	certutil string
 	dbs      []string
@@ -93,8 +94,8 @@ type nssStore struct {
 
 var _ truststore.Trust = (*nssStore)(nil)
 
-func newNSSStore(cert *x509.Certificate) *nssStore {
-	s := &nssStore{cert: cert, dbs: findNSSDBs(os.Getenv("HOME"))}
+func newNSSStore(ca *CA) *nssStore {
+	s := &nssStore{ca: ca, cert: ca.Cert, dbs: findNSSDBs(os.Getenv("HOME"))}
 	s.certutil, _ = findCertutil()
 	return s
 }
@@ -260,7 +261,7 @@ func (s *nssStore) Install(filename string, _ *x509.Certificate) error {
 			}
 		}
 		if r.State == StateFailed {
-			r.Fix = nssFix(db, "install")
+			r.Fix = s.fix(db, "install")
 			failed = errStoreFailed
 		}
 		s.results = append(s.results, r)
@@ -295,7 +296,7 @@ func (s *nssStore) Uninstall(string, *x509.Certificate) error {
 			}
 		}
 		if r.State == StateFailed {
-			r.Fix = nssFix(db, "uninstall")
+			r.Fix = s.fix(db, "uninstall")
 			failed = errStoreFailed
 		}
 		s.results = append(s.results, r)
@@ -303,10 +304,10 @@ func (s *nssStore) Uninstall(string, *x509.Certificate) error {
 	return failed
 }
 
-func nssFix(db, op string) string {
+func (s *nssStore) fix(db, op string) string {
 	dir := strings.TrimPrefix(strings.TrimPrefix(db, "sql:"), "dbm:")
 	if os.Geteuid() != 0 && !strings.HasPrefix(dir, os.Getenv("HOME")+string(filepath.Separator)) {
-		return "sudo devstack ca " + op
+		return asRoot(s.ca, StoreNSS, op) // a system-wide database such as /etc/pki/nssdb
 	}
 	return fmt.Sprintf("close Firefox and Chromium, make sure this user can write %s, and run \"devstack ca %s\" again", dir, op)
 }

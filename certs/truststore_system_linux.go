@@ -87,8 +87,8 @@ func systemAnchorFile(cert *x509.Certificate) string {
 
 // systemSkip says why the system store cannot be changed by this process, or
 // returns ok.
-func systemSkip(cert *x509.Certificate) (StoreResult, bool) {
-	r := StoreResult{Store: StoreSystem, State: StateSkipped, Location: systemAnchorFile(cert)}
+func systemSkip(ca *CA) (StoreResult, bool) {
+	r := StoreResult{Store: StoreSystem, State: StateSkipped, Location: systemAnchorFile(ca.Cert)}
 	if truststore.SystemTrustCommand == nil {
 		r.Reason = "no known CA anchor directory on this Linux distribution"
 		r.Fix = "add " + RootCertFile + " to your distribution's trusted CA anchors by hand"
@@ -102,7 +102,7 @@ func systemSkip(cert *x509.Certificate) (StoreResult, bool) {
 	if os.Geteuid() != 0 {
 		if _, err := exec.LookPath("sudo"); err != nil {
 			r.Reason = "changing the system store needs root and sudo is not installed"
-			r.Fix = "run the same command as root"
+			r.Fix = "as root: CAROOT=" + shellQuote(ca.Dir) + " TRUST_STORES=system devstack ca install"
 			return r, true
 		}
 	}
@@ -113,19 +113,19 @@ func systemInstall(ca *CA) StoreResult {
 	if _, ok := installedAnchor(ca.Cert); ok && inSystemPool(ca.Cert) {
 		return systemStatus(ca.Cert)
 	}
-	if r, skip := systemSkip(ca.Cert); skip {
+	if r, skip := systemSkip(ca); skip {
 		return r
 	}
 	r := StoreResult{Store: StoreSystem, Location: systemAnchorFile(ca.Cert)}
 	if err := truststore.InstallFile(ca.CertPath()); err != nil {
-		return systemFailure(r, err, "devstack ca install")
+		return systemFailure(r, err, asRoot(ca, StoreSystem, "install"))
 	}
 	// Verify: the library reports success from the commands it ran, which
 	// says nothing about the file being there.
 	if _, ok := installedAnchor(ca.Cert); !ok {
 		r.State = StateFailed
 		r.Reason = fmt.Sprintf("%s is missing after the install", r.Location)
-		r.Fix = "sudo devstack ca install"
+		r.Fix = asRoot(ca, StoreSystem, "install")
 		return r
 	}
 	r.State = StateAdded
@@ -137,7 +137,7 @@ func systemUninstall(ca *CA) StoreResult {
 	if !ok {
 		return StoreResult{Store: StoreSystem, Location: systemAnchorFile(ca.Cert), State: StateNotTrusted}
 	}
-	if r, skip := systemSkip(ca.Cert); skip {
+	if r, skip := systemSkip(ca); skip {
 		r.Location = anchor
 		return r
 	}
@@ -146,23 +146,24 @@ func systemUninstall(ca *CA) StoreResult {
 		// Installed by mkcert, under its name: remove that file ourselves,
 		// then let the library refresh the bundle.
 		if err := os.Remove(anchor); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return systemFailure(r, err, "sudo devstack ca uninstall")
+			return systemFailure(r, err, asRoot(ca, StoreSystem, "uninstall"))
 		}
 	}
 	if err := truststore.UninstallFile(ca.CertPath()); err != nil {
-		return systemFailure(r, err, "sudo devstack ca uninstall")
+		return systemFailure(r, err, asRoot(ca, StoreSystem, "uninstall"))
 	}
 	if _, still := installedAnchor(ca.Cert); still {
 		r.State = StateFailed
 		r.Reason = fmt.Sprintf("%s is still there after the uninstall", anchor)
-		r.Fix = "sudo devstack ca uninstall"
+		r.Fix = asRoot(ca, StoreSystem, "uninstall")
 		return r
 	}
 	r.State = StateRemoved
 	return r
 }
 
-// systemFailure fills r with what the failed command said.
+// systemFailure fills r with what the failed command said; retry is the
+// command that fixes it.
 func systemFailure(r StoreResult, err error, retry string) StoreResult {
 	r.State = StateFailed
 	r.Reason = err.Error()
@@ -172,7 +173,7 @@ func systemFailure(r StoreResult, err error, retry string) StoreResult {
 			r.Reason += ": " + out
 		}
 	}
-	r.Fix = "sudo " + retry
+	r.Fix = retry
 	if errors.Is(err, fs.ErrPermission) || strings.Contains(r.Reason, "ermission denied") {
 		r.Reason = "no permission to change the system store: " + r.Reason
 	}

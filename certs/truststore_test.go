@@ -216,3 +216,15 @@ My Server                                                    u,u,u
 		}
 	}
 }
+
+func TestAsRootKeepsTheCADirectory(t *testing.T) {
+	for dir, want := range map[string]string{
+		"/home/ana/.local/share/mkcert":                 "sudo CAROOT=/home/ana/.local/share/mkcert TRUST_STORES=system devstack ca install",
+		"/Users/ana/Library/Application Support/mkcert": "sudo CAROOT='/Users/ana/Library/Application Support/mkcert' TRUST_STORES=system devstack ca install",
+		"/tmp/it's here":                                `sudo CAROOT='/tmp/it'\''s here' TRUST_STORES=system devstack ca install`,
+	} {
+		if got := asRoot(&CA{Dir: dir}, StoreSystem, "install"); got != want {
+			t.Errorf("asRoot(%q): got %s, want %s", dir, got, want)
+		}
+	}
+}
