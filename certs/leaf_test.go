@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -224,5 +225,40 @@ func TestNormalizeHostsAddsDefaults(t *testing.T) {
 	}
 	if ip := net.ParseIP(got[1]); ip == nil {
 		t.Errorf("%q is not an IP", got[1])
+	}
+}
+
+// Concurrent handshakes that all find the leaf due get one renewal, not one
+// each, and never a torn certificate (run with -race).
+func TestLeafConcurrentRenewal(t *testing.T) {
+	start := time.Now()
+	ca, clk := caWithClock(t, start)
+	cache := t.TempDir()
+	cfg := mustConfig(t, ca, cache, nil)
+	old := currentLeaf(t, cfg)
+	clk.t = old.NotAfter.Add(-time.Hour) // set before the goroutines start
+
+	serials := make(chan string, 16)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := cfg.GetCertificate(&tls.ClientHelloInfo{ServerName: "localhost"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			serials <- c.Leaf.SerialNumber.String()
+		}()
+	}
+	wg.Wait()
+	close(serials)
+	seen := map[string]bool{}
+	for s := range serials {
+		seen[s] = true
+	}
+	if len(seen) != 1 || seen[old.SerialNumber.String()] {
+		t.Errorf("got serials %v, want exactly one new leaf", seen)
 	}
 }
