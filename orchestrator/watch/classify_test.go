@@ -171,5 +171,28 @@ func TestRealVenvCreationDoesNotReload(t *testing.T) {
 // waitFollowedExtra waits until dir is watched as a restart-only directory.
 func waitFollowedExtra(t *testing.T, w *Watcher, dir string) {
 	t.Helper()
-	waitPending(t, w, func() bool { return w.extra[dir] != nil })
+	waitUntil(t, w, func() bool { return w.extra[dir] != nil })
+}
+
+func TestVirtualenvOutsideProjectRecreated(t *testing.T) {
+	root := project(t, map[string]string{"app.py": ""})
+	venv := filepath.Join(t.TempDir(), "site-env")
+	makeVenv(t, venv)
+	w := startWatcher(t, Options{Root: root, VenvDirs: []string{venv}})
+	cfg := filepath.ToSlash(filepath.Join(venv, "pyvenv.cfg"))
+
+	if err := os.RemoveAll(venv); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := batchesUntil(t, w, cfg)
+	if !b.NeedsRestart || !strings.HasPrefix(b.RestartCause, "virtualenv /") {
+		t.Errorf("virtualenv removed: got %+v, want a restart naming its absolute path", b)
+	}
+	sp := makeVenv(t, venv)
+	waitFollowedExtra(t, w, sp)
+	mkdirAll(t, filepath.Join(sp, "flask"))
+	b, _ = batchesUntil(t, w, filepath.ToSlash(filepath.Join(sp, "flask")))
+	if !b.NeedsRestart {
+		t.Errorf("package installed in the recreated virtualenv: got %+v, want a restart", b)
+	}
 }

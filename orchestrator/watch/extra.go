@@ -17,6 +17,9 @@ func (w *Watcher) handleExtra(x *extraDir, name string, created, gone bool, now 
 	if cause != "" {
 		w.collected.add(now, w.display(name), created, gone, cause)
 	}
+	if v := x.venvs[base]; v != "" && (created || gone) {
+		w.refreshVenv(v, now) // a virtualenv outside the tree recreated
+	}
 	// The layout of a virtualenv being created or removed changes under
 	// us: follow it (site-packages itself sees too many events for that).
 	if x.venv != "" && x.all == "" && (created || gone) {
@@ -70,6 +73,28 @@ func (w *Watcher) extraFor(dir string) (*extraDir, error) {
 	return x, nil
 }
 
+// watchVenvParents watches the directory holding each virtualenv outside
+// the tree, to notice the virtualenv being removed and created again.
+func (w *Watcher) watchVenvParents() {
+	for v := range w.venvs {
+		parent := filepath.Dir(v)
+		if w.dirs[parent] || parent == v {
+			continue
+		}
+		x, err := w.extraFor(parent)
+		if err != nil {
+			if !errors.Is(err, errNotWatchable) {
+				w.report(err)
+			}
+			continue
+		}
+		if x.venvs == nil {
+			x.venvs = map[string]string{}
+		}
+		x.venvs[filepath.Base(v)] = v
+	}
+}
+
 // refreshVenv (re)reads the layout of virtualenv v and watches its top (for
 // pyvenv.cfg), lib and lib/pythonX.Y (to see site-packages appear) and the
 // top of site-packages (a package installed, upgraded or removed). Nothing
@@ -104,7 +129,7 @@ func (w *Watcher) refreshVenv(v string, now time.Time) {
 		if x.venv == v && !want[d] {
 			x.venv, x.all = "", ""
 			delete(x.files, venvMarker)
-			if len(x.files) == 0 {
+			if len(x.files) == 0 && len(x.venvs) == 0 {
 				if !w.dirs[d] {
 					_ = w.fsw.Remove(d)
 				}

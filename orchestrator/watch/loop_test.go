@@ -104,15 +104,21 @@ func TestSaveDuringReloadGivesExactlyOneMoreReload(t *testing.T) {
 // and the watcher holds nothing undelivered.
 func waitPending(t *testing.T, w *Watcher, seen func() bool) {
 	t.Helper()
+	waitUntil(t, w, func() bool { return seen() && w.collected.empty() && !w.hasOut })
+}
+
+// waitUntil waits until cond, run on the watcher's goroutine, is true.
+func waitUntil(t *testing.T, w *Watcher, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(eventually)
 	for {
 		var ok bool
-		inLoop(t, w, func() { ok = seen() && w.collected.empty() && !w.hasOut })
+		inLoop(t, w, func() { ok = cond() })
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("changes never left the watcher")
+			t.Fatal("condition never met")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

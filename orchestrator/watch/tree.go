@@ -26,6 +26,7 @@ type extraDir struct {
 	files map[string]string // entry name → restart cause
 	all   string            // when set, a change to any entry is a restart with this cause
 	venv  string            // the virtualenv this directory belongs to, if any
+	venvs map[string]string // entry name → the virtualenv it is (for its parent)
 }
 
 // handle processes one event from the system watcher.

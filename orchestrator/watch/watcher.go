@@ -167,6 +167,7 @@ func New(opts Options) (*Watcher, error) {
 	for v := range w.venvs {
 		w.refreshVenv(v, time.Time{})
 	}
+	w.watchVenvParents()
 	return w, nil
 }
 
