@@ -1,0 +1,355 @@
+package main
+
+import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run the real devstack binary on a copy of a sample
+// project, with the real gunicorn/uvicorn and the real framework, and talk to
+// it over real TLS with only devstack's CA trusted.
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// devstackBinary builds the command once per test run.
+func devstackBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "devstack-e2e-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "devstack")
+		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// freePort returns a loopback port nothing listens on right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// copyProject copies a sample project into a temporary directory, so tests
+// can edit its files.
+func copyProject(t *testing.T, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name)
+	src := filepath.Join("testdata", name)
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if info.IsDir() {
+			if info.Name() == "__pycache__" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// upRun is one running `devstack up`.
+type upRun struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	port    int
+	appPort int
+	caroot  string
+	client  *http.Client
+	exited  chan struct{}
+	exitErr error
+
+	mu    sync.Mutex
+	lines []string
+	grew  chan struct{}
+}
+
+type upConfig struct {
+	project string   // testdata/<project>, copied first unless dir is set
+	dir     string   // run in this directory instead
+	args    []string // extra arguments after "up"
+	env     []string // extra environment
+}
+
+// startUp starts devstack up and waits for its ready line.
+func startUp(t *testing.T, cfg upConfig) *upRun {
+	t.Helper()
+	r := launchUp(t, cfg)
+	r.waitLine(`ready https://localhost:`+strconv.Itoa(r.port), 60*time.Second)
+	return r
+}
+
+// launchUp starts devstack up without waiting for it to be ready.
+func launchUp(t *testing.T, cfg upConfig) *upRun {
+	t.Helper()
+	bin := devstackBinary(t)
+	dir := cfg.dir
+	if dir == "" {
+		dir = copyProject(t, cfg.project)
+	}
+	r := &upRun{t: t, port: freePort(t), appPort: freePort(t), caroot: t.TempDir(), exited: make(chan struct{}), grew: make(chan struct{})}
+	args := append([]string{"up", "--dir", dir, "--port", strconv.Itoa(r.port), "--app-port", strconv.Itoa(r.appPort), "--no-tui"}, cfg.args...)
+	r.cmd = exec.Command(bin, args...)
+	r.cmd.Env = append(os.Environ(), "CAROOT="+r.caroot, "NO_COLOR=1", "XDG_CACHE_HOME="+t.TempDir())
+	r.cmd.Env = append(r.cmd.Env, cfg.env...)
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := r.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.cmd.Stderr = r.cmd.Stdout
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			r.mu.Lock()
+			r.lines = append(r.lines, sc.Text())
+			close(r.grew)
+			r.grew = make(chan struct{})
+			r.mu.Unlock()
+		}
+		r.exitErr = r.cmd.Wait()
+		close(r.exited)
+	}()
+	t.Cleanup(func() {
+		r.stop(20 * time.Second)
+		if t.Failed() {
+			t.Logf("devstack output:\n%s", r.output())
+		}
+	})
+	return r
+}
+
+// stop sends SIGINT and waits; after timeout the whole group is killed.
+func (r *upRun) stop(timeout time.Duration) error {
+	select {
+	case <-r.exited:
+		return r.exitErr
+	default:
+	}
+	r.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-r.exited:
+		return r.exitErr
+	case <-time.After(timeout):
+		syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+		<-r.exited
+		return fmt.Errorf("devstack did not stop within %s after SIGINT", timeout)
+	}
+}
+
+func (r *upRun) output() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.lines, "\n")
+}
+
+// waitLine waits for an output line matching pattern, counting from the
+// start, and returns it.
+func (r *upRun) waitLine(pattern string, timeout time.Duration) string {
+	r.t.Helper()
+	return r.waitLineAfter(0, pattern, timeout)
+}
+
+// lineCount is a mark for waitLineAfter.
+func (r *upRun) lineCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.lines)
+}
+
+// waitLineAfter waits for a line matching pattern among the lines after the
+// first `after` ones.
+func (r *upRun) waitLineAfter(after int, pattern string, timeout time.Duration) string {
+	r.t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.After(timeout)
+	for {
+		r.mu.Lock()
+		for _, l := range r.lines[min(after, len(r.lines)):] {
+			if re.MatchString(l) {
+				r.mu.Unlock()
+				return l
+			}
+		}
+		grew := r.grew
+		r.mu.Unlock()
+		select {
+		case <-grew:
+		case <-r.exited:
+			r.t.Fatalf("devstack exited (%v) before printing a line matching %q", r.exitErr, pattern)
+		case <-deadline:
+			r.t.Fatalf("no line matching %q within %s", pattern, timeout)
+		}
+	}
+}
+
+// httpsClient trusts only devstack's CA.
+func (r *upRun) httpsClient() *http.Client {
+	r.t.Helper()
+	if r.client != nil {
+		return r.client
+	}
+	pem, err := os.ReadFile(filepath.Join(r.caroot, "rootCA.pem"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		r.t.Fatal("rootCA.pem holds no certificate")
+	}
+	r.client = &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig:     &tls.Config{RootCAs: pool},
+			MaxIdleConnsPerHost: 64,
+			Proxy:               nil,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	r.t.Cleanup(r.client.CloseIdleConnections)
+	return r.client
+}
+
+func (r *upRun) url(path string) string {
+	return "https://localhost:" + strconv.Itoa(r.port) + path
+}
+
+// get sends GET path through the proxy with extra headers.
+func (r *upRun) get(path string, headers ...string) (int, string) {
+	r.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, r.url(path), nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := r.httpsClient().Do(req)
+	if err != nil {
+		r.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// whoami is what the sample apps report about a request.
+type whoami struct {
+	Framework     string            `json:"framework"`
+	DjangoVersion string            `json:"django_version"`
+	Scheme        string            `json:"scheme"`
+	IsSecure      bool              `json:"is_secure"`
+	Host          string            `json:"host"`
+	HostError     string            `json:"host_error"`
+	RemoteAddr    string            `json:"remote_addr"`
+	AbsoluteURI   string            `json:"absolute_uri"`
+	Forwarded     map[string]string `json:"forwarded_headers"`
+}
+
+func (r *upRun) whoami(headers ...string) whoami {
+	r.t.Helper()
+	code, body := r.get("/whoami/", headers...)
+	if code != http.StatusOK {
+		r.t.Fatalf("GET /whoami/: %d\n%s", code, body)
+	}
+	var w whoami
+	if err := json.Unmarshal([]byte(body), &w); err != nil {
+		r.t.Fatalf("GET /whoami/: %v\n%s", err, body)
+	}
+	return w
+}
+
+// pidsOf lists the processes whose command line contains all of words.
+func pidsOf(words ...string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		s := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(s, w)
+		}
+		if all {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// listening reports whether something accepts connections on the port.
+func listening(port int) bool {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// eventually polls cond every 50 ms for up to timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/devstack-dev/devstack/internal/testenv"
+)
+
+// setMarker rewrites the sample view so /whoami/ reports marker, the way a
+// developer saves a change.
+func setMarker(t *testing.T, dir, marker string) {
+	t.Helper()
+	views := filepath.Join(dir, "whoami", "views.py")
+	data, err := os.ReadFile(views)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`'framework': 'django',( 'marker': '[^']*',)?`)
+	if !re.Match(data) {
+		t.Fatal("views.py has no 'framework': 'django' line to edit")
+	}
+	data = re.ReplaceAll(data, []byte(fmt.Sprintf(`'framework': 'django', 'marker': '%s',`, marker)))
+	if err := os.WriteFile(views, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitMarker polls /whoami/ until the app answers with marker.
+func waitMarker(t *testing.T, r *upRun, marker string, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, "the edited view to answer with "+marker, func() bool {
+		_, body := r.get("/whoami/")
+		return strings.Contains(body, `"marker": "`+marker+`"`)
+	})
+}
+
+func countLines(out, pattern string) int {
+	return len(regexp.MustCompile(`(?m)` + pattern).FindAllString(out, -1))
+}
+
+func TestReloadServesTheEditedView(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	r := startUp(t, upConfig{dir: dir})
+	mark := r.lineCount()
+	setMarker(t, dir, "first-edit")
+	waitMarker(t, r, "first-edit", 30*time.Second)
+	line := r.waitLineAfter(mark, `reloaded in \S+: whoami/views.py`, 30*time.Second)
+	if !strings.Contains(r.output(), "reloading (hup)") {
+		t.Errorf("a view change did not reload gunicorn gracefully (SIGHUP): %s", line)
+	}
+}
+
+// 50 requests in flight during each of 10 reloads: every one succeeds.
+func TestReloadDropsNoRequest(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	r := startUp(t, upConfig{dir: dir})
+	client := r.httpsClient()
+
+	var sent, failed atomic.Int64
+	var firstFailure atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sent.Add(1)
+				resp, err := client.Get(r.url("/whoami/"))
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					failed.Add(1)
+					firstFailure.CompareAndSwap(nil, err.Error())
+				}
+			}
+		})
+	}
+	for i := range 10 {
+		mark := r.lineCount()
+		marker := fmt.Sprintf("reload-%d", i)
+		setMarker(t, dir, marker)
+		r.waitLineAfter(mark, `reloaded in`, 60*time.Second)
+		waitMarker(t, r, marker, 30*time.Second)
+	}
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed during 10 reloads; first: %v", n, sent.Load(), firstFailure.Load())
+	}
+	if sent.Load() < 100 {
+		t.Errorf("only %d requests were sent: the load did not overlap the reloads", sent.Load())
+	}
+	t.Logf("%d requests during 10 reloads, none failed", sent.Load())
+}
+
+// A SyntaxError in settings.py, saved while running, does not take the stack
+// down for good: the proxy keeps answering (the old code, or an error page
+// with the traceback — never a refused connection), and the save that fixes
+// the error brings the app back by itself.
+func TestReloadRecoversFromABrokenSettingsFile(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	r := startUp(t, upConfig{dir: dir})
+	settings := filepath.Join(dir, "mysite", "settings.py")
+	good, err := os.ReadFile(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := r.lineCount()
+	if err := os.WriteFile(settings, append(append([]byte(nil), good...), "\nBROKEN = (\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(mark, `reload(ed| failed)`, 60*time.Second)
+
+	// In between, every answer is either the last good app or the error page
+	// naming the error.
+	sawError := false
+	for range 5 {
+		code, body := r.get("/whoami/", "Accept", "text/plain")
+		switch {
+		case code == http.StatusOK:
+		case code == http.StatusBadGateway && strings.Contains(body, "SyntaxError"):
+			sawError = true
+		default:
+			t.Fatalf("while settings.py is broken: %d\n%s", code, body)
+		}
+	}
+	t.Logf("while broken the proxy served the error page: %v", sawError)
+
+	mark = r.lineCount()
+	setMarker(t, dir, "after-fix")
+	if err := os.WriteFile(settings, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(mark, `reloaded in`, 60*time.Second)
+	waitMarker(t, r, "after-fix", 30*time.Second)
+	checkForwarding(t, r)
+}
+
+// A burst of changes, like a `git checkout` of 200 files, gives one reload;
+// files in a directory created after the start are watched too.
+func TestReloadCoalescesABurstAndWatchesNewDirectories(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	r := startUp(t, upConfig{dir: dir})
+
+	mark := r.lineCount()
+	pkg := filepath.Join(dir, "newpkg", "deep")
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		name := filepath.Join(pkg, fmt.Sprintf("mod%03d.py", i))
+		if err := os.WriteFile(name, []byte(fmt.Sprintf("VALUE = %d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.waitLineAfter(mark, `reloaded in .*200 files`, 60*time.Second)
+	time.Sleep(time.Second) // a second reload would have started by now
+	after := strings.Join(strings.Split(r.output(), "\n")[mark:], "\n")
+	if n := countLines(after, `reloading \(`); n != 1 {
+		t.Errorf("200 files written at once gave %d reloads, want 1:\n%s", n, after)
+	}
+
+	// The new directory is watched: one more file in it reloads again.
+	mark = r.lineCount()
+	if err := os.WriteFile(filepath.Join(pkg, "later.py"), []byte("LATER = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(mark, `reloaded in .*newpkg/deep/later.py`, 30*time.Second)
+}

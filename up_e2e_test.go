@@ -1,0 +1,201 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devstack-dev/devstack/internal/testenv"
+)
+
+// checkForwarding asserts what every sample app must see behind devstack: a
+// secure request, the browser's host and port, the real client address, and
+// no effect from a scheme header the client forged.
+func checkForwarding(t *testing.T, r *upRun) whoami {
+	t.Helper()
+	return checkForwardingLoopbackClient(t, r, false)
+}
+
+// checkForwardingLoopbackClient is checkForwarding for gateways that lose a
+// client whose address is itself a trusted proxy address (uvicorn before
+// its fix of encode/uvicorn#1068 reports the client as None: the browser
+// and the proxy are both on 127.0.0.1 here).
+func checkForwardingLoopbackClient(t *testing.T, r *upRun, clientMayBeLost bool) whoami {
+	t.Helper()
+	w := r.whoami()
+	host := "localhost:" + strconv.Itoa(r.port)
+	if !w.IsSecure || w.Scheme != "https" {
+		t.Errorf("the app saw scheme %q, is_secure=%v; want https, true", w.Scheme, w.IsSecure)
+	}
+	if w.Host != host {
+		t.Errorf("the app saw host %q (%s), want %q", w.Host, w.HostError, host)
+	}
+	if w.RemoteAddr != "127.0.0.1" && !(clientMayBeLost && w.RemoteAddr == "") {
+		t.Errorf("the app saw client address %q, want 127.0.0.1", w.RemoteAddr)
+	}
+	forged := r.whoami("X-Forwarded-Proto", "http", "X-Forwarded-Host", "evil.example", "X-Forwarded-For", "6.6.6.6")
+	if !forged.IsSecure || forged.Host != host {
+		t.Errorf("forged forwarding headers reached the app: scheme %q, host %q", forged.Scheme, forged.Host)
+	}
+	if got := forged.Forwarded["X-Forwarded-For"]; strings.Contains(got, "6.6.6.6") {
+		t.Errorf("a forged X-Forwarded-For reached the app: %q", got)
+	}
+	return w
+}
+
+func TestUpDjango(t *testing.T) {
+	testenv.SystemPython(t)
+	r := startUp(t, upConfig{project: "django-site"})
+	w := checkForwarding(t, r)
+	if w.Framework != "django" {
+		t.Errorf("framework %q, want django", w.Framework)
+	}
+	if code, body := r.get("/"); code != http.StatusOK || !strings.Contains(body, "<form") {
+		t.Errorf("GET /: %d, want the page with a form", code)
+	}
+	// The output names each process, and devstack's own lines.
+	out := r.output()
+	for _, want := range []string{"gunicorn | ", "proxy    | GET /whoami/ 200", "devstack | ready https://localhost:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+// Django and gunicorn from Debian's newer suites, put on PYTHONPATH.
+func TestUpDjangoNewerSuites(t *testing.T) {
+	for _, tc := range []struct{ suite, django string }{{"trixie", "4.2"}, {"sid", "5.2"}} {
+		t.Run(tc.suite, func(t *testing.T) {
+			pythonpath := testenv.PythonSuite(t, tc.suite)
+			r := startUp(t, upConfig{project: "django-site", env: []string{"PYTHONPATH=" + pythonpath}})
+			w := checkForwarding(t, r)
+			if !strings.HasPrefix(w.DjangoVersion, tc.django) {
+				t.Errorf("Django %s served the request, want %s from %s", w.DjangoVersion, tc.django, tc.suite)
+			}
+		})
+	}
+}
+
+func TestUpFlask(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	r := startUp(t, upConfig{project: "flask-app"})
+	if w := checkForwarding(t, r); w.Framework != "flask" {
+		t.Errorf("framework %q, want flask", w.Framework)
+	}
+}
+
+func TestUpASGI(t *testing.T) {
+	testenv.PythonWith(t, "starlette", "uvicorn")
+	r := startUp(t, upConfig{project: "asgi-app"})
+	if w := checkForwardingLoopbackClient(t, r, uvicornLosesLoopbackClient(t)); w.Framework != "starlette" {
+		t.Errorf("framework %q, want starlette", w.Framework)
+	}
+	if !regexp.MustCompile(`(?m)^uvicorn +\| `).MatchString(r.output()) {
+		t.Error("no uvicorn lines in the output")
+	}
+}
+
+// After a clean stop no process devstack started is alive and both ports are
+// free.
+func TestUpStopLeavesNothing(t *testing.T) {
+	testenv.SystemPython(t)
+	r := startUp(t, upConfig{project: "django-site"})
+	appPort := strconv.Itoa(r.appPort)
+	if len(pidsOf("gunicorn", appPort)) == 0 {
+		t.Fatal("no gunicorn process found while running")
+	}
+	if err := r.stop(20 * time.Second); err != nil {
+		t.Fatalf("devstack up after SIGINT: %v (want exit 0)", err)
+	}
+	if pids := pidsOf("gunicorn", appPort); len(pids) > 0 {
+		t.Errorf("gunicorn still running after devstack stopped: %v", pids)
+	}
+	if listening(r.port) || listening(r.appPort) {
+		t.Errorf("a port is still open after stop (proxy %v, app %v)", listening(r.port), listening(r.appPort))
+	}
+}
+
+// kill -9 of devstack leaves no orphan (Linux: Pdeathsig).
+func TestUpKill9LeavesNoOrphan(t *testing.T) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("needs Linux")
+	}
+	testenv.SystemPython(t)
+	r := startUp(t, upConfig{project: "django-site"})
+	appPort := strconv.Itoa(r.appPort)
+	r.cmd.Process.Signal(syscall.SIGKILL)
+	<-r.exited
+	eventually(t, 10*time.Second, "gunicorn gone after kill -9 of devstack", func() bool {
+		return len(pidsOf("gunicorn", appPort)) == 0
+	})
+	eventually(t, 10*time.Second, "app port free", func() bool { return !listening(r.appPort) })
+}
+
+// A gateway that crashes while serving is restarted, and the cause is shown.
+func TestUpRestartsACrashedGateway(t *testing.T) {
+	testenv.SystemPython(t)
+	r := startUp(t, upConfig{project: "django-site"})
+	masters := pidsOf("gunicorn", "--bind", strconv.Itoa(r.appPort))
+	if len(masters) == 0 {
+		t.Fatal("no gunicorn found")
+	}
+	mark := r.lineCount()
+	syscall.Kill(masters[0], syscall.SIGKILL)
+	syscall.Kill(-masters[0], syscall.SIGKILL)
+	r.waitLineAfter(mark, `gunicorn .*(crashed|killed by SIGKILL)`, 20*time.Second)
+	r.waitLineAfter(mark, `worker booted`, 30*time.Second)
+	checkForwarding(t, r)
+}
+
+// A SyntaxError at import keeps the proxy up, serving the traceback, and the
+// next save that fixes it brings the app back without a manual restart.
+func TestUpImportErrorShowsTracebackAndRecovers(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	settings := filepath.Join(dir, "mysite", "settings.py")
+	good, err := os.ReadFile(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(settings, append(good, []byte("\ndef broken(:\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := launchUp(t, upConfig{dir: dir})
+	r.waitLine(`gateway failed to start`, 60*time.Second)
+
+	code, body := r.get("/whoami/", "Accept", "text/plain")
+	if code != http.StatusBadGateway || !strings.Contains(body, "SyntaxError") {
+		t.Fatalf("while the app cannot load: %d, want 502 with the SyntaxError\n%s", code, body)
+	}
+	if strings.Contains(r.output(), "ready https://") {
+		t.Error("ready was announced although the app never loaded")
+	}
+
+	if err := os.WriteFile(settings, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLine(`ready https://localhost:`+strconv.Itoa(r.port), 60*time.Second)
+	checkForwarding(t, r)
+}
+
+// uvicornLosesLoopbackClient reports whether the uvicorn the system Python
+// has predates the fix of encode/uvicorn#1068 (0.30): when every address in
+// X-Forwarded-For is trusted, it sets the client to None.
+func uvicornLosesLoopbackClient(t *testing.T) bool {
+	python := testenv.PythonWith(t, "uvicorn")
+	out, err := exec.Command(python, "-c", "import uvicorn; print(uvicorn.__version__)").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	fmt.Sscanf(strings.TrimSpace(string(out)), "%d.%d", &major, &minor)
+	return major == 0 && minor < 30
+}
