@@ -127,6 +127,7 @@ for _name, _value in _project.items():
 _project_when_ready = _resolve_hook(_project.get("when_ready"))
 _project_on_reload = _resolve_hook(_project.get("on_reload"))
 _project_post_worker_init = _resolve_hook(_project.get("post_worker_init"))
+_project_post_fork = _resolve_hook(_project.get("post_fork"))
 
 _generation = _next_generation()
 
@@ -150,6 +151,35 @@ def on_reload(server):
     if _project_on_reload is not None:
         _project_on_reload(server)
     _say(f"reloading pid={os.getpid()} generation={_generation}")
+
+
+def _die_with_master(master_pid):
+    """Makes this worker die with its master (Linux).
+
+    devstack starts the master with PR_SET_PDEATHSIG, so a kill -9 of
+    devstack takes the master down at once; its workers would notice only
+    at their next wake-up, up to half the worker timeout later, holding the
+    app's resources meanwhile.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except Exception:  # only costs the faster clean-up
+        return
+    if os.getppid() != master_pid:  # the master died before prctl ran
+        os._exit(1)
+
+
+def post_fork(server, worker):
+    _die_with_master(server.pid)
+    if _project_post_fork is not None:
+        _project_post_fork(server, worker)
 
 
 def post_worker_init(worker):
