@@ -1,13 +1,277 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/devstack-dev/devstack/certs"
+	"github.com/devstack-dev/devstack/proxy"
+)
 
 func proxyCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "proxy",
-		Usage: "run only the HTTPS proxy in front of any local server",
+		Name:      "proxy",
+		Usage:     "run only the HTTPS proxy in front of any local server",
+		UsageText: "devstack proxy --to URL [--port 8080] [--host 127.0.0.1]",
+		Description: "Terminates HTTPS (HTTP/2 and HTTP/1.1) with a certificate from devstack's local CA\n" +
+			"and forwards to URL with X-Forwarded-Proto/For/Host set and client-sent ones removed.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "to", Usage: "the server to put behind the proxy, e.g. http://127.0.0.1:3000", EnvVars: []string{"DEVSTACK_PROXY_TO"}},
+			&cli.IntFlag{Name: "port", Value: 8080, Usage: "HTTPS port to listen on (0 picks a free one)", EnvVars: []string{"DEVSTACK_PORT"}},
+			&cli.StringSliceFlag{Name: "host", Usage: "address to listen on, repeatable (default: 127.0.0.1 and ::1; 0.0.0.0 exposes the proxy to your network)", EnvVars: []string{"DEVSTACK_HOST"}},
+		},
 		Action: func(c *cli.Context) error {
-			return notYetAvailable("devstack proxy")
+			if c.NArg() > 0 {
+				return usageError{fmt.Errorf("unexpected argument %q", c.Args().First())}
+			}
+			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runProxy(ctx, proxyOptions{
+				to:     c.String("to"),
+				port:   c.Int("port"),
+				hosts:  c.StringSlice("host"),
+				stdout: c.App.Writer,
+				stderr: c.App.ErrWriter,
+			})
 		},
 	}
+}
+
+type proxyOptions struct {
+	to     string
+	port   int
+	hosts  []string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// proxyHintError is an error with the one thing the user should do about it.
+type proxyHintError struct {
+	err  error
+	hint string
+}
+
+func (e proxyHintError) Error() string { return e.err.Error() }
+func (e proxyHintError) Unwrap() error { return e.err }
+func (e proxyHintError) Hint() string  { return e.hint }
+
+func runProxy(ctx context.Context, opt proxyOptions) error {
+	if opt.to == "" {
+		return proxyHintError{errors.New("no upstream server given"),
+			"say which server to put behind the proxy, e.g. devstack proxy --to http://127.0.0.1:3000"}
+	}
+	upstream, err := proxy.ParseUpstream(opt.to)
+	if err != nil {
+		return err
+	}
+	if opt.port < 0 || opt.port > 65535 {
+		return proxyHintError{fmt.Errorf("invalid port %d", opt.port), "pick a port between 1 and 65535 with --port (0 picks a free one)"}
+	}
+	out := &proxyLineWriter{w: opt.stdout}
+
+	caDir, err := certs.Dir()
+	if err != nil {
+		return err
+	}
+	ca, created, err := certs.LoadOrCreate(caDir)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(opt.stderr, "devstack: created a local certificate authority in %s\n", caDir)
+		fmt.Fprintln(opt.stderr, `devstack: hint: run "devstack ca install" so browsers trust https://localhost`)
+	}
+	cacheDir, err := leafCacheDir()
+	if err != nil {
+		return err
+	}
+	tlsConfig, err := ca.ServerTLSConfig(cacheDir, certificateHosts(opt.hosts))
+	if err != nil {
+		return err
+	}
+
+	var untrusted sync.Once
+	p, err := proxy.New(proxy.Config{
+		Upstream: upstream,
+		TLS:      tlsConfig,
+		OnAccess: func(r proxy.AccessRecord) { out.println(formatProxyAccess(r)) },
+		ErrorLog: func(msg string) {
+			// A browser that does not trust the CA says so in the handshake;
+			// tell the user once. Other connection noise is dropped.
+			if strings.Contains(msg, "unknown certificate") || strings.Contains(msg, "bad certificate") {
+				untrusted.Do(func() {
+					fmt.Fprintln(opt.stderr, "devstack: warning: a client rejected the certificate: it does not trust devstack's CA")
+					fmt.Fprintln(opt.stderr, `devstack: hint: run "devstack ca install", then restart the browser`)
+				})
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := p.Listen(opt.hosts, opt.port)
+	if err != nil {
+		return err
+	}
+	var bound []string
+	for _, a := range srv.Addrs() {
+		bound = append(bound, a.String())
+		if ip := a.(*net.TCPAddr).IP; !ip.IsLoopback() {
+			fmt.Fprintf(opt.stderr, "devstack: warning: the proxy listens on %s, reachable from other machines on your network\n", a)
+		}
+	}
+	out.println(fmt.Sprintf("proxy | listening on %s, forwarding to %s", strings.Join(bound, " and "), p.Upstream()))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	go announceReady(ctx, p, srv, ca.Pool(), out)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("proxy stopped: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("stopping the proxy: %w", err)
+	}
+	<-served
+	return nil
+}
+
+// leafCacheDir is where the proxy's leaf certificate is kept between runs.
+func leafCacheDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", proxyHintError{fmt.Errorf("finding the cache directory: %w", err), "set HOME or XDG_CACHE_HOME"}
+	}
+	return filepath.Join(dir, "devstack", "certs"), nil
+}
+
+// certificateHosts are the names the leaf must cover beyond localhost and
+// the loopback addresses: the --host values, and this machine's name when
+// the proxy listens on every interface.
+func certificateHosts(hosts []string) []string {
+	var names []string
+	for _, h := range hosts {
+		ip := net.ParseIP(h)
+		switch {
+		case h == "localhost" || ip != nil && ip.IsLoopback():
+		case ip != nil && ip.IsUnspecified():
+			if name, err := os.Hostname(); err == nil && name != "" {
+				names = append(names, name)
+			}
+		default:
+			names = append(names, h)
+		}
+	}
+	return names
+}
+
+// announceReady sends requests through the proxy until one is answered by
+// the upstream (or a browser's request is), then prints the ready line.
+func announceReady(ctx context.Context, p *proxy.Proxy, srv *proxy.Server, roots *x509.CertPool, out *proxyLineWriter) {
+	client := &http.Client{
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse // any answer from the upstream will do
+		},
+	}
+	defer client.CloseIdleConnections()
+	probed := make(chan struct{}, 1)
+	probe := func() {
+		req, err := http.NewRequestWithContext(ctx, "GET", srv.URL()+"/", nil)
+		if err == nil {
+			req.Header.Set("User-Agent", "devstack-ready-check")
+			if resp, err := client.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+		probed <- struct{}{}
+	}
+	go probe()
+	waiting := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.Ready():
+			out.println(fmt.Sprintf("devstack: ready %s -> %s", srv.URL(), p.Upstream()))
+			return
+		case <-probed:
+			// The probe returned without the upstream answering (502 after
+			// the hold timeout): keep trying, quietly after the first notice.
+			if !waiting {
+				out.println(fmt.Sprintf("proxy | waiting for %s to answer", p.Upstream()))
+				waiting = true
+			}
+			go func() {
+				select {
+				case <-time.After(time.Second):
+					probe()
+				case <-ctx.Done():
+				}
+			}()
+		}
+	}
+}
+
+// formatProxyAccess renders an access record as one plain log line:
+// "proxy | GET / 200 1.2ms".
+func formatProxyAccess(r proxy.AccessRecord) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "proxy | %s %s %d %s", r.Method, r.Path, r.Status, formatProxyDuration(r.Duration))
+	if r.Redirected {
+		b.WriteString(" (plain http, redirected to https)")
+	}
+	if r.Held > 0 {
+		fmt.Fprintf(&b, " (held %s while the server restarted)", formatProxyDuration(r.Held))
+	}
+	if r.UpstreamError != nil {
+		fmt.Fprintf(&b, " (upstream: %v)", r.UpstreamError)
+	}
+	if r.ClientError != nil {
+		fmt.Fprintf(&b, " (%v)", r.ClientError)
+	}
+	return b.String()
+}
+
+func formatProxyDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+// proxyLineWriter writes whole lines from many goroutines without interleaving.
+type proxyLineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *proxyLineWriter) println(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintln(l.w, s)
 }
