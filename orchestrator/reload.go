@@ -40,7 +40,7 @@ func (s *Stack) startWatcher(ctx context.Context) error {
 	w, err := watch.New(watch.Options{
 		Root:         p.Dir,
 		Include:      include,
-		Exclude:      userExcludes(p.Watch.Exclude),
+		Exclude:      p.Watch.Exclude,
 		IgnorePaths:  []string{s.opts.RunDir},
 		RestartFiles: restartFiles,
 		VenvDirs:     venvs,
@@ -191,20 +191,4 @@ func (s *Stack) gatewayLeft(ctx context.Context) <-chan struct{} {
 // say publishes a message of devstack's own.
 func (s *Stack) say(format string, args ...any) {
 	s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: fmt.Sprintf(format, args...)})
-}
-
-// userExcludes drops the project's copy of the built-in ignores, which the
-// watcher applies itself.
-func userExcludes(all []string) []string {
-	builtin := map[string]bool{}
-	for _, g := range project.DefaultWatchExclude {
-		builtin[g] = true
-	}
-	var out []string
-	for _, g := range all {
-		if !builtin[g] {
-			out = append(out, g)
-		}
-	}
-	return out
 }

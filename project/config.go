@@ -71,7 +71,9 @@ type fileConfig struct {
 type watchConfig struct {
 	// Include lists globs whose changes reload. Default ["**"] (everything).
 	Include []string `toml:"include"`
-	// Exclude lists globs that never reload, added to DefaultWatchExclude.
+	// Exclude lists globs that never reload, added to the built-in ignores
+	// (VCS and tool directories, bytecode, virtualenvs, editor temp files,
+	// SQLite databases) and the .gitignore patterns. Default none.
 	// Default none.
 	Exclude []string `toml:"exclude"`
 }

@@ -70,7 +70,7 @@ func (d *detector) detect() (*Project, error) {
 	p.Proxy = proxySettings(cfg.Proxy)
 	p.Watch = WatchRules{
 		Include: append([]string{}, cfg.Watch.Include...),
-		Exclude: append(append([]string{}, DefaultWatchExclude...), cfg.Watch.Exclude...),
+		Exclude: append([]string(nil), cfg.Watch.Exclude...),
 	}
 	if len(p.Watch.Include) == 0 {
 		p.Watch.Include = []string{"**"}

@@ -155,22 +155,7 @@ type Process struct {
 // depth (like .gitignore); a trailing slash matches only directories.
 type WatchRules struct {
 	Include []string // default ["**"]: everything
-	Exclude []string // DefaultWatchExclude plus watch.exclude from the config
-}
-
-// DefaultWatchExclude lists what never triggers a reload: VCS and tool
-// directories, bytecode, editor droppings, and files the app itself writes
-// while serving requests (SQLite databases, logs), which would otherwise
-// reload the app in a loop.
-var DefaultWatchExclude = []string{
-	".git/", ".hg/", ".svn/",
-	"__pycache__/", "*.pyc", "*.pyo",
-	".venv/", "venv/", ".tox/", ".nox/", "node_modules/",
-	".mypy_cache/", ".pytest_cache/", ".ruff_cache/", "*.egg-info/",
-	".idea/", ".vscode/",
-	"*.swp", "*.swo", "*~", ".#*", "#*#", ".DS_Store",
-	"*.sqlite3", "*.sqlite3-journal", "*.sqlite3-wal", "*.sqlite3-shm", "*.db", "*.db-journal",
-	"*.log", "media/", "staticfiles/",
+	Exclude []string // watch.exclude from the config, on top of the watcher's built-in ignores and .gitignore
 }
 
 // ProxySettings is the header policy and limits of the HTTPS proxy. The
