@@ -12,8 +12,10 @@ project's own and changes nothing the project decides:
    comma-separated list) so that workers forked after a SIGHUP only import
    the app. The app itself is never imported in the master: a HUP must
    re-import it.
-3. It chains hooks after the project's own: each worker installs the probe
-   shim (devstack_probe.py) and every stage prints a marker line on stderr:
+3. It chains hooks with the project's own (when_ready, on_reload, post_fork,
+   post_worker_init; the project's always runs): each worker dies with its
+   master (Linux) and installs the probe shim (devstack_probe.py), and every
+   stage prints a marker line on stderr:
 
        devstack-gateway: ready pid=<master> generation=1 gunicorn=<version>
        devstack-gateway: reloading pid=<master> generation=<n>

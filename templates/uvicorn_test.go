@@ -81,3 +81,23 @@ func TestASGIEntryBadTarget(t *testing.T) {
 		return strings.Contains(l, `DEVSTACK_ASGI_APP must look like "module:attribute", got 'no-colon'`)
 	})
 }
+
+// gunicorn with uvicorn's worker class serves ASGI: the wrapper installs the
+// ASGI probe in each worker.
+func TestProbeGunicornUvicornWorker(t *testing.T) {
+	python := testenv.PythonWith(t, "uvicorn", "django", "gunicorn")
+	g := startGateway(t, gatewaySpec{
+		python: python, dir: testdataDir(t, "django-site"),
+		env: gunicornEnv("", DjangoPreimport),
+		args: append(gunicornArgs(runDir(t), "mysite.asgi:application"),
+			"-k", "uvicorn.workers.UvicornWorker"),
+	})
+	g.waitMarker(0, MarkerWorkerBooted, 1)
+	r := g.probe(testProbePath, browserHeaders(map[string]string{"X-Forwarded-Proto": "https"}))
+	if !r.ReachedFramework || r.Framework.Name != "django" || r.Server == nil || r.Server.WorkerClass != "uvicorn.workers.UvicornWorker" {
+		t.Fatalf("framework %+v reached=%v server %+v", r.Framework, r.ReachedFramework, r.Server)
+	}
+	if r.Scheme != "https" || r.Generation != 1 || r.Gateway["client"] == nil {
+		t.Errorf("scheme %q generation %d gateway %v", r.Scheme, r.Generation, r.Gateway)
+	}
+}
