@@ -286,6 +286,15 @@ func (s *Stack) announceReady(ctx context.Context) {
 	defer client.CloseIdleConnections()
 	url := s.server.URL() + "/"
 	for ctx.Err() == nil {
+		if *s.down.Load() != "" {
+			// The gateway failed to load: asking again would only fill
+			// the log with error pages. Wait for the restart.
+			select {
+			case <-time.After(200 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			continue
+		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		req.Header.Set("User-Agent", "devstack-readiness")
 		resp, err := client.Do(req)
