@@ -155,3 +155,21 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Error("Run after Close: no error")
 	}
 }
+
+func TestQuietGrowsForBursts(t *testing.T) {
+	w := &Watcher{opts: Options{Quiet: 10 * time.Millisecond}}
+	var c collector
+	now := time.Now()
+	if got := w.quietFor(&c); got != 10*time.Millisecond {
+		t.Errorf("empty batch: quiet %v", got)
+	}
+	for i := range burstPaths {
+		if got := w.quietFor(&c); got != 10*time.Millisecond {
+			t.Errorf("%d files: quiet %v, want the plain window", i, got)
+		}
+		c.add(now, fmt.Sprint(i), false, false, "")
+	}
+	if got, want := w.quietFor(&c), burstQuietFactor*10*time.Millisecond; got != want {
+		t.Errorf("%d files: quiet %v, want %v", burstPaths, got, want)
+	}
+}

@@ -69,4 +69,19 @@ func TestGitCheckoutIsOneBatch(t *testing.T) {
 	if !slices.IsSorted(b.Paths) {
 		t.Errorf("paths not sorted")
 	}
+
+	// With the default options, how many batches does a checkout make
+	// here? Logged, not asserted: it depends on the machine's load (and
+	// more than one costs a second reload, nothing is lost).
+	w2 := startWatcher(t, Options{Root: root})
+	start := time.Now()
+	git("checkout", "-q", "main")
+	var all Batch
+	n := 0
+	for len(all.Paths) < len(want) {
+		all = all.Merge(nextBatch(t, w2))
+		n++
+	}
+	wantPaths(t, all, want...)
+	t.Logf("default options: %d batch(es), all paths delivered %v after the checkout started", n, time.Since(start))
 }
