@@ -56,16 +56,20 @@ func TestGitCheckoutIsOneBatch(t *testing.T) {
 	git("checkout", "-q", "other")
 	b := nextBatch(t, w)
 	wantPaths(t, b, want...)
-	var spread, maxGap time.Duration
+	var (
+		spread, maxGap time.Duration
+		events         int
+	)
 	inLoop(t, w, func() {
+		w.testOnlyEvent = nil
 		for i := 1; i < len(times); i++ {
 			maxGap = max(maxGap, times[i].Sub(times[i-1]))
 		}
-		if len(times) > 0 {
-			spread = times[len(times)-1].Sub(times[0])
+		if events = len(times); events > 0 {
+			spread = times[events-1].Sub(times[0])
 		}
 	})
-	t.Logf("git checkout of 200 files: %d events over %v, largest gap between two events %v", len(times), spread, maxGap)
+	t.Logf("git checkout of 200 files: %d events over %v, largest gap between two events %v", events, spread, maxGap)
 	if !slices.IsSorted(b.Paths) {
 		t.Errorf("paths not sorted")
 	}
