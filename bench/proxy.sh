@@ -164,6 +164,16 @@ rss_kb() {
   echo "$total"
 }
 
+# cpu_ticks PID: user+system CPU time of PID and its children, in clock ticks.
+cpu_ticks() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
+
 # to_ms VALUE: wrk's "1.23ms" / "812.00us" / "1.02s" in milliseconds.
 to_ms() {
   awk -v v="$1" 'BEGIN {
@@ -172,14 +182,15 @@ to_ms() {
     printf "%.3f", n }'
 }
 
-declare -A rps p50 p99 peak
-for name in devstack caddy nginx; do rps[$name]=""; p50[$name]=""; p99[$name]=""; peak[$name]=0; done
+declare -A rps p50 p99 peak cpu
+for name in devstack caddy nginx; do rps[$name]=""; p50[$name]=""; p99[$name]=""; cpu[$name]=""; peak[$name]=0; done
 
 echo "bench: $ROUNDS interleaved rounds of wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $(nproc) CPUs shared with wrk and the upstream"
 for round in $(seq "$ROUNDS"); do
   for name in devstack caddy nginx; do
     port_var="${name}_port"; pid_var="pid_$name"
     port=${!port_var}; pid=${!pid_var}
+    ticks_before=$(cpu_ticks "$pid")
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "https://127.0.0.1:$port/" >"$work/wrk.out" &
     wrk_pid=$!
     while kill -0 "$wrk_pid" 2>/dev/null; do
@@ -188,12 +199,15 @@ for round in $(seq "$ROUNDS"); do
       sleep 0.5
     done
     wait "$wrk_pid"
+    ticks=$(( $(cpu_ticks "$pid") - ticks_before ))
+    requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+    us=$(awk -v t="$ticks" -v hz="$hz" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
     r=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
     l50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$work/wrk.out")")
     l99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$work/wrk.out")")
     errors=$(grep -E "Non-2xx|Socket errors" "$work/wrk.out" || true)
-    printf "round %d  %-8s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  %s\n" "$round" "$name" "$r" "$l50" "$l99" "$errors"
-    rps[$name]+="$r "; p50[$name]+="$l50 "; p99[$name]+="$l99 "
+    printf "round %d  %-8s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  CPU %6.1f µs/req  %s\n" "$round" "$name" "$r" "$l50" "$l99" "$us" "$errors"
+    rps[$name]+="$r "; p50[$name]+="$l50 "; p99[$name]+="$l99 "; cpu[$name]+="$us "
   done
 done
 
@@ -201,25 +215,29 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 echo
-echo "proxy     version                        req/s (median)   p50 ms   p99 ms   peak RSS MiB"
-declare -A m_rps m_p50 m_p99
+echo "proxy     version                        req/s (median)   p50 ms   p99 ms  CPU µs/req  peak RSS MiB"
+declare -A m_rps m_p50 m_p99 m_cpu
 for name in devstack caddy nginx; do
   m_rps[$name]=$(echo "${rps[$name]}" | median)
   m_p50[$name]=$(echo "${p50[$name]}" | median)
   m_p99[$name]=$(echo "${p99[$name]}" | median)
+  m_cpu[$name]=$(echo "${cpu[$name]}" | median)
   case $name in
     devstack) version="devstack $(git rev-parse --short HEAD 2>/dev/null || echo dev)" ;;
-    caddy) version="caddy $("$caddy" version 2>/dev/null | awk '{print $1}')" ;;
+    caddy) version="caddy $("$caddy" version 2>/dev/null | awk '{print $1}')"
+           [ "$version" = "caddy unknown" ] && case $caddy in *"caddy-$CADDY_VERSION"*) version="caddy $CADDY_VERSION" ;; esac ;;
     nginx) version="$(nginx -v 2>&1 | sed 's/.*version: //')" ;;
   esac
-  printf "%-9s %-30s %14.0f %8.3f %8.3f %14.1f\n" "$name" "$version" "${m_rps[$name]}" "${m_p50[$name]}" "${m_p99[$name]}" "$(echo "${peak[$name]}" | awk '{print $1/1024}')"
+  printf "%-9s %-30s %14.0f %8.3f %8.3f %11.1f %13.1f\n" "$name" "$version" "${m_rps[$name]}" "${m_p50[$name]}" "${m_p99[$name]}" "${m_cpu[$name]}" "$(echo "${peak[$name]}" | awk '{print $1/1024}')"
 done
 
 echo
 awk -v d="${m_rps[devstack]}" -v c="${m_rps[caddy]}" -v n="${m_rps[nginx]}" \
-    -v dp="${m_p99[devstack]}" -v np="${m_p99[nginx]}" 'BEGIN {
+    -v dp="${m_p99[devstack]}" -v np="${m_p99[nginx]}" \
+    -v dc="${m_cpu[devstack]}" -v cc="${m_cpu[caddy]}" -v nc="${m_cpu[nginx]}" 'BEGIN {
   printf "devstack req/s vs Caddy:  %.2fx  (goal >= 1.50x)  %s\n", d / c, (d / c >= 1.5 ? "met" : "MISSED")
   printf "devstack req/s vs nginx:  %.2fx  (goal >= 0.75x)  %s\n", d / n, (d / n >= 0.75 ? "met" : "MISSED")
   printf "devstack p99 vs nginx:    %.2fx  (goal <= 1.50x)  %s\n", dp / np, (dp / np <= 1.5 ? "met" : "MISSED")
+  printf "CPU per request, devstack vs Caddy: %.2fx, vs nginx: %.2fx (less noisy than req/s on a shared machine)\n", dc / cc, dc / nc
 }'
 echo "(medians of $ROUNDS interleaved rounds; other work on this machine adds noise to every round)"

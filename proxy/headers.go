@@ -137,14 +137,18 @@ func stripForwardingHeaders(h http.Header) {
 func (p HeaderPolicy) setForwardingHeaders(h http.Header, remoteAddr, host string) {
 	stripForwardingHeaders(h)
 	ip := clientIP(remoteAddr)
+	// One allocation for both values; each header gets a full-capacity
+	// slice of it, so an append to one can never write into the other.
+	values := []string{ip, host}
+	ipValue, hostValue := values[0:1:1], values[1:2:2]
 	if !p.OmitProto {
 		h[headerProto] = valueHTTPS
 	}
 	if !p.OmitFor && ip != "" {
-		h[headerFor] = []string{ip}
+		h[headerFor] = ipValue
 	}
 	if !p.OmitHost && host != "" {
-		h[headerHost] = []string{host}
+		h[headerHost] = hostValue
 	}
 	if p.SSL {
 		h[headerSSL] = valueOn
@@ -158,7 +162,7 @@ func (p HeaderPolicy) setForwardingHeaders(h http.Header, remoteAddr, host strin
 		}
 	}
 	if p.RealIP && ip != "" {
-		h[headerRealIP] = []string{ip}
+		h[headerRealIP] = ipValue
 	}
 	if p.Forwarded {
 		h[headerForwarded] = []string{forwardedValue(ip, host)}
