@@ -66,7 +66,7 @@ func (w *Watcher) handle(ev fsnotify.Event, now time.Time) {
 	switch filepath.Base(name) {
 	case venvMarker:
 		if created && exists && dir != w.root && !w.venvs[dir] {
-			w.becameVenv(dir, now)
+			w.becameVenv(dir)
 		}
 		return
 	case ".gitignore":
@@ -125,7 +125,7 @@ func (w *Watcher) dirCreated(dir, rel string, now time.Time) {
 
 // becameVenv stops following dir, which just got a pyvenv.cfg: someone is
 // creating a virtualenv in the project, and its files are not the app's.
-func (w *Watcher) becameVenv(dir string, now time.Time) {
+func (w *Watcher) becameVenv(dir string) {
 	rel := w.relOf(dir)
 	w.removeTree(dir)
 	w.rules.venvs[rel] = true
@@ -184,6 +184,13 @@ func (w *Watcher) addTree(dir string, found time.Time) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		w.report(fmt.Errorf("listing %s: %w", dir, err))
+	}
+	if dir != w.root && slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return e.Name() == venvMarker }) {
+		// A virtualenv being created: its pyvenv.cfg appeared after the
+		// caller looked and before the watch existed, so no event for it
+		// will come.
+		w.becameVenv(dir)
+		return nil
 	}
 	for _, e := range entries {
 		child := filepath.Join(dir, e.Name())
