@@ -1,0 +1,236 @@
+//go:build unix
+
+// Command coldstart measures what `devstack up` adds to starting a project.
+//
+// It builds devstack once, then on testdata/django-site alternates two
+// contenders for -rounds rounds:
+//
+//   - devstack: `devstack up` with an empty CAROOT and an empty
+//     XDG_CACHE_HOME, as on a first run (a CA and a leaf are minted, the
+//     interpreter is searched), from exec to the first HTTPS 200 from
+//     /whoami/ through the proxy, by a client that trusts the new CA;
+//   - gunicorn: `python3 -m gunicorn mysite.wsgi:application --bind
+//     127.0.0.1:PORT` alone, from exec to the first HTTP 200 from /whoami/.
+//
+// Both are polled every 5 ms. It prints the median, min and max of each,
+// the difference of the medians, and whether it is within the goal.
+//
+//	go run ./bench/coldstart [-rounds 10] [-goal 150ms]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	rounds   int
+	warmup   int
+	dir      string
+	python   string
+	devstack string
+	goal     time.Duration
+	poll     time.Duration
+	timeout  time.Duration
+	verbose  bool
+}
+
+func main() {
+	var cfg config
+	flag.IntVar(&cfg.rounds, "rounds", 10, "measured rounds of each contender")
+	flag.IntVar(&cfg.warmup, "warmup", 1, "unmeasured rounds of each first, so both start from a warm page cache")
+	flag.StringVar(&cfg.dir, "dir", "testdata/django-site", "the Django project, relative to the module root")
+	flag.StringVar(&cfg.python, "python", "/usr/bin/python3", "the interpreter that runs gunicorn alone")
+	flag.StringVar(&cfg.devstack, "devstack", "", "a devstack binary to measure instead of building one")
+	flag.DurationVar(&cfg.goal, "goal", 150*time.Millisecond, "the most devstack may add (median)")
+	flag.DurationVar(&cfg.poll, "poll", 5*time.Millisecond, "interval between requests")
+	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "longest wait for one start")
+	flag.BoolVar(&cfg.verbose, "v", false, "print devstack's output of each round, each line timed from exec")
+	flag.Parse()
+	if cfg.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "coldstart: -rounds must be at least 1")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "coldstart: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	if !filepath.IsAbs(cfg.dir) {
+		cfg.dir = filepath.Join(root, cfg.dir)
+	}
+	if cfg.devstack == "" {
+		tmp, err := os.MkdirTemp("", "coldstart-bin-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		cfg.devstack = filepath.Join(tmp, "devstack")
+		build := exec.CommandContext(ctx, "go", "build", "-o", cfg.devstack, ".")
+		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building devstack: %w", err)
+		}
+	}
+
+	fmt.Printf("cold start on %s, %d rounds (+%d warm-up), polling every %s\n", cfg.dir, cfg.rounds, cfg.warmup, cfg.poll)
+	fmt.Printf("%-6s %12s %12s %16s\n", "round", "gunicorn", "devstack", "devstack ready")
+	var guni, dev, announced []time.Duration
+	for i := -cfg.warmup; i < cfg.rounds; i++ {
+		// Alternate which goes first, so neither always runs right after
+		// the other's clean-up.
+		var g, d outcome
+		steps := []func() error{
+			func() (err error) { g, err = runGunicorn(ctx, cfg); return err },
+			func() (err error) { d, err = runDevstack(ctx, cfg); return err },
+		}
+		if i%2 != 0 {
+			slices.Reverse(steps)
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		label := "warm"
+		if i >= 0 {
+			label = strconv.Itoa(i + 1)
+			guni, dev = append(guni, g.firstOK), append(dev, d.firstOK)
+			if d.announced > 0 {
+				announced = append(announced, d.announced)
+			}
+		}
+		said := "never"
+		if d.announced > 0 {
+			said = ms(d.announced)
+		}
+		fmt.Printf("%-6s %12s %12s %16s\n", label, ms(g.firstOK), ms(d.firstOK), said)
+		if cfg.verbose {
+			fmt.Printf("%s%8s first HTTPS 200\n", d.output, ms(d.firstOK))
+		}
+	}
+	summarize(cfg, guni, dev, announced)
+	return nil
+}
+
+func runGunicorn(ctx context.Context, cfg config) (outcome, error) {
+	port, err := freePort()
+	if err != nil {
+		return outcome{}, err
+	}
+	o, err := measure(ctx, start{
+		argv:    []string{cfg.python, "-m", "gunicorn", "mysite.wsgi:application", "--bind", "127.0.0.1:" + strconv.Itoa(port)},
+		dir:     cfg.dir,
+		env:     os.Environ(),
+		url:     fmt.Sprintf("http://127.0.0.1:%d/whoami/", port),
+		appPort: port,
+	}, cfg.poll, cfg.timeout)
+	return o, err
+}
+
+func runDevstack(ctx context.Context, cfg config) (outcome, error) {
+	caroot, err := os.MkdirTemp("", "coldstart-caroot-")
+	if err != nil {
+		return outcome{}, err
+	}
+	defer os.RemoveAll(caroot)
+	cache, err := os.MkdirTemp("", "coldstart-cache-")
+	if err != nil {
+		return outcome{}, err
+	}
+	defer os.RemoveAll(cache)
+	port, err := freePort()
+	if err != nil {
+		return outcome{}, err
+	}
+	appPort, err := freePort()
+	if err != nil {
+		return outcome{}, err
+	}
+	if appPort == port {
+		return outcome{}, errors.New("got the same free port twice")
+	}
+	o, err := measure(ctx, start{
+		argv: []string{cfg.devstack, "up", "--dir", cfg.dir,
+			"--port", strconv.Itoa(port), "--app-port", strconv.Itoa(appPort)},
+		dir:         cfg.dir,
+		env:         append(os.Environ(), "CAROOT="+caroot, "XDG_CACHE_HOME="+cache),
+		url:         fmt.Sprintf("https://localhost:%d/whoami/", port),
+		caFile:      filepath.Join(caroot, "rootCA.pem"),
+		readyMarker: "devstack | ready https://",
+		appPort:     appPort,
+	}, cfg.poll, cfg.timeout)
+	return o, err
+}
+
+func summarize(cfg config, guni, dev, announced []time.Duration) {
+	fmt.Println()
+	fmt.Printf("%-28s %10s %10s %10s\n", "", "median", "min", "max")
+	row := func(name string, d []time.Duration) {
+		if len(d) == 0 {
+			return
+		}
+		fmt.Printf("%-28s %10s %10s %10s\n", name, ms(median(d)), ms(slices.Min(d)), ms(slices.Max(d)))
+	}
+	row("gunicorn alone, HTTP 200", guni)
+	row("devstack up, HTTPS 200", dev)
+	row("devstack says ready", announced)
+	added := median(dev) - median(guni)
+	verdict := "met"
+	if added > cfg.goal {
+		verdict = "NOT met"
+	}
+	fmt.Printf("\ndevstack adds %s (median devstack - median gunicorn); goal <= %s: %s\n", ms(added), ms(cfg.goal), verdict)
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// ms formats a duration in whole milliseconds.
+func ms(d time.Duration) string {
+	return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + " ms"
+}
+
+// moduleRoot finds the directory holding go.mod, from the working
+// directory up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod in the working directory or above it: run from the devstack checkout")
+		}
+		dir = parent
+	}
+}
