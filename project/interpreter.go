@@ -1,31 +1,17 @@
 package project
 
 import (
-	"bytes"
 	"context"
-	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
-
-// probeScript prints an interpreter's version and modules as JSON.
-//
-//go:embed probe.py
-var probeScript string
-
-// probeTimeout bounds one interpreter check; a cold pyenv shim or a slow
-// network file system can take a second or two.
-const probeTimeout = 5 * time.Second
 
 // interpreterRequest is what findInterpreter needs to know.
 type interpreterRequest struct {
@@ -33,7 +19,7 @@ type interpreterRequest struct {
 	Environ  []string // environment for the probe (devstack's plus the env files)
 	Explicit string   // --python, DEVSTACK_PYTHON or config python; "" = search
 	Source   string   // where Explicit came from, for messages
-	Need     []string // modules that must import: framework, then gateway
+	Need     []string // modules it must be able to import: framework, then gateway
 	System   []string // interpreters tried last; nil = systemPythons
 }
 
@@ -47,7 +33,8 @@ type candidateSpec struct {
 }
 
 // findInterpreter checks the candidates concurrently and returns the first,
-// in search order, that imports every needed module.
+// in search order, that can import every needed module (it has them on its
+// import path; see probe.py for why they are not run).
 func findInterpreter(req interpreterRequest) (Interpreter, error) {
 	specs, err := interpreterCandidates(req)
 	if err != nil {
@@ -261,100 +248,6 @@ func resolveExplicitPython(p, dir, pathEnv string) (string, error) {
 		}
 	}
 	return "", errors.New("not found on PATH")
-}
-
-// probeOutcome is a checked candidate with its modules.
-type probeOutcome struct {
-	Candidate
-	modules map[string]probeModule
-	venv    string
-}
-
-type probeModule struct {
-	Version string `json:"version"`
-	Error   string `json:"error"`
-}
-
-func (r probeOutcome) version(module string) string { return r.modules[module].Version }
-
-func (r probeOutcome) interpreter() Interpreter {
-	return Interpreter{
-		Path:             r.Path,
-		Source:           r.Source,
-		Version:          r.Version,
-		Venv:             r.venv,
-		DjangoVersion:    r.version("django"),
-		FlaskVersion:     r.version("flask"),
-		FastAPIVersion:   r.version("fastapi"),
-		StarletteVersion: r.version("starlette"),
-		GunicornVersion:  r.version("gunicorn"),
-		UvicornVersion:   r.version("uvicorn"),
-	}
-}
-
-// probeInterpreter runs the probe script with one candidate, in the project
-// directory and with the children's environment, so that what it can import
-// is what the gateway will be able to import.
-func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterRequest) probeOutcome {
-	out := probeOutcome{Candidate: Candidate{Path: s.path, Source: s.source}}
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	args := append([]string{"-c", probeScript}, req.Need...)
-	cmd := exec.CommandContext(ctx, s.path, args...)
-	cmd.Dir = req.Dir
-	cmd.Env = req.Environ
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = time.Second
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		out.Err = fmt.Sprintf("did not answer within %s", probeTimeout)
-		return out
-	}
-	var res struct {
-		Python     string                 `json:"python"`
-		Prefix     string                 `json:"prefix"`
-		BasePrefix string                 `json:"base_prefix"`
-		Modules    map[string]probeModule `json:"modules"`
-	}
-	// The JSON is the last line: a sitecustomize may print before it.
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &res); jerr != nil || res.Python == "" {
-		msg := errorLine(stderr.String())
-		if err != nil && msg == "" {
-			msg = err.Error()
-		}
-		if msg == "" {
-			msg = "it printed no version"
-		}
-		out.Err = "could not run it: " + msg
-		return out
-	}
-	out.Version = res.Python
-	out.modules = res.Modules
-	if res.Prefix != res.BasePrefix {
-		out.venv = res.Prefix
-	}
-	for _, m := range req.Need {
-		if res.Modules[m].Version == "" {
-			out.Missing = append(out.Missing, m)
-		}
-	}
-	return out
-}
-
-// errorLine picks the telling line of an interpreter's stderr: the
-// exception at the end of a traceback, else the first line (pyenv's
-// "python3.12: command not found").
-func errorLine(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "Traceback") {
-		if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-			return s[i+1:]
-		}
-	}
-	first, _, _ := strings.Cut(s, "\n")
-	return strings.TrimSpace(first)
 }
 
 // debianPackage names the bookworm package that provides a module.

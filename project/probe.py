@@ -1,70 +1,72 @@
-# Reports, as one JSON line on stdout, the Python version and which web
-# modules this interpreter has. devstack runs it with the interpreter it is
-# checking, in the project directory, as:
+# Reports the Python version, the import path and where the web modules
+# this interpreter would import live. devstack runs it with the interpreter
+# it is checking, in the project directory, as:
 #
 #     python -c "<this file>" MODULE...
 #
-# The MODULEs are the ones the app needs; they are really imported, so a
-# package that is installed but broken counts as missing. The other known
-# modules are only looked up, which is cheap.
-import importlib
-import importlib.util
-import json
+# It runs on every `devstack up`, so it must cost no more than the
+# interpreter's own start: it imports nothing beyond what Python loads
+# before running it (sys, os), and it finds each module the way `import`
+# would (sys.meta_path: PYTHONPATH, .pth files and import hooks count)
+# without running the module. devstack reads the versions from the files.
+#
+# Output, after a NUL and the marker line (a sitecustomize may print before
+# it): NUL-separated fields, the key first, paths as raw bytes.
+#     python  3.11.2
+#     prefix  /usr          base_prefix  /usr
+#     path    <one sys.path entry>                 (repeated)
+#     module  <name>  <origin>  <package dir>      ("" when not a package)
+#     missing <name>
+#     end                  (what follows it, e.g. an atexit print, is not read)
+import os
 import sys
 
-# import name -> distribution name, for the version
-KNOWN = {
-    "django": "Django",
-    "flask": "Flask",
-    "fastapi": "fastapi",
-    "starlette": "starlette",
-    "gunicorn": "gunicorn",
-    "uvicorn": "uvicorn",
-}
+KNOWN = ("django", "flask", "fastapi", "starlette", "gunicorn", "uvicorn")
 
 
-def dist_version(name):
-    try:
-        from importlib import metadata
-    except ImportError:  # Python < 3.8
-        return None
-    try:
-        return metadata.version(KNOWN.get(name, name))
-    except Exception:
-        return None
-
-
-def check(name, required):
-    if required:
+def find(name):
+    """The spec `import name` would use, or None."""
+    mod = sys.modules.get(name)
+    if mod is not None:
+        return getattr(mod, "__spec__", None)
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
         try:
-            mod = importlib.import_module(name)
-        except BaseException as e:  # SystemExit from a broken package, too
-            return {"error": "%s: %s" % (type(e).__name__, e)}
-        version = dist_version(name) or getattr(mod, "__version__", None)
-        return {"version": str(version or "unknown")}
-    try:
-        found = importlib.util.find_spec(name) is not None
-    except Exception:
-        found = False
-    if not found:
-        return {"error": "not installed"}
-    return {"version": dist_version(name) or "unknown"}
+            spec = find_spec(name, None)
+        except Exception:  # a broken finder or .pth: the import would fail too
+            continue
+        if spec is not None:
+            return spec
+    return None
 
 
 def main():
-    required = [m for m in sys.argv[1:] if m]
-    modules = {}
-    for name in sorted(set(KNOWN) | set(required)):
-        modules[name] = check(name, name in required)
-    out = {
-        "python": "%d.%d.%d" % tuple(sys.version_info[:3]),
-        "executable": sys.executable,
-        "prefix": sys.prefix,
-        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-        "modules": modules,
-    }
-    sys.stdout.write("\n" + json.dumps(out) + "\n")
-    sys.stdout.flush()
+    if sys.version_info[0] < 3:
+        sys.stderr.write("Python %d.%d is not Python 3\n" % sys.version_info[:2])
+        sys.exit(1)
+    fields = [b"python", ("%d.%d.%d" % tuple(sys.version_info[:3])).encode()]
+    fields += [b"prefix", os.fsencode(sys.prefix)]
+    fields += [b"base_prefix", os.fsencode(getattr(sys, "base_prefix", sys.prefix))]
+    for entry in sys.path:
+        fields += [b"path", os.fsencode(entry or os.getcwd())]
+    names = list(KNOWN) + [m for m in sys.argv[1:] if m and m not in KNOWN]
+    for name in names:
+        spec = find(name)
+        origin = getattr(spec, "origin", None)
+        # A namespace package (a directory without __init__.py) has no
+        # origin a version could come from, and `import` only falls back to
+        # one when no real package exists: the module is not installed.
+        if spec is None or not origin or origin == "namespace":
+            fields += [b"missing", name.encode()]
+            continue
+        locations = list(getattr(spec, "submodule_search_locations", None) or [])
+        package = locations[0] if locations else ""
+        fields += [b"module", name.encode(), os.fsencode(origin), os.fsencode(package)]
+    out = sys.stdout.buffer
+    out.write(b"\n\0devstack-probe\n" + b"\0".join(fields) + b"\0end\0")
+    out.flush()
 
 
 main()
