@@ -64,30 +64,13 @@ func freePort(t *testing.T) int {
 }
 
 // copyProject copies a sample project into a temporary directory, so tests
-// can edit its files.
+// can edit its files. Symbolic links (samples share apps) are copied as the
+// files they point to.
 func copyProject(t *testing.T, name string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), name)
-	src := filepath.Join("testdata", name)
-	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if info.IsDir() {
-			if info.Name() == "__pycache__" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
+	if out, err := exec.Command("cp", "-RL", filepath.Join("testdata", name), dst).CombinedOutput(); err != nil {
+		t.Fatalf("copying testdata/%s: %v\n%s", name, err, out)
 	}
 	return dst
 }

@@ -38,14 +38,15 @@ func setMarker(t *testing.T, dir, marker string) {
 // waitMarker polls /whoami/ until the app answers with marker.
 func waitMarker(t *testing.T, r *upRun, marker string, timeout time.Duration) {
 	t.Helper()
+	re := regexp.MustCompile(`"marker":\s*"` + regexp.QuoteMeta(marker) + `"`)
 	eventually(t, timeout, "the edited view to answer with "+marker, func() bool {
 		_, body := r.get("/whoami/")
-		return strings.Contains(body, `"marker": "`+marker+`"`)
+		return re.MatchString(body)
 	})
 }
 
 func countLines(out, pattern string) int {
-	return len(regexp.MustCompile(`(?m)` + pattern).FindAllString(out, -1))
+	return len(regexp.MustCompile(`(?m)`+pattern).FindAllString(out, -1))
 }
 
 func TestReloadServesTheEditedView(t *testing.T) {
@@ -189,4 +190,75 @@ func TestReloadCoalescesABurstAndWatchesNewDirectories(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitLineAfter(mark, `reloaded in .*newpkg/deep/later.py`, 30*time.Second)
+}
+
+// uvicorn cannot reload gracefully: devstack restarts it, and the proxy holds
+// requests meanwhile, so clients see a slower answer, never an error.
+func TestReloadRestartsUvicornWithoutErrors(t *testing.T) {
+	testenv.PythonWith(t, "starlette", "uvicorn")
+	dir := copyProject(t, "asgi-app")
+	r := startUp(t, upConfig{dir: dir})
+	app := filepath.Join(dir, "app.py")
+	data, err := os.ReadFile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := r.httpsClient().Get(r.url("/whoami/"))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	mark := r.lineCount()
+	edited := strings.Replace(string(data), "'framework': 'starlette',", "'framework': 'starlette', 'marker': 'uvicorn-edit',", 1)
+	if edited == string(data) {
+		t.Fatal("app.py has no 'framework': 'starlette' entry to edit")
+	}
+	if err := os.WriteFile(app, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(mark, `reloading \(restart\): app.py`, 30*time.Second)
+	r.waitLineAfter(mark, `reloaded in`, 60*time.Second)
+	waitMarker(t, r, "uvicorn-edit", 30*time.Second)
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d requests failed while uvicorn restarted", n)
+	}
+}
+
+// A change to .env needs a full restart (the environment is read at start);
+// the new value reaches the app.
+func TestReloadRestartsOnEnvChange(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("SAMPLE=one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir})
+	mark := r.lineCount()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("SAMPLE=two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(mark, `reloading \(restart\)`, 30*time.Second)
+	r.waitLineAfter(mark, `reloaded in`, 60*time.Second)
+	checkForwarding(t, r)
 }

@@ -199,3 +199,47 @@ func uvicornLosesLoopbackClient(t *testing.T) bool {
 	fmt.Sscanf(strings.TrimSpace(string(out)), "%d.%d", &major, &minor)
 	return major == 0 && minor < 30
 }
+
+// The project's own gunicorn.conf.py is used unchanged: its two workers and
+// its hook run under devstack.
+func TestUpHonoursTheProjectsGunicornConf(t *testing.T) {
+	testenv.SystemPython(t)
+	r := startUp(t, upConfig{project: "django-site-gunicornconf"})
+	r.waitLine(`sample gunicorn.conf.py: post_worker_init pid=`, 30*time.Second)
+	eventually(t, 30*time.Second, "both workers of the project's config booted", func() bool {
+		return countLines(r.output(), `sample gunicorn.conf.py: post_worker_init`) >= 2
+	})
+	checkForwarding(t, r)
+}
+
+// `-- COMMAND` replaces the detected gateway; {port} is the app port.
+func TestUpCustomCommand(t *testing.T) {
+	python := testenv.SystemPython(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("served by a custom command\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir, args: []string{"--", python, "-m", "http.server", "--bind", "127.0.0.1", "{port}"}})
+	if code, body := r.get("/index.html"); code != http.StatusOK || !strings.Contains(body, "custom command") {
+		t.Errorf("GET /index.html: %d %q", code, body)
+	}
+}
+
+// Procfile.dev processes run and log beside the gateway, with the project's
+// .env in their environment (and not in devstack's own).
+func TestUpRunsProcfileProcessesWithDotenv(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "flask-app")
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".env", "GREETING=hello from the env file\n")
+	write("Procfile.dev", "ticker: sh -c 'echo \"ticker says: $GREETING\"; exec sleep 600'\n")
+	r := startUp(t, upConfig{dir: dir})
+	r.waitLine(`^ticker +\| ticker says: hello from the env file$`, 30*time.Second)
+	if os.Getenv("GREETING") != "" {
+		t.Skip("GREETING is set in the test's own environment")
+	}
+}
