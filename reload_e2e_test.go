@@ -262,3 +262,40 @@ func TestReloadRestartsOnEnvChange(t *testing.T) {
 	r.waitLineAfter(mark, `reloaded in`, 60*time.Second)
 	checkForwarding(t, r)
 }
+
+// An extra process that opted in with restart_on globs is restarted when a
+// matching file changes, and only then.
+func TestReloadRestartsExtraProcessesOnTheirGlobs(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "flask-app")
+	config := `[processes.assets]
+command = "sh -c 'echo assets built; exec sleep 600'"
+restart_on = ["static/*.css"]
+`
+	if err := os.WriteFile(filepath.Join(dir, "devstack.toml"), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "static"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir})
+	r.waitLine(`^assets +\| assets built$`, 30*time.Second)
+
+	mark := r.lineCount()
+	if err := os.WriteFile(filepath.Join(dir, "static", "site.css"), []byte("body{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(mark, `^assets +\| assets built$`, 30*time.Second)
+
+	// A Python change reloads the gateway but leaves assets alone.
+	mark = r.lineCount()
+	app := filepath.Join(dir, "app.py")
+	data, _ := os.ReadFile(app)
+	if err := os.WriteFile(app, append(data, "\n# edited\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(mark, `reloaded in .*app.py`, 60*time.Second)
+	if after := strings.Join(strings.Split(r.output(), "\n")[mark:], "\n"); strings.Contains(after, "assets built") {
+		t.Errorf("a change outside restart_on restarted the extra process:\n%s", after)
+	}
+}
