@@ -164,8 +164,8 @@ func runProxy(ctx context.Context, opt proxyOptions) error {
 // CPUs with the app server, the browser and the editor, and is never the
 // main load: with every CPU its idle threads spin looking for work and wake
 // each other across cores, which cost more than they gave. Measured with
-// bench/proxy.sh on 2 CPUs: one thread served ~30% more requests per
-// second than two, with a lower p99.
+// bench/proxy.sh on 2 CPUs: one thread served 10-30% more requests per
+// second than two.
 func limitProxyProcs() {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return

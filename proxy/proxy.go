@@ -9,7 +9,6 @@ import (
 	"net/http/httputil"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -68,6 +67,18 @@ func New(cfg Config) (*Proxy, error) {
 	fresh := pooled.Clone()
 	fresh.DisableKeepAlives = true
 	p.transport = &upstreamTransport{pooled: pooled, fresh: fresh}
+	if cfg.Upstream.Scheme == "http" {
+		port := cfg.Upstream.Port()
+		if port == "" {
+			port = "80"
+		}
+		p.transport.lean = &leanPool{
+			addr:        net.JoinHostPort(cfg.Upstream.Hostname(), port),
+			dial:        dialer.DialContext,
+			maxIdle:     pooled.MaxIdleConnsPerHost,
+			idleTimeout: pooled.IdleConnTimeout,
+		}
+	}
 	target := cfg.Upstream
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -98,66 +109,7 @@ func (p *Proxy) Ready() <-chan struct{} { return p.ready }
 func (p *Proxy) Upstream() string { return p.upstream }
 
 // CloseIdleConnections closes the idle connections to the upstream.
-func (p *Proxy) CloseIdleConnections() { p.transport.pooled.CloseIdleConnections() }
-
-// upstreamTransport sends requests that are safe to repeat over pooled
-// keep-alive connections, and every other request over a connection of its
-// own.
-//
-// When the upstream restarts, it closes its idle keep-alive connections and
-// may drop a connection whose request it read just as it began shutting
-// down. A request caught that way was sent but never answered. One that is
-// safe to repeat (GET, HEAD…) is sent again, as net/http itself does on
-// reused connections; a POST must never be sent twice, so it never meets a
-// pooled connection: its own dial is refused while the upstream is down,
-// and a refused dial is the failure the proxy waits out.
-type upstreamTransport struct {
-	pooled, fresh *http.Transport
-}
-
-// maxReplays bounds how often a safe request dropped unanswered is re-sent.
-const maxReplays = 3
-
-func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !isReplayable(req) {
-		return t.fresh.RoundTrip(req)
-	}
-	for attempt := 1; ; attempt++ {
-		resp, err := t.pooled.RoundTrip(req)
-		if err == nil || attempt > maxReplays || !droppedUnanswered(err) || req.Context().Err() != nil {
-			return resp, err
-		}
-		if req.GetBody != nil {
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, err
-			}
-			again := *req
-			again.Body = body
-			req = &again
-		}
-	}
-}
-
-// droppedUnanswered reports whether err means the upstream closed the
-// connection before sending any response.
-func droppedUnanswered(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-// isReplayable reports whether the transport may send req again after a
-// connection failed under it, by the rule net/http applies: a safe method
-// or an idempotency key.
-func isReplayable(req *http.Request) bool {
-	switch req.Method {
-	case "GET", "HEAD", "OPTIONS", "TRACE":
-		return true
-	}
-	_, key := req.Header["Idempotency-Key"]
-	_, xkey := req.Header["X-Idempotency-Key"]
-	return key || xkey
-}
+func (p *Proxy) CloseIdleConnections() { p.transport.closeIdleConnections() }
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
