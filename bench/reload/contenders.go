@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/devstack-dev/devstack/templates"
+)
+
+// A contender is one way of serving the sample site while its code changes.
+type contender struct {
+	key   string // for -only
+	label string // in the table
+	start func(ctx context.Context, b *bench, site, work string) (*server, error)
+}
+
+var contenders = []contender{
+	{"devstack", "devstack (HTTPS proxy)", startDevstack},
+	{"runserver", "manage.py runserver", startRunserver},
+	{"reload", "gunicorn --reload", func(ctx context.Context, b *bench, site, work string) (*server, error) {
+		return startGunicorn(ctx, b, site, "", false, "--reload")
+	}},
+	{"hup", "gunicorn + SIGHUP", func(ctx context.Context, b *bench, site, work string) (*server, error) {
+		return startGunicorn(ctx, b, site, "", true)
+	}},
+	{"hup-preimport", "gunicorn + SIGHUP + preimport", func(ctx context.Context, b *bench, site, work string) (*server, error) {
+		conf, err := writePreimportConf(work)
+		if err != nil {
+			return nil, err
+		}
+		return startGunicorn(ctx, b, site, conf, true)
+	}},
+}
+
+// anchorKey is the contender devstack's median is compared with.
+const anchorKey = "hup"
+
+// server is a running contender.
+type server struct {
+	proc   *proc
+	url    string // the /whoami/ URL
+	client *http.Client
+	// hup: the bench itself sends SIGHUP to the server right after a save.
+	hup bool
+	// reported matches the server's own "reloaded in" lines (devstack).
+	reported *regexp.Regexp
+}
+
+func newClient(tc *tls.Config) *http.Client {
+	return &http.Client{
+		Timeout: 15 * time.Second,
+		Transport: &http.Transport{
+			Proxy:               nil,
+			TLSClientConfig:     tc,
+			MaxIdleConnsPerHost: 16,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func startDevstack(ctx context.Context, b *bench, site, work string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	appPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	caroot := filepath.Join(work, "ca")
+	env := []string{"CAROOT=" + caroot, "NO_COLOR=1", "XDG_CACHE_HOME=" + filepath.Join(work, "cache")}
+	reported := regexp.MustCompile(`reloaded in (\S+): `)
+	p, err := startProc(site, env, reported, b.devstack, "up", "--dir", site, "--python", b.python,
+		"--port", strconv.Itoa(port), "--app-port", strconv.Itoa(appPort), "--no-tui")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{proc: p, url: fmt.Sprintf("https://localhost:%d/whoami/", port),
+		reported: reported}
+	if err := p.waitLine(ctx, regexp.MustCompile(`ready https://localhost:`+strconv.Itoa(port))); err != nil {
+		p.stop(5 * time.Second)
+		return nil, fmt.Errorf("devstack up: %w", err)
+	}
+	pem, err := os.ReadFile(filepath.Join(caroot, "rootCA.pem"))
+	if err != nil {
+		p.stop(5 * time.Second)
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		p.stop(5 * time.Second)
+		return nil, errors.New("devstack's rootCA.pem holds no certificate")
+	}
+	s.client = newClient(&tls.Config{RootCAs: pool})
+	return s, s.waitServing(ctx)
+}
+
+func startRunserver(ctx context.Context, b *bench, site, work string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProc(site, []string{"PYTHONUNBUFFERED=1"}, nil, b.python, "manage.py", "runserver", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return nil, err
+	}
+	s := &server{proc: p, url: fmt.Sprintf("http://127.0.0.1:%d/whoami/", port), client: newClient(nil)}
+	return s, s.waitServing(ctx)
+}
+
+// startGunicorn runs the project's production command, as devstack detects
+// it, with conf as the configuration file if set.
+func startGunicorn(ctx context.Context, b *bench, site, conf string, hup bool, extra ...string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	argv := []string{b.python, "-m", "gunicorn", "mysite.wsgi:application", "--bind", "127.0.0.1:" + strconv.Itoa(port)}
+	if conf != "" {
+		argv = append(argv, "-c", conf)
+	}
+	p, err := startProc(site, []string{"PYTHONUNBUFFERED=1"}, nil, append(argv, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{proc: p, url: fmt.Sprintf("http://127.0.0.1:%d/whoami/", port), client: newClient(nil), hup: hup}
+	return s, s.waitServing(ctx)
+}
+
+// writePreimportConf writes a gunicorn configuration that imports the same
+// framework modules in the master as devstack's static list.
+func writePreimportConf(work string) (string, error) {
+	var b strings.Builder
+	b.WriteString("import importlib\n\nfor _name in [\n")
+	for _, m := range templates.DjangoPreimport {
+		fmt.Fprintf(&b, "    %q,\n", m)
+	}
+	b.WriteString("]:\n    try:\n        importlib.import_module(_name)\n    except Exception:\n        pass\n")
+	path := filepath.Join(work, "preimport_gunicorn_conf.py")
+	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// waitServing waits until /whoami/ answers 200; on failure it stops the
+// server.
+func (s *server) waitServing(ctx context.Context) error {
+	for {
+		code, _, err := s.get(ctx)
+		if err == nil && code == http.StatusOK {
+			return nil
+		}
+		select {
+		case <-s.proc.exited:
+			s.proc.stop(5 * time.Second)
+			return fmt.Errorf("the server exited before answering:\n%s", s.proc.tail(20))
+		case <-ctx.Done():
+			s.proc.stop(5 * time.Second)
+			return fmt.Errorf("the server did not answer %s (last error: %v):\n%s", s.url, err, s.proc.tail(20))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// get sends one GET /whoami/ and returns its status and body.
+func (s *server) get(ctx context.Context) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+func (s *server) afterSave() error {
+	if s.hup {
+		return s.proc.signal(syscall.SIGHUP)
+	}
+	return nil
+}
+
+func (s *server) stop() {
+	s.client.CloseIdleConnections()
+	s.proc.stop(5 * time.Second)
+}

@@ -1,0 +1,322 @@
+// Command reload measures how long a saved change to a Django view takes to
+// be served, and how many requests fail meanwhile, for devstack and for the
+// usual ways of reloading a Django app: manage.py runserver, gunicorn
+// --reload, and gunicorn with a SIGHUP sent right after the save (with and
+// without framework modules pre-imported in the master).
+//
+// Every contender serves its own copy of testdata/django-site. The saves are
+// interleaved (round 1: each contender once, round 2: each again in a
+// rotated order…) so that noise from other work on the machine spreads over
+// all of them. For each save a poller asks /whoami/ every 5 ms until the
+// answer carries the marker just written into the view; meanwhile a few
+// clients send requests in the background and every connection error or
+// non-200 answer counts as failed. A save not served within -timeout is
+// missed.
+//
+//	go run ./bench/reload                   10 saves per contender
+//	go run ./bench/reload -saves 20 -only devstack,hup
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// bench holds the settings of one run.
+type bench struct {
+	python   string
+	devstack string
+	site     string
+	saves    int
+	clients  int
+	think    time.Duration
+	gap      time.Duration
+	timeout  time.Duration
+	only     []string
+	verbose  bool
+}
+
+// result is what one contender did over the run.
+type result struct {
+	c        contender
+	site     string // its copy of the sample site
+	srv      *server
+	startErr error
+	latency  []time.Duration // of the saves served
+	missed   int
+	requests atomic.Int64
+	failed   atomic.Int64
+	firstErr atomic.Value // string: the first failure, for the report
+}
+
+func main() {
+	var b bench
+	var only string
+	flag.StringVar(&b.python, "python", "/usr/bin/python3", "the interpreter with Django and gunicorn")
+	flag.StringVar(&b.devstack, "devstack", "", "the devstack binary (default: built from this module)")
+	flag.StringVar(&b.site, "site", "testdata/django-site", "the sample site, copied once per contender")
+	flag.IntVar(&b.saves, "saves", 10, "saves per contender")
+	flag.IntVar(&b.clients, "clients", 4, "background clients sending requests during each save")
+	flag.DurationVar(&b.think, "think", 10*time.Millisecond, "pause of each background client between requests")
+	flag.DurationVar(&b.gap, "gap", 700*time.Millisecond, "pause after each save is served")
+	flag.DurationVar(&b.timeout, "timeout", 10*time.Second, "a save not served within this is missed")
+	flag.StringVar(&only, "only", "", "comma-separated contenders to run: devstack,runserver,reload,hup,hup-preimport")
+	flag.BoolVar(&b.verbose, "v", false, "print every save")
+	flag.Parse()
+	if only != "" {
+		b.only = strings.Split(only, ",")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := b.run(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "bench/reload: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func (b *bench) run(ctx context.Context) error {
+	work, err := os.MkdirTemp("", "devstack-reload-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if b.devstack == "" && b.wants("devstack") {
+		b.devstack = filepath.Join(work, "bin", "devstack")
+		fmt.Println("building devstack…")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", b.devstack, ".").CombinedOutput(); err != nil {
+			return fmt.Errorf("building devstack (run from the module root): %v\n%s", err, out)
+		}
+	}
+
+	var results []*result
+	defer func() {
+		for _, r := range results {
+			if r.srv != nil {
+				r.srv.stop()
+			}
+		}
+	}()
+	for _, c := range contenders {
+		if !b.wants(c.key) {
+			continue
+		}
+		dir := filepath.Join(work, c.key)
+		site := filepath.Join(dir, filepath.Base(b.site))
+		r := &result{c: c, site: site}
+		results = append(results, r)
+		if err := copyTree(b.site, site); err != nil {
+			return fmt.Errorf("copying %s: %w", b.site, err)
+		}
+		fmt.Printf("starting %s…\n", c.label)
+		sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		r.srv, r.startErr = c.start(sctx, b, site, dir)
+		cancel()
+		if r.startErr != nil {
+			r.srv = nil
+			fmt.Printf("  %s did not start: %v\n", c.label, r.startErr)
+		}
+	}
+
+	for round := range b.saves {
+		for i := range results {
+			r := results[(i+round)%len(results)]
+			if r.srv == nil {
+				continue
+			}
+			if err := b.measure(ctx, r, fmt.Sprintf("%s-%d-%d", r.c.key, round, time.Now().UnixNano()%1e6)); err != nil {
+				return err
+			}
+		}
+	}
+	b.report(results)
+	return nil
+}
+
+func (b *bench) wants(key string) bool { return len(b.only) == 0 || slices.Contains(b.only, key) }
+
+// measure saves the view once with a new marker and times it until served,
+// with the background clients running from before the save until after.
+func (b *bench) measure(ctx context.Context, r *result, marker string) error {
+	path, data, err := markedViews(r.site, marker)
+	if err != nil {
+		return err
+	}
+	stopLoad := b.load(r)
+	defer stopLoad()
+	sleep(ctx, 100*time.Millisecond)
+
+	saved := time.Now()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return err
+	}
+	if err := r.srv.afterSave(); err != nil {
+		return fmt.Errorf("%s: signalling after the save: %w", r.c.label, err)
+	}
+	want := fmt.Sprintf(`"marker": "%s"`, marker)
+	pctx, cancel := context.WithDeadline(ctx, saved.Add(b.timeout))
+	defer cancel()
+	served := false
+	for pctx.Err() == nil {
+		_, body, err := r.srv.get(pctx)
+		if err == nil && strings.Contains(body, want) {
+			served = true
+			break
+		}
+		sleep(pctx, 5*time.Millisecond)
+	}
+	took := time.Since(saved)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if served {
+		r.latency = append(r.latency, took)
+	} else {
+		r.missed++
+	}
+	if b.verbose {
+		state := "served"
+		if !served {
+			state = "MISSED"
+		}
+		fmt.Printf("  %-32s %s after %s\n", r.c.label, state, took.Round(time.Millisecond))
+	}
+	sleep(ctx, 200*time.Millisecond)
+	stopLoad()
+	sleep(ctx, b.gap)
+	return nil
+}
+
+// load starts the background clients and returns the function that stops
+// them (and waits for their last requests); calling it again does nothing.
+func (b *bench) load(r *result) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range b.clients {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				code, _, err := r.srv.get(context.Background())
+				r.requests.Add(1)
+				if err == nil && code != http.StatusOK {
+					err = fmt.Errorf("status %d", code)
+				}
+				if err != nil {
+					r.failed.Add(1)
+					r.firstErr.CompareAndSwap(nil, err.Error())
+				}
+				select {
+				case <-done:
+					return
+				case <-time.After(b.think):
+				}
+			}
+		})
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+		})
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func (b *bench) report(results []*result) {
+	fmt.Printf("\n%d saves per contender of whoami/views.py on testdata/django-site; %d background clients\n\n", b.saves, b.clients)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "contender\tmedian\tmax\tmissed saves\trequests\tfailed\t")
+	medians := map[string]time.Duration{}
+	for _, r := range results {
+		if r.startErr != nil {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t(did not start)\n", r.c.label)
+			continue
+		}
+		med, mx := median(r.latency), slices.Max(append([]time.Duration{0}, r.latency...))
+		medians[r.c.key] = med
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t\n", r.c.label, secs(med), secs(mx), r.missed, r.requests.Load(), r.failed.Load())
+	}
+	tw.Flush()
+	for _, r := range results {
+		if e, ok := r.firstErr.Load().(string); ok {
+			fmt.Printf("first failure, %s: %s\n", r.c.label, e)
+		}
+	}
+	for _, r := range results {
+		if r.c.key == "devstack" && r.srv != nil {
+			fmt.Printf("devstack's own log (first event to new worker booted): median %s\n", secs(median(reportedDurations(r.srv))))
+		}
+	}
+	d, okD := medians["devstack"]
+	a, okA := medians[anchorKey]
+	if okD && okA && a > 0 {
+		ratio := float64(d) / float64(a)
+		var dev *result
+		for _, r := range results {
+			if r.c.key == "devstack" {
+				dev = r
+			}
+		}
+		met := ratio <= 0.5 && dev.failed.Load() == 0 && dev.missed == 0
+		verdict := "met"
+		if !met {
+			verdict = "NOT met"
+		}
+		fmt.Printf("\ndevstack median / gunicorn + SIGHUP median = %.2f; goal ≤ 0.50 with 0 failed requests and 0 missed saves: %s\n", ratio, verdict)
+	}
+}
+
+// reportedDurations reads devstack's "reloaded in 412ms" lines.
+func reportedDurations(s *server) []time.Duration {
+	var out []time.Duration
+	for _, l := range s.proc.keptLines() {
+		if m := s.reported.FindStringSubmatch(l); m != nil {
+			if d, err := time.ParseDuration(m[1]); err == nil {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func secs(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f s", d.Seconds())
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// proc is one server process the bench started, in its own process group so
+// that stopping it takes every worker and reloader child along.
+type proc struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+
+	mu    sync.Mutex
+	lines []string       // the last logKeep lines of stdout+stderr
+	grew  chan struct{}  // closed and replaced at every new line
+	keep  *regexp.Regexp // lines matching keep are also kept in kept, all of them
+	kept  []string
+}
+
+const logKeep = 200
+
+// startProc starts argv in dir with extra environment. Every output line
+// matching keep (nil: none) is kept for keptLines; of the others only the
+// last few are.
+func startProc(dir string, env []string, keep *regexp.Regexp, argv ...string) (*proc, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	r, w := io.Pipe()
+	cmd.Stdout, cmd.Stderr = w, w
+	p := &proc{cmd: cmd, exited: make(chan struct{}), grew: make(chan struct{}), keep: keep}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", strings.Join(argv, " "), err)
+	}
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			if len(p.lines) > logKeep {
+				p.lines = p.lines[len(p.lines)-logKeep:]
+			}
+			if keep != nil && keep.MatchString(sc.Text()) {
+				p.kept = append(p.kept, sc.Text())
+			}
+			close(p.grew)
+			p.grew = make(chan struct{})
+			p.mu.Unlock()
+		}
+		io.Copy(io.Discard, r)
+	}()
+	go func() {
+		cmd.Wait()
+		w.Close()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// waitLine waits for an output line matching re, counting from the start.
+func (p *proc) waitLine(ctx context.Context, re *regexp.Regexp) error {
+	for {
+		p.mu.Lock()
+		for _, l := range p.lines {
+			if re.MatchString(l) {
+				p.mu.Unlock()
+				return nil
+			}
+		}
+		grew := p.grew
+		p.mu.Unlock()
+		select {
+		case <-grew:
+		case <-p.exited:
+			return fmt.Errorf("exited before printing %q:\n%s", re, p.tail(20))
+		case <-ctx.Done():
+			return fmt.Errorf("no line matching %q: %w\n%s", re, ctx.Err(), p.tail(20))
+		}
+	}
+}
+
+// keptLines returns the lines that matched keep so far.
+func (p *proc) keptLines() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.kept...)
+}
+
+func (p *proc) tail(n int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines[max(0, len(p.lines)-n):], "\n")
+}
+
+func (p *proc) signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// stop sends SIGTERM to the whole group, then SIGKILL after grace.
+func (p *proc) stop(grace time.Duration) {
+	pgid := p.cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(grace):
+	}
+	// Workers or reloader children may outlive their leader.
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case <-p.exited:
+	case <-time.After(grace):
+	}
+}
+
+// freePort returns a loopback port nothing listens on right now.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// copyTree copies the sample site into dst, leaving out __pycache__.
+func copyTree(src, dst string) error {
+	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		if info.IsDir() {
+			if info.Name() == "__pycache__" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
+	})
+}
+
+var markerEntry = regexp.MustCompile(`'framework': 'django',( 'marker': '[^']*',)?`)
+
+// markedViews returns the sample view rewritten so that /whoami/ answers
+// with marker, and where to write it; the caller times the write alone.
+func markedViews(site, marker string) (path string, data []byte, err error) {
+	path = filepath.Join(site, "whoami", "views.py")
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return "", nil, err
+	}
+	if !markerEntry.Match(data) {
+		return "", nil, errors.New(path + " has no 'framework': 'django', entry to edit")
+	}
+	return path, markerEntry.ReplaceAll(data, []byte(fmt.Sprintf(`'framework': 'django', 'marker': '%s',`, marker))), nil
+}
