@@ -100,33 +100,66 @@ func (w *Watcher) watchVenvParents() {
 // top of site-packages (a package installed, upgraded or removed). Nothing
 // deeper is watched: an install touches the top level anyway, and a
 // virtualenv holds thousands of directories.
+//
+// Each level is watched before the next is looked for, so a directory
+// created meanwhile is either found or reported by an event that calls
+// refreshVenv again.
 func (w *Watcher) refreshVenv(v string, now time.Time) {
 	label := labelVirtualenv + " " + w.display(v)
-	want := map[string]bool{} // directories of the layout that exist now
-	sitePkgs := map[string]bool{}
-	if fi, err := os.Stat(v); err == nil && fi.IsDir() {
-		want[v] = true
-		for _, lib := range []string{"lib", "Lib"} {
-			if isDirPath(filepath.Join(v, lib)) {
-				want[filepath.Join(v, lib)] = true
+	watched := map[string]bool{} // directories of the layout watched now
+	watch := func(d string, sitePackages bool) bool {
+		if !isDirPath(d) {
+			return false
+		}
+		fresh := w.extra[d] == nil
+		x, err := w.extraFor(d)
+		if err == nil && !fresh && !w.dirs[d] {
+			// Events are handled after the fact: the directory may
+			// have been removed and created again since it was watched,
+			// leaving the old watch on a deleted inode. Adding it again
+			// costs nothing when it is still the same one.
+			err = w.watchDir(d)
+		}
+		if err != nil {
+			if !errors.Is(err, errNotWatchable) {
+				w.report(err)
+			}
+			return false
+		}
+		watched[d] = true
+		x.venv = v
+		if sitePackages {
+			x.all = label
+		}
+		if d == v {
+			if x.files == nil {
+				x.files = map[string]string{}
+			}
+			x.files[venvMarker] = label
+			// A virtualenv (re)created while devstack runs: its
+			// packages may differ from what the app started with.
+			if fresh && !now.IsZero() && isVenv(v) {
+				w.collected.add(now, w.display(filepath.Join(v, venvMarker)), true, false, label)
 			}
 		}
-		pys, _ := filepath.Glob(filepath.Join(v, "lib", "python*"))
-		for _, py := range pys {
-			if isDirPath(py) {
-				want[py] = true
+		return true
+	}
+	if watch(v, false) {
+		if lib := filepath.Join(v, "lib"); watch(lib, false) {
+			pys, _ := filepath.Glob(filepath.Join(lib, "python*"))
+			for _, py := range pys {
+				if watch(py, false) {
+					watch(filepath.Join(py, "site-packages"), true)
+				}
 			}
 		}
-		for _, sp := range append(pys, filepath.Join(v, "Lib")) {
-			sp = filepath.Join(sp, "site-packages")
-			if isDirPath(sp) {
-				want[sp] = true
-				sitePkgs[sp] = true
-			}
+		if lib := filepath.Join(v, "Lib"); watch(lib, false) { // Windows layout
+			watch(filepath.Join(lib, "site-packages"), true)
 		}
 	}
+	// Forget what is no longer part of the layout.
 	for d, x := range w.extra {
-		if x.venv == v && !want[d] {
+		if x.venv == v && !watched[d] {
 			x.venv, x.all = "", ""
 			delete(x.files, venvMarker)
 			if len(x.files) == 0 && len(x.venvs) == 0 {
@@ -135,31 +168,6 @@ func (w *Watcher) refreshVenv(v string, now time.Time) {
 				}
 				delete(w.extra, d)
 			}
-		}
-	}
-	for d := range want {
-		fresh := w.extra[d] == nil
-		x, err := w.extraFor(d)
-		if err != nil {
-			if !errors.Is(err, errNotWatchable) {
-				w.report(err)
-			}
-			continue
-		}
-		x.venv = v
-		if sitePkgs[d] {
-			x.all = label
-		}
-		if d == v {
-			if x.files == nil {
-				x.files = map[string]string{}
-			}
-			x.files[venvMarker] = label
-		}
-		// A virtualenv (re)created while devstack runs: its packages
-		// may differ from what the app started with.
-		if fresh && !now.IsZero() && d == v && isVenv(v) {
-			w.collected.add(now, w.display(filepath.Join(v, venvMarker)), true, false, label)
 		}
 	}
 }
