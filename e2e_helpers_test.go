@@ -52,16 +52,35 @@ func devstackBinary(t *testing.T) string {
 	return builtBin
 }
 
-// freePort returns a loopback port nothing listens on right now.
+// freePort returns a loopback port nothing listens on right now. It is taken
+// below Linux's ephemeral range (32768 and up), so the many port-0 listeners
+// of tests running in parallel cannot grab it between this check and the
+// moment devstack binds it.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range 200 {
+		nextPort++
+		if nextPort >= 32000 {
+			nextPort = 20000
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(nextPort)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return nextPort
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port between 20000 and 32000")
+	return 0
 }
+
+var (
+	portMu sync.Mutex
+	// nextPort starts at a place that differs between test processes.
+	nextPort = 20000 + (os.Getpid()*37)%12000
+)
 
 // copyProject copies a sample project into a temporary directory, so tests
 // can edit its files. Symbolic links (samples share apps) are copied as the
