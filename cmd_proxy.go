@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,7 +83,6 @@ func runProxy(ctx context.Context, opt proxyOptions) error {
 	if opt.port < 0 || opt.port > 65535 {
 		return proxyHintError{fmt.Errorf("invalid port %d", opt.port), "pick a port between 1 and 65535 with --port (0 picks a free one)"}
 	}
-	limitProxyProcs()
 	out := &proxyLineWriter{w: opt.stdout}
 	defer out.flush()
 
@@ -157,20 +155,6 @@ func runProxy(ctx context.Context, opt proxyOptions) error {
 	}
 	<-served
 	return nil
-}
-
-// limitProxyProcs runs the proxy on half the CPUs (at least one) unless
-// GOMAXPROCS says otherwise. On a developer's machine the proxy shares the
-// CPUs with the app server, the browser and the editor, and is never the
-// main load: with every CPU its idle threads spin looking for work and wake
-// each other across cores, which cost more than they gave. Measured with
-// bench/proxy.sh on 2 CPUs: one thread served 10-30% more requests per
-// second than two.
-func limitProxyProcs() {
-	if os.Getenv("GOMAXPROCS") != "" {
-		return
-	}
-	runtime.GOMAXPROCS(max(1, runtime.NumCPU()/2))
 }
 
 // leafCacheDir is where the proxy's leaf certificate is kept between runs.
