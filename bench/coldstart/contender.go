@@ -42,6 +42,7 @@ type start struct {
 // outcome is the measured part of one start.
 type outcome struct {
 	firstOK   time.Duration // exec to the first 200
+	cpu       time.Duration // CPU the command and its children used until then (0: unknown)
 	announced time.Duration // exec to readyMarker; 0 when never seen
 	output    string        // what the command printed, each line timed from exec
 }
@@ -71,6 +72,7 @@ func measure(ctx context.Context, s start, poll, timeout time.Duration) (outcome
 	}()
 
 	got, err := pollUntilOK(ctx, s, began, poll, timeout, exited)
+	cpu := treeCPU(cmd.Process.Pid)
 	if err != nil {
 		return outcome{}, fmt.Errorf("%s: %w\n--- its output ---\n%s", s.argv[0], err, out.String())
 	}
@@ -82,7 +84,7 @@ func measure(ctx context.Context, s start, poll, timeout time.Duration) (outcome
 			time.Sleep(poll)
 		}
 	}
-	return outcome{firstOK: got, announced: out.announcedAfter(), output: out.String()}, nil
+	return outcome{firstOK: got, cpu: cpu, announced: out.announcedAfter(), output: out.String()}, nil
 }
 
 // pollUntilOK sends a GET every poll interval until one answers 200 and

@@ -91,9 +91,10 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 
-	fmt.Printf("cold start on %s, %d rounds (+%d warm-up), polling every %s\n", cfg.dir, cfg.rounds, cfg.warmup, cfg.poll)
-	fmt.Printf("%-6s %12s %12s %16s\n", "round", "gunicorn", "devstack", "devstack ready")
-	var guni, dev, announced []time.Duration
+	fmt.Printf("cold start on %s, %d rounds (+%d warm-up), polling every %s; load average %s\n",
+		cfg.dir, cfg.rounds, cfg.warmup, cfg.poll, loadAverage())
+	fmt.Printf("%-6s %10s %10s %10s %10s %10s\n", "round", "gunicorn", "devstack", "ready line", "cpu guni", "cpu dev")
+	var guni, dev, announced, guniCPU, devCPU []time.Duration
 	for i := -cfg.warmup; i < cfg.rounds; i++ {
 		// Alternate which goes first, so neither always runs right after
 		// the other's clean-up.
@@ -114,6 +115,7 @@ func run(ctx context.Context, cfg config) error {
 		if i >= 0 {
 			label = strconv.Itoa(i + 1)
 			guni, dev = append(guni, g.firstOK), append(dev, d.firstOK)
+			guniCPU, devCPU = append(guniCPU, g.cpu), append(devCPU, d.cpu)
 			if d.announced > 0 {
 				announced = append(announced, d.announced)
 			}
@@ -122,12 +124,13 @@ func run(ctx context.Context, cfg config) error {
 		if d.announced > 0 {
 			said = ms(d.announced)
 		}
-		fmt.Printf("%-6s %12s %12s %16s\n", label, ms(g.firstOK), ms(d.firstOK), said)
+		fmt.Printf("%-6s %10s %10s %10s %10s %10s\n", label, ms(g.firstOK), ms(d.firstOK), said, ms(g.cpu), ms(d.cpu))
 		if cfg.verbose {
 			fmt.Printf("%s%8s first HTTPS 200\n", d.output, ms(d.firstOK))
 		}
 	}
-	summarize(cfg, guni, dev, announced)
+	fmt.Printf("load average now %s\n", loadAverage())
+	summarize(cfg, guni, dev, announced, guniCPU, devCPU)
 	return nil
 }
 
@@ -181,24 +184,29 @@ func runDevstack(ctx context.Context, cfg config) (outcome, error) {
 	return o, err
 }
 
-func summarize(cfg config, guni, dev, announced []time.Duration) {
+func summarize(cfg config, guni, dev, announced, guniCPU, devCPU []time.Duration) {
 	fmt.Println()
-	fmt.Printf("%-28s %10s %10s %10s\n", "", "median", "min", "max")
+	fmt.Printf("%-34s %10s %10s %10s\n", "", "median", "min", "max")
 	row := func(name string, d []time.Duration) {
-		if len(d) == 0 {
+		if len(d) == 0 || slices.Max(d) == 0 {
 			return
 		}
-		fmt.Printf("%-28s %10s %10s %10s\n", name, ms(median(d)), ms(slices.Min(d)), ms(slices.Max(d)))
+		fmt.Printf("%-34s %10s %10s %10s\n", name, ms(median(d)), ms(slices.Min(d)), ms(slices.Max(d)))
 	}
 	row("gunicorn alone, HTTP 200", guni)
 	row("devstack up, HTTPS 200", dev)
 	row("devstack says ready", announced)
+	row("CPU to the 200, gunicorn alone", guniCPU)
+	row("CPU to the 200, devstack up", devCPU)
+	if slices.Max(devCPU) > 0 {
+		fmt.Printf("\ndevstack's processes use %s more CPU to the first 200 (medians; 10 ms grain)\n", ms(median(devCPU)-median(guniCPU)))
+	}
 	added := median(dev) - median(guni)
 	verdict := "met"
 	if added > cfg.goal {
 		verdict = "NOT met"
 	}
-	fmt.Printf("\ndevstack adds %s (median devstack - median gunicorn); goal <= %s: %s\n", ms(added), ms(cfg.goal), verdict)
+	fmt.Printf("devstack adds %s (median devstack - median gunicorn); goal <= %s: %s\n", ms(added), ms(cfg.goal), verdict)
 }
 
 func median(d []time.Duration) time.Duration {
