@@ -43,6 +43,8 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 	// Check up to four candidates at a time, in search order, and stop
 	// (killing the probes still running) once every candidate before a
 	// suitable one has answered.
+	cache := openInterpreterCache()
+	defer cache.save() // after every check has returned (deferred below)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make([]chan probeOutcome, len(specs))
@@ -56,7 +58,7 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
-				done[i] <- probeInterpreter(ctx, s, req)
+				done[i] <- probeInterpreter(ctx, s, req, cache)
 			case <-ctx.Done():
 				done[i] <- probeOutcome{}
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -52,15 +53,44 @@ func (r probeOutcome) interpreter() Interpreter {
 	}
 }
 
-// probeInterpreter runs the probe script with one candidate, in the project
-// directory and with the children's environment, so that what it finds is
-// what the gateway will import.
-func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterRequest) probeOutcome {
+// probeInterpreter checks one candidate: from the cache when its report
+// still holds, else by running the probe script.
+func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterRequest, cache *interpreterCache) probeOutcome {
 	out := probeOutcome{Candidate: Candidate{Path: s.path, Source: s.source}}
+	rep, ok := cache.lookup(s.path, req)
+	if !ok {
+		var msg string
+		if rep, msg = runProbe(ctx, s.path, req); msg != "" {
+			out.Err = msg
+			return out
+		}
+		cache.store(s.path, req, rep)
+	}
+	out.Version = rep.Python
+	if rep.Prefix != rep.BasePrefix {
+		out.venv = rep.Prefix
+	}
+	out.versions = make(map[string]string, len(rep.Modules))
+	for name, loc := range rep.Modules {
+		out.versions[name] = moduleVersion(name, loc, rep.SysPath)
+	}
+	for _, m := range req.Need {
+		if out.versions[m] == "" {
+			out.Missing = append(out.Missing, m)
+		}
+	}
+	return out
+}
+
+// runProbe runs the probe script with the interpreter, in the project
+// directory and with the children's environment, so that what it finds is
+// what the gateway will import. It returns the report, or why there is
+// none.
+func runProbe(ctx context.Context, python string, req interpreterRequest) (probeReport, string) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	args := append([]string{"-c", probeScript}, req.Need...)
-	cmd := exec.CommandContext(ctx, s.path, args...)
+	cmd := exec.CommandContext(ctx, python, args...)
 	cmd.Dir = req.Dir
 	cmd.Env = req.Environ
 	var stdout, stderr bytes.Buffer
@@ -68,8 +98,7 @@ func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterReque
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		out.Err = fmt.Sprintf("did not answer within %s", probeTimeout)
-		return out
+		return probeReport{}, fmt.Sprintf("did not answer within %s", probeTimeout)
 	}
 	rep, perr := parseProbeReport(stdout.Bytes())
 	if perr != nil {
@@ -80,37 +109,51 @@ func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterReque
 		if msg == "" {
 			msg = perr.Error()
 		}
-		out.Err = "could not run it: " + msg
-		return out
+		return probeReport{}, "could not run it: " + msg
 	}
-	out.Version = rep.python
-	if rep.prefix != rep.basePrefix {
-		out.venv = rep.prefix
-	}
-	out.versions = make(map[string]string, len(rep.modules))
-	for name, loc := range rep.modules {
-		out.versions[name] = moduleVersion(name, loc, rep.sysPath)
-	}
-	for _, m := range req.Need {
-		if out.versions[m] == "" {
-			out.Missing = append(out.Missing, m)
-		}
-	}
-	return out
+	rep.absolute(req.Dir)
+	return rep, ""
 }
 
 // probeReport is what the probe script printed.
+// It is stored as is in the interpreter cache.
 type probeReport struct {
-	python             string
-	prefix, basePrefix string
-	sysPath            []string
-	modules            map[string]moduleLocation // found modules only
+	Python     string                    `json:"python"`
+	Prefix     string                    `json:"prefix"`
+	BasePrefix string                    `json:"base_prefix"`
+	Executable string                    `json:"executable"` // sys.executable
+	SysPath    []string                  `json:"path"`       // '' (the project directory) made absolute
+	Watch      []string                  `json:"watch"`      // site directories, existing or not
+	Modules    map[string]moduleLocation `json:"modules"`    // found modules only
+	Missing    []string                  `json:"missing"`    // modules not found
+}
+
+// absolute makes the paths absolute: a relative sys.path entry (python
+// -S keeps PYTHONPATH's as they are) is relative to the project directory
+// the probe ran in.
+func (r *probeReport) absolute(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	for i, p := range r.SysPath {
+		r.SysPath[i] = abs(p)
+	}
+	for i, p := range r.Watch {
+		r.Watch[i] = abs(p)
+	}
+	for name, loc := range r.Modules {
+		r.Modules[name] = moduleLocation{Origin: abs(loc.Origin), PkgDir: abs(loc.PkgDir)}
+	}
+	r.Executable = abs(r.Executable)
 }
 
 // moduleLocation is where an import would load a module from.
 type moduleLocation struct {
-	origin string // its file: a package's __init__.py, or the module's .py
-	pkgDir string // a package's directory, "" for a plain module
+	Origin string `json:"origin"`  // its file: a package's __init__.py, or the module's .py
+	PkgDir string `json:"package"` // a package's directory, "" for a plain module
 }
 
 var errNoReport = errors.New("it printed no version")
@@ -122,7 +165,7 @@ func parseProbeReport(stdout []byte) (probeReport, error) {
 		return probeReport{}, errNoReport
 	}
 	fields := strings.Split(string(stdout[i+len(probeMarker):]), "\x00")
-	rep := probeReport{modules: map[string]moduleLocation{}}
+	rep := probeReport{Modules: map[string]moduleLocation{}}
 	for {
 		if len(fields) == 0 {
 			return probeReport{}, errors.New("probe output ends early")
@@ -130,11 +173,11 @@ func parseProbeReport(stdout []byte) (probeReport, error) {
 		key, n := fields[0], 1
 		switch key {
 		case "end":
-			if rep.python == "" {
+			if rep.Python == "" {
 				return probeReport{}, errNoReport
 			}
 			return rep, nil
-		case "python", "prefix", "base_prefix", "path", "missing":
+		case "python", "prefix", "base_prefix", "executable", "path", "watch", "missing":
 			n = 2
 		case "module":
 			n = 4
@@ -147,15 +190,21 @@ func parseProbeReport(stdout []byte) (probeReport, error) {
 		v := fields[1:n]
 		switch key {
 		case "python":
-			rep.python = v[0]
+			rep.Python = v[0]
 		case "prefix":
-			rep.prefix = v[0]
+			rep.Prefix = v[0]
 		case "base_prefix":
-			rep.basePrefix = v[0]
+			rep.BasePrefix = v[0]
+		case "executable":
+			rep.Executable = v[0]
 		case "path":
-			rep.sysPath = append(rep.sysPath, v[0])
+			rep.SysPath = append(rep.SysPath, v[0])
+		case "watch":
+			rep.Watch = append(rep.Watch, v[0])
+		case "missing":
+			rep.Missing = append(rep.Missing, v[0])
 		case "module":
-			rep.modules[v[0]] = moduleLocation{origin: v[1], pkgDir: v[2]}
+			rep.Modules[v[0]] = moduleLocation{Origin: v[1], PkgDir: v[2]}
 		}
 		fields = fields[n:]
 	}

@@ -22,26 +22,26 @@ func TestParseProbeReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.python != "3.12.1" || rep.prefix != "/v" || rep.basePrefix != "/usr" {
+		if rep.Python != "3.12.1" || rep.Prefix != "/v" || rep.BasePrefix != "/usr" {
 			t.Errorf("got %+v", rep)
 		}
-		if !slices.Equal(rep.sysPath, []string{"/p d", "/usr/lib/python3.12"}) {
-			t.Errorf("sys.path: got %q", rep.sysPath)
+		if !slices.Equal(rep.SysPath, []string{"/p d", "/usr/lib/python3.12"}) {
+			t.Errorf("sys.path: got %q", rep.SysPath)
 		}
-		if got, want := rep.modules["django"], (moduleLocation{"/p d/django/__init__.py", "/p d/django"}); got != want {
+		if got, want := rep.Modules["django"], (moduleLocation{"/p d/django/__init__.py", "/p d/django"}); got != want {
 			t.Errorf("django: got %+v, want %+v", got, want)
 		}
-		if got := rep.modules["six"]; got.pkgDir != "" || got.origin != "/usr/lib/six.py" {
+		if got := rep.Modules["six"]; got.PkgDir != "" || got.Origin != "/usr/lib/six.py" {
 			t.Errorf("six: got %+v", got)
 		}
-		if _, ok := rep.modules["gunicorn"]; ok {
+		if _, ok := rep.Modules["gunicorn"]; ok {
 			t.Error("gunicorn is missing but listed")
 		}
 	})
 	t.Run("the last report counts", func(t *testing.T) {
 		rep, err := parseProbeReport([]byte(report("python", "2.0", "end") + full))
-		if err != nil || rep.python != "3.12.1" {
-			t.Errorf("got %q, %v", rep.python, err)
+		if err != nil || rep.Python != "3.12.1" {
+			t.Errorf("got %q, %v", rep.Python, err)
 		}
 	})
 	for name, out := range map[string]string{

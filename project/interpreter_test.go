@@ -1,6 +1,7 @@
 package project
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,7 +44,17 @@ func bareVenvPython(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// The interpreter cache goes to a directory of the test run's own, not
+	// the user's, and is shared by every test: each must hold with a warm
+	// cache as with a cold one.
+	cache, err := os.MkdirTemp("", "devstack-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
 	code := m.Run()
+	os.RemoveAll(cache)
 	if bareVenvPy != "" {
 		os.RemoveAll(filepath.Dir(filepath.Dir(bareVenvPy)))
 	}

@@ -22,14 +22,14 @@ import (
 // devstack asks about is published under its import name (give or take
 // case, which packaging ignores).
 func moduleVersion(dist string, loc moduleLocation, sysPath []string) string {
-	site := filepath.Dir(loc.origin)
-	if loc.pkgDir != "" {
-		site = filepath.Dir(loc.pkgDir)
+	site := filepath.Dir(loc.Origin)
+	if loc.PkgDir != "" {
+		site = filepath.Dir(loc.PkgDir)
 	}
 	if v := distVersionIn(site, dist); v != "" {
 		return v
 	}
-	if v := literalVersion(loc.origin); v != "" {
+	if v := literalVersion(loc.Origin); v != "" {
 		return v
 	}
 	for _, dir := range sysPath {

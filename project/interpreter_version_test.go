@@ -30,7 +30,7 @@ func TestModuleVersion(t *testing.T) {
 	})
 	pkg := func(dir, name string) moduleLocation {
 		d := filepath.Join(root, dir, name)
-		return moduleLocation{origin: filepath.Join(d, "__init__.py"), pkgDir: d}
+		return moduleLocation{Origin: filepath.Join(d, "__init__.py"), PkgDir: d}
 	}
 	tests := []struct {
 		name, module string
@@ -41,7 +41,7 @@ func TestModuleVersion(t *testing.T) {
 		{"dist-info, name differs in case", "django", pkg("wheel", "django"), nil, "4.2.7"},
 		{"egg-info directory", "gunicorn", pkg("deb", "gunicorn"), nil, "20.1.0.post1"},
 		{"egg-info beside another", "flask", pkg("deb", "flask"), nil, "2.2.2"},
-		{"egg-info file of a plain module", "uvicorn", moduleLocation{origin: filepath.Join(root, "egg-file", "uvicorn.py")}, nil, "0.17.6"},
+		{"egg-info file of a plain module", "uvicorn", moduleLocation{Origin: filepath.Join(root, "egg-file", "uvicorn.py")}, nil, "0.17.6"},
 		{"metadata missing: the directory name", "starlette", pkg("no-metadata", "starlette"), nil, "0.26.1"},
 		{"literal __version__", "django", pkg("vendored", "django"), []string{filepath.Join(root, "wheel")}, "9.9rc1"},
 		{"metadata elsewhere on the path", "fastapi", pkg("editable/src", "fastapi"), []string{filepath.Join(root, "editable", "src"), filepath.Join(root, "editable", "site")}, "0.100.0"},

@@ -14,7 +14,10 @@
 # it): NUL-separated fields, the key first, paths as raw bytes.
 #     python  3.11.2
 #     prefix  /usr          base_prefix  /usr
+#     executable  <sys.executable>
 #     path    <one sys.path entry>                 (repeated)
+#     watch   <a site directory, existing or not>  (repeated: creating one
+#             adds it to sys.path at the next start)
 #     module  <name>  <origin>  <package dir>      ("" when not a package)
 #     missing <name>
 #     end                  (what follows it, e.g. an atexit print, is not read)
@@ -49,8 +52,15 @@ def main():
     fields = [b"python", ("%d.%d.%d" % tuple(sys.version_info[:3])).encode()]
     fields += [b"prefix", os.fsencode(sys.prefix)]
     fields += [b"base_prefix", os.fsencode(getattr(sys, "base_prefix", sys.prefix))]
+    fields += [b"executable", os.fsencode(sys.executable or "")]
     for entry in sys.path:
         fields += [b"path", os.fsencode(entry or os.getcwd())]
+    site = sys.modules.get("site")  # absent under python -S
+    watch = list(getattr(site, "getsitepackages", lambda: [])())
+    if getattr(site, "ENABLE_USER_SITE", False) and getattr(site, "USER_SITE", None):
+        watch.append(site.USER_SITE)
+    for entry in watch:
+        fields += [b"watch", os.fsencode(entry)]
     names = list(KNOWN) + [m for m in sys.argv[1:] if m and m not in KNOWN]
     for name in names:
         spec = find(name)
