@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +17,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/devstack-dev/devstack/certs"
 	"github.com/devstack-dev/devstack/proxy"
 )
 
@@ -61,19 +57,9 @@ type proxyOptions struct {
 	stderr io.Writer
 }
 
-// proxyHintError is an error with the one thing the user should do about it.
-type proxyHintError struct {
-	err  error
-	hint string
-}
-
-func (e proxyHintError) Error() string { return e.err.Error() }
-func (e proxyHintError) Unwrap() error { return e.err }
-func (e proxyHintError) Hint() string  { return e.hint }
-
 func runProxy(ctx context.Context, opt proxyOptions) error {
 	if opt.to == "" {
-		return proxyHintError{errors.New("no upstream server given"),
+		return hintError{errors.New("no upstream server given"),
 			"say which server to put behind the proxy, e.g. devstack proxy --to http://127.0.0.1:3000"}
 	}
 	upstream, err := proxy.ParseUpstream(opt.to)
@@ -81,28 +67,12 @@ func runProxy(ctx context.Context, opt proxyOptions) error {
 		return err
 	}
 	if opt.port < 0 || opt.port > 65535 {
-		return proxyHintError{fmt.Errorf("invalid port %d", opt.port), "pick a port between 1 and 65535 with --port (0 picks a free one)"}
+		return hintError{fmt.Errorf("invalid port %d", opt.port), "pick a port between 1 and 65535 with --port (0 picks a free one)"}
 	}
 	out := &proxyLineWriter{w: opt.stdout}
 	defer out.flush()
 
-	caDir, err := certs.Dir()
-	if err != nil {
-		return err
-	}
-	ca, created, err := certs.LoadOrCreate(caDir)
-	if err != nil {
-		return err
-	}
-	if created {
-		fmt.Fprintf(opt.stderr, "devstack: created a local certificate authority in %s\n", caDir)
-		fmt.Fprintln(opt.stderr, `devstack: hint: run "devstack ca install" so browsers trust https://localhost`)
-	}
-	cacheDir, err := leafCacheDir()
-	if err != nil {
-		return err
-	}
-	tlsConfig, err := ca.ServerTLSConfig(cacheDir, certificateHosts(opt.hosts))
+	tlsConfig, ca, err := loadServerTLS(opt.stderr, "", certificateHosts(opt.hosts))
 	if err != nil {
 		return err
 	}
@@ -157,15 +127,6 @@ func runProxy(ctx context.Context, opt proxyOptions) error {
 	return nil
 }
 
-// leafCacheDir is where the proxy's leaf certificate is kept between runs.
-func leafCacheDir() (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", proxyHintError{fmt.Errorf("finding the cache directory: %w", err), "set HOME or XDG_CACHE_HOME"}
-	}
-	return filepath.Join(dir, "devstack", "certs"), nil
-}
-
 // certificateHosts are the names the leaf must cover beyond localhost and
 // the loopback addresses: the --host values, and this machine's name when
 // the proxy listens on every interface.
@@ -186,52 +147,15 @@ func certificateHosts(hosts []string) []string {
 	return names
 }
 
-// announceReady sends requests through the proxy until one is answered by
-// the upstream (or a browser's request is), then prints the ready line.
+// announceReady prints the ready line once a request through the proxy has
+// been answered by the upstream.
 func announceReady(ctx context.Context, p *proxy.Proxy, srv *proxy.Server, roots *x509.CertPool, out *proxyLineWriter) {
-	client := &http.Client{
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, Proxy: nil},
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse // any answer from the upstream will do
-		},
-	}
-	defer client.CloseIdleConnections()
-	probed := make(chan struct{}, 1)
-	probe := func() {
-		req, err := http.NewRequestWithContext(ctx, "GET", srv.URL()+"/", nil)
-		if err == nil {
-			req.Header.Set("User-Agent", "devstack-ready-check")
-			if resp, err := client.Do(req); err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}
-		probed <- struct{}{}
-	}
-	go probe()
-	waiting := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-p.Ready():
-			out.println(fmt.Sprintf("devstack: ready %s -> %s", srv.URL(), p.Upstream()))
-			return
-		case <-probed:
-			// The probe returned without the upstream answering (502 after
-			// the hold timeout): keep trying, quietly after the first notice.
-			if !waiting {
-				out.println(fmt.Sprintf("proxy | waiting for %s to answer", p.Upstream()))
-				waiting = true
-			}
-			go func() {
-				select {
-				case <-time.After(time.Second):
-					probe()
-				case <-ctx.Done():
-				}
-			}()
-		}
+	ready := srv.AwaitReady(ctx, proxy.ReadyCheck{
+		RootCAs: roots,
+		OnWait:  func() { out.println(fmt.Sprintf("proxy | waiting for %s to answer", p.Upstream())) },
+	})
+	if ready {
+		out.println(fmt.Sprintf("devstack: ready %s -> %s", srv.URL(), p.Upstream()))
 	}
 }
 

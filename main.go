@@ -101,6 +101,16 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// hintError is an error with the one thing the user should do about it.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e hintError) Error() string { return e.err.Error() }
+func (e hintError) Unwrap() error { return e.err }
+func (e hintError) Hint() string  { return e.hint }
+
 // hinter is implemented by errors that know the one thing the user should do.
 type hinter interface{ Hint() string }
 

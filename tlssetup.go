@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/devstack-dev/devstack/certs"
@@ -40,4 +41,13 @@ func loadServerTLS(stderr io.Writer, projectDir string, hosts []string) (*tls.Co
 		return nil, nil, err
 	}
 	return tlsConfig, ca, nil
+}
+
+// leafCacheDir is where the proxy's leaf certificates are kept between runs.
+func leafCacheDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", hintError{fmt.Errorf("finding the cache directory: %w", err), "set HOME or XDG_CACHE_HOME"}
+	}
+	return filepath.Join(dir, "devstack", "certs"), nil
 }

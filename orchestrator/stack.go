@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -273,45 +272,19 @@ func (s *Stack) stayDown(code int, ran time.Duration) bool {
 	return true
 }
 
-// announceReady sends requests through the proxy until one is answered by
-// the app, then says "ready https://localhost:PORT" on the bus.
+// announceReady says "ready https://localhost:PORT" on the bus once a
+// request through the proxy was answered by the app.
 func (s *Stack) announceReady(ctx context.Context) {
-	client := &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: s.opts.RootCAs, ServerName: "localhost"},
-			Proxy:           nil,
-		},
-	}
-	defer client.CloseIdleConnections()
-	url := s.server.URL() + "/"
-	for ctx.Err() == nil {
-		if *s.down.Load() != "" {
-			// The gateway failed to load: asking again would only fill
-			// the log with error pages. Wait for the restart.
-			select {
-			case <-time.After(200 * time.Millisecond):
-			case <-ctx.Done():
-			}
-			continue
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		req.Header.Set("User-Agent", "devstack-readiness")
-		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		select {
-		case <-s.proxy.Ready():
-			close(s.ready)
-			s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "ready " + s.server.URL()})
-			return
-		default:
-		}
-		select {
-		case <-time.After(100 * time.Millisecond):
-		case <-ctx.Done():
-		}
+	ready := s.server.AwaitReady(ctx, proxy.ReadyCheck{
+		RootCAs:  s.opts.RootCAs,
+		Interval: 100 * time.Millisecond,
+		// While the gateway stays down after a failed load, a check would
+		// only add an error page to the log.
+		Paused: func() bool { return *s.down.Load() != "" },
+	})
+	if ready {
+		close(s.ready)
+		s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "ready " + s.server.URL()})
 	}
 }
 
