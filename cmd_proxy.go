@@ -30,7 +30,7 @@ func proxyCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "the server to put behind the proxy, e.g. http://127.0.0.1:3000", EnvVars: []string{"DEVSTACK_PROXY_TO"}},
 			&cli.IntFlag{Name: "port", Value: 8080, Usage: "HTTPS port to listen on (0 picks a free one)", EnvVars: []string{"DEVSTACK_PORT"}},
-			&cli.StringSliceFlag{Name: "host", Usage: "address to listen on, repeatable (default: 127.0.0.1 and ::1; 0.0.0.0 exposes the proxy to your network)", EnvVars: []string{"DEVSTACK_HOST"}},
+			&cli.StringSliceFlag{Name: "host", Usage: "address to listen on, repeatable (default: 127.0.0.1 and ::1; 0.0.0.0 exposes the proxy to your network)", EnvVars: []string{"DEVSTACK_PROXY_HOST"}},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
