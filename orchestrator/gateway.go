@@ -2,6 +2,8 @@ package orchestrator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
 	"os"
 	"path/filepath"
@@ -54,6 +56,7 @@ func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
 		if pre := preimports(p.Framework); len(pre) > 0 {
 			env = append(env, templates.EnvPreimport+"="+strings.Join(pre, ","))
 		}
+		env = append(env, templates.EnvPreimportLearned+"="+learnedPreimportPath(p, runDir))
 	case project.ServerUvicorn:
 		if i := indexOf(argv, p.Target); i >= 0 && !hasFlag(argv, "--factory") {
 			argv[i] = templates.ASGIApp
@@ -80,6 +83,20 @@ func preimports(f project.Framework) []string {
 		return templates.FlaskPreimport
 	}
 	return nil
+}
+
+// learnedPreimportPath is where the gunicorn workers of this project list the
+// library modules they import, for the master to pre-import. It is kept in
+// the user's cache directory, one file per project directory and
+// interpreter, so that the first reload of the next run is as quick as the
+// later ones; without a cache directory it lives for this run only.
+func learnedPreimportPath(p *project.Project, runDir string) string {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return filepath.Join(runDir, "preimport-learned.txt")
+	}
+	sum := sha256.Sum256([]byte(p.Dir + "\x00" + p.Interpreter.Path))
+	return filepath.Join(cache, "devstack", "preimport", hex.EncodeToString(sum[:8])+".txt")
 }
 
 // withoutConfigFlag removes -c/--config FILE from gunicorn's arguments; the

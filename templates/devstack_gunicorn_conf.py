@@ -11,7 +11,12 @@ project's own and changes nothing the project decides:
 2. In the master it pre-imports framework modules (DEVSTACK_PREIMPORT, a
    comma-separated list) so that workers forked after a SIGHUP only import
    the app. The app itself is never imported in the master: a HUP must
-   re-import it.
+   re-import it. With DEVSTACK_PREIMPORT_LEARNED (a file path) set, each
+   worker also writes there the library modules it ended up importing
+   (outside the project, or inside a site-packages), and the master
+   pre-imports those as well at its next configuration load. Any of them
+   that reads Django's settings is skipped: settings loaded in the master
+   would survive a reload.
 3. It chains hooks with the project's own (when_ready, on_reload, post_fork,
    post_worker_init; the project's always runs): each worker dies with its
    master (Linux) and installs the probe shim (devstack_probe.py), and every
@@ -26,16 +31,24 @@ project's own and changes nothing the project decides:
    one seen before a HUP means a worker running the new code is serving.
 
 gunicorn re-executes this file on every SIGHUP, so nothing here may rely on
-module state surviving a reload; the generation lives in the environment.
+module state surviving a reload: the generation lives in the environment,
+the pre-imports that failed in a module of its own in sys.modules.
 """
 import importlib
 import importlib.util
 import os
 import sys
 import time
+import types
 
 _MARKER = "devstack-gateway:"
 _GENERATION_ENV = "DEVSTACK_GATEWAY_GENERATION"
+_LEARNED_ENV = "DEVSTACK_PREIMPORT_LEARNED"
+
+# What must outlive the re-execution of this file in the master.
+_state = sys.modules.setdefault("devstack_gateway_state", types.ModuleType("devstack_gateway_state"))
+if not hasattr(_state, "failed"):
+    _state.failed = set()  # learned modules that cannot be pre-imported
 
 
 def _say(text):
@@ -99,6 +112,124 @@ def _preimport(names, verbose):
         _say(f"preimported {len(done)} modules in {time.monotonic() - started:.2f}s")
 
 
+class _SettingsRead(Exception):
+    """A learned module read Django's settings while being imported."""
+
+
+def _preimport_learned(path):
+    """Imports in the master the library modules a worker imported before.
+
+    The list is learned (see _learn), so it may name modules that read
+    Django's settings at import: while they load, reading the settings
+    raises, and such a module is skipped for the life of this master, as is
+    any that fails to import for another reason.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            names = [line.strip() for line in f]
+    except OSError:
+        return
+    if any(name.startswith("django.") for name in names):
+        # Loaded first (it reads no settings), so the guard covers them all.
+        try:
+            importlib.import_module("django.conf")
+        except Exception:
+            return
+    guard = _SettingsGuard()
+    try:
+        for name in names:
+            if not name or name in sys.modules or name in _state.failed:
+                continue
+            if not guard.install():
+                return  # no way to keep the settings unread: import nothing
+            try:
+                importlib.import_module(name)
+            except Exception:  # any failure only costs the speed-up
+                _state.failed.add(name)
+    finally:
+        guard.remove()
+        _warn_if_settings_loaded()
+
+
+class _SettingsGuard:
+    """Makes reading Django's settings raise _SettingsRead until removed."""
+
+    def __init__(self):
+        self._cls = None
+
+    def install(self):
+        """Installs the guard once django.conf is loaded; False if it cannot."""
+        conf = sys.modules.get("django.conf")
+        if self._cls is not None or conf is None:
+            return True
+        try:
+            cls = type(conf.settings)
+            saved = (cls.__dict__["_setup"], cls.__dict__["configured"])
+        except (AttributeError, KeyError):  # a Django this guard does not know
+            return False
+
+        def refuse(*args, **kwargs):
+            raise _SettingsRead("Django settings read during a pre-import")
+
+        self._cls, self._saved = cls, saved
+        cls._setup = refuse
+        cls.configured = property(refuse)
+        return True
+
+    def remove(self):
+        if self._cls is not None:
+            self._cls._setup, self._cls.configured = self._saved
+            self._cls = None
+
+
+def _learn(path, project_dir):
+    """Writes the library modules this worker has imported to path.
+
+    Library: a module file under a site-packages or dist-packages directory,
+    or anywhere outside the project directory and devstack's own directory.
+    Project code is never listed, so a reload always re-imports it.
+    """
+    own_dir = os.path.dirname(os.path.abspath(__file__))
+    names = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file or name in _state.failed or name.startswith(("devstack_", "__")):
+            continue
+        file = os.path.abspath(file)
+        parts = file.split(os.sep)
+        if "site-packages" not in parts and "dist-packages" not in parts:
+            if _inside(file, project_dir) or _inside(file, own_dir):
+                continue
+        names.append(name)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("\n".join(names) + "\n")
+        os.replace(tmp, path)
+    except OSError:  # only costs the speed-up of the next reload
+        pass
+
+
+def _inside(path, directory):
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _warm_django():
+    """Resolves Django's URLconf, importing the project's urls and views, so
+    that a worker reported as booted answers its first request at full
+    speed. An error is left for that request to raise, visibly."""
+    conf = sys.modules.get("django.conf")
+    if conf is None or not conf.settings.configured:
+        return
+    try:
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns
+    except Exception:
+        pass
+
+
 def _warn_if_settings_loaded():
     # Django settings read in the master would be inherited, stale, by every
     # worker forked after a reload.
@@ -132,10 +263,14 @@ _project_post_worker_init = _resolve_hook(_project.get("post_worker_init"))
 _project_post_fork = _resolve_hook(_project.get("post_fork"))
 
 _generation = _next_generation()
+_project_dir = os.getcwd()
+_learned_path = os.environ.get(_LEARNED_ENV, "")
 
 # 2. Framework modules, loaded once in the master.
 _preimport([m.strip() for m in os.environ.get("DEVSTACK_PREIMPORT", "").split(",") if m.strip()],
            verbose=_generation == 1)
+if _learned_path:
+    _preimport_learned(_learned_path)
 
 _probe = _load_probe()
 
@@ -188,4 +323,7 @@ def post_worker_init(worker):
     if _project_post_worker_init is not None:
         _project_post_worker_init(worker)
     worker.wsgi = _probe.install_in_gunicorn_worker(worker, _generation, _project_conf_path or None)
+    _warm_django()
     _say(f"worker booted pid={os.getpid()} generation={_generation}")
+    if _learned_path:
+        _learn(_learned_path, _project_dir)

@@ -44,6 +44,12 @@ const (
 	// EnvPreimport is a comma-separated list of modules the gunicorn master
 	// imports before forking workers (see DjangoPreimport).
 	EnvPreimport = "DEVSTACK_PREIMPORT"
+	// EnvPreimportLearned is a file where each gunicorn worker writes the
+	// library modules it imported and from which the master pre-imports
+	// them at its next configuration load (after a SIGHUP, or in the next
+	// run), skipping any that reads Django's settings. Unset, nothing is
+	// learned.
+	EnvPreimportLearned = "DEVSTACK_PREIMPORT_LEARNED"
 	// EnvASGIApp is the project's ASGI app as "module:attribute".
 	EnvASGIApp = "DEVSTACK_ASGI_APP"
 )
