@@ -225,7 +225,12 @@ func formatBytes(n int64) string {
 
 // stripEscapes removes the terminal escape sequences a process printed
 // (colours, cursor moves, titles) so plain output stays plain.
-func stripEscapes(s string) string {
+func stripEscapes(s string) string { return filterEscapes(s, false) }
+
+// filterEscapes removes escape sequences from s; keepSGR keeps the colour
+// and style ones (CSI … m), which the terminal UI can show safely, while
+// cursor moves and titles would break its layout.
+func filterEscapes(s string, keepSGR bool) string {
 	if !strings.Contains(s, "\x1b") {
 		return s
 	}
@@ -243,6 +248,9 @@ func stripEscapes(s string) string {
 			j := i + 2
 			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
 				j++
+			}
+			if keepSGR && j < len(s) && s[j] == 'm' {
+				b.WriteString(s[i : j+1])
 			}
 			i = j
 		case ']': // OSC: ends with BEL or ESC \

@@ -1,0 +1,103 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/devstack-dev/devstack/orchestrator"
+)
+
+// One message type per kind of bus event, so Update reads as a list of
+// what can happen.
+type (
+	logLineMsg      struct{ orchestrator.Event } // a line a process printed
+	accessMsg       struct{ orchestrator.Event } // a request through the proxy
+	processStateMsg struct{ orchestrator.Event } // a process changed state
+	reloadStartMsg  struct{ orchestrator.Event } // the gateway began reloading
+	reloadFinishMsg struct{ orchestrator.Event } // … and is done, or failed
+	checkMsg        struct{ orchestrator.Event } // a trust check's result
+	devstackMsg     struct{ orchestrator.Event } // something devstack says
+	skippedLinesMsg struct{ orchestrator.Event } // the UI fell behind and lines were dropped
+	unknownEventMsg struct{ orchestrator.Event } // a kind this UI does not know yet: shown as text
+	eventBatchMsg   []tea.Msg                    // the events read in one go, in order
+	busClosedMsg    struct{}                     // the stack is gone: no more events
+	statusMsg       orchestrator.StackStatus     // a fresh snapshot of the stack
+	tickMsg         time.Time                    // once a second: refresh the status
+	reloadDoneMsg   struct{}                     // the reload the user asked for returned
+)
+
+// eventMsg wraps e in the message type of its kind.
+func eventMsg(e orchestrator.Event) tea.Msg {
+	switch e.Kind {
+	case orchestrator.EventLog:
+		return logLineMsg{e}
+	case orchestrator.EventAccess:
+		return accessMsg{e}
+	case orchestrator.EventState:
+		return processStateMsg{e}
+	case orchestrator.EventReloadStart:
+		return reloadStartMsg{e}
+	case orchestrator.EventReloadFinish:
+		return reloadFinishMsg{e}
+	case orchestrator.EventCheck:
+		return checkMsg{e}
+	case orchestrator.EventMessage:
+		return devstackMsg{e}
+	case orchestrator.EventSkipped:
+		return skippedLinesMsg{e}
+	}
+	return unknownEventMsg{e}
+}
+
+// maxBatch bounds the events handled per update, so a flood of output
+// still leaves room for key presses and redraws in between.
+const maxBatch = 1024
+
+// readEvents is the command that reads the bus: it waits for one event,
+// takes whatever else is already queued (up to maxBatch), and returns them
+// as one message; Update issues it again. It never holds up the bus: a
+// subscriber that falls behind has events dropped for it and later gets an
+// EventSkipped. It returns nil once ctx is done.
+func readEvents(ctx context.Context, events <-chan orchestrator.Event) tea.Cmd {
+	return func() tea.Msg {
+		var batch eventBatchMsg
+		select {
+		case e, ok := <-events:
+			if !ok {
+				return busClosedMsg{}
+			}
+			batch = append(batch, eventMsg(e))
+		case <-ctx.Done():
+			return nil
+		}
+		for len(batch) < maxBatch {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					// The rest is shown first; the next read reports the end.
+					return batch
+				}
+				batch = append(batch, eventMsg(e))
+			default:
+				return batch
+			}
+		}
+		return batch
+	}
+}
+
+// readStatus is the command that takes a status snapshot off the UI's
+// goroutine.
+func readStatus(status func() orchestrator.StackStatus) tea.Cmd {
+	return func() tea.Msg { return statusMsg(status()) }
+}
+
+// statusInterval is how often the side list is refreshed besides after
+// state changes: pids, restarts and readiness without an event of their own.
+const statusInterval = time.Second
+
+func tick() tea.Cmd {
+	return tea.Tick(statusInterval, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
