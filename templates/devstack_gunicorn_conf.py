@@ -122,26 +122,26 @@ def _preimport_learned(path):
     The list is learned (see _learn), so it may name modules that read
     Django's settings at import: while they load, reading the settings
     raises, and such a module is skipped for the life of this master, as is
-    any that fails to import for another reason.
+    any that fails to import for another reason. Returns the names read.
     """
     try:
         with open(path, encoding="utf-8") as f:
-            names = [line.strip() for line in f]
+            names = [line.strip() for line in f if line.strip()]
     except OSError:
-        return
+        return []
     if any(name.startswith("django.") for name in names):
         # Loaded first (it reads no settings), so the guard covers them all.
         try:
             importlib.import_module("django.conf")
         except Exception:
-            return
+            return names
     guard = _SettingsGuard()
     try:
         for name in names:
-            if not name or name in sys.modules or name in _state.failed:
+            if name in sys.modules or name in _state.failed:
                 continue
             if not guard.install():
-                return  # no way to keep the settings unread: import nothing
+                return names  # no way to keep the settings unread: import nothing
             try:
                 importlib.import_module(name)
             except Exception:  # any failure only costs the speed-up
@@ -149,6 +149,7 @@ def _preimport_learned(path):
     finally:
         guard.remove()
         _warn_if_settings_loaded()
+    return names
 
 
 class _SettingsGuard:
@@ -183,16 +184,20 @@ class _SettingsGuard:
 
 
 def _learn(path, project_dir):
-    """Writes the library modules this worker has imported to path.
+    """Adds the library modules this worker imported beyond its master's to
+    the list at path.
 
     Library: a module file under a site-packages or dist-packages directory,
     or anywhere outside the project directory and devstack's own directory.
-    Project code is never listed, so a reload always re-imports it.
+    Project code is never listed, so a reload always re-imports it. Only the
+    modules new since the fork are looked at (the master's are known), and
+    the file is rewritten only when it changes: once the master has
+    everything, a worker's boot costs nothing here.
     """
     own_dir = os.path.dirname(os.path.abspath(__file__))
-    names = []
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
+    new = []
+    for name in [n for n in sys.modules if n not in _master_modules]:
+        file = getattr(sys.modules.get(name), "__file__", None)
         if not file or name in _state.failed or name.startswith(("devstack_", "__")):
             continue
         file = os.path.abspath(file)
@@ -200,7 +205,10 @@ def _learn(path, project_dir):
         if "site-packages" not in parts and "dist-packages" not in parts:
             if _inside(file, project_dir) or _inside(file, own_dir):
                 continue
-        names.append(name)
+        new.append(name)
+    if not new and not _learned_stale:
+        return
+    names = [n for n in _learned if n not in _state.failed] + new
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
@@ -250,6 +258,18 @@ def _load_probe():
     return module
 
 
+def _load_libc():
+    """libc through ctypes, loaded once in the master for every worker."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except Exception:  # only costs the faster clean-up
+        return None
+
+
 # 1. The project's configuration, taken over as it is.
 _project_conf_path = os.environ.get("DEVSTACK_PROJECT_GUNICORN_CONF", "")
 _project = _load_project_config(_project_conf_path) if _project_conf_path else {}
@@ -269,10 +289,13 @@ _learned_path = os.environ.get(_LEARNED_ENV, "")
 # 2. Framework modules, loaded once in the master.
 _preimport([m.strip() for m in os.environ.get("DEVSTACK_PREIMPORT", "").split(",") if m.strip()],
            verbose=_generation == 1)
-if _learned_path:
-    _preimport_learned(_learned_path)
+_learned = _preimport_learned(_learned_path) if _learned_path else []
+_learned_stale = any(name in _state.failed for name in _learned)
 
 _probe = _load_probe()
+_libc = _load_libc()
+# What a worker imports beyond this is what it may learn (see _learn).
+_master_modules = frozenset(sys.modules)
 
 
 # 3. Hooks, each calling the project's own first.
@@ -298,15 +321,13 @@ def _die_with_master(master_pid):
     at their next wake-up, up to half the worker timeout later, holding the
     app's resources meanwhile.
     """
-    if not sys.platform.startswith("linux"):
+    if _libc is None:
         return
     try:
-        import ctypes
         import signal
 
-        libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except Exception:  # only costs the faster clean-up
         return
     if os.getppid() != master_pid:  # the master died before prctl ran
