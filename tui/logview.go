@@ -298,13 +298,20 @@ func printable(s string) string {
 		return s
 	}
 	var b strings.Builder
-	col := 0
+	col := 0          // for tab stops; a wide character counts as one, as in most editors
+	inEscape := false // inside an SGR sequence, which takes no column
 	for _, r := range s {
 		if b.Len() >= maxStoredBytes {
 			b.WriteString("…")
 			break
 		}
 		switch {
+		case r == '\x1b':
+			inEscape = true
+			b.WriteRune(r)
+		case inEscape:
+			inEscape = r < '@' || r > '~' || r == '['
+			b.WriteRune(r)
 		case r == '\t':
 			n := 8 - col%8
 			b.WriteString(strings.Repeat(" ", n))

@@ -41,8 +41,8 @@ func (m *model) View() string {
 		return "" // until the terminal has told its size
 	}
 	if m.width < minWidth || m.height < minHeight {
-		return ansi.Truncate(fmt.Sprintf("devstack: the window is too small (%dx%d, needs %dx%d)",
-			m.width, m.height, minWidth, minHeight), m.width, "…")
+		return ansi.Truncate("window too small", m.width, "") + "\n" +
+			ansi.Truncate(fmt.Sprintf("%dx%d, needs %dx%d", m.width, m.height, minWidth, minHeight), m.width, "")
 	}
 	lines := make([]string, 0, m.height)
 	lines = append(lines, m.headerLines()...)
@@ -250,7 +250,7 @@ func (m *model) footer() string {
 		parts = append(parts, "no wrap")
 	}
 	if m.stack.skipped > 0 {
-		parts = append(parts, st.warn.Render(fmt.Sprintf("%d skipped: output came too fast", m.stack.skipped)))
+		parts = append(parts, st.warn.Render(fmt.Sprintf("%d lines skipped", m.stack.skipped)))
 	}
 	if m.notice != "" {
 		parts = append(parts, st.key.Render(m.notice))
@@ -283,12 +283,13 @@ func (m *model) helpRows() []string {
 // spread puts left and right on one line of width cells, cutting left when
 // they do not both fit.
 func spread(left, right string, width int) string {
+	const gap = 2
 	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
-	if lw+rw+1 > width {
-		if rw+1 >= width/2 {
+	if lw+gap+rw > width {
+		if rw+gap >= width/2 {
 			return ansi.Truncate(left, width, "…")
 		}
-		left = ansi.Truncate(left, width-rw-1, "…")
+		left = ansi.Truncate(left, width-rw-gap, "…")
 		lw = ansi.StringWidth(left)
 	}
 	return left + strings.Repeat(" ", width-lw-rw) + right

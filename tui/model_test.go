@@ -1,0 +1,649 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/devstack-dev/devstack/orchestrator"
+)
+
+// at is a fixed clock for events, so views are stable.
+var at = time.Date(2026, 3, 4, 12, 1, 33, 0, time.UTC)
+
+// fakeStack is the status a stack with a gateway and one extra process
+// would give.
+func fakeStatus() orchestrator.StackStatus {
+	return orchestrator.StackStatus{
+		ProxyURL: "https://localhost:8080",
+		Ready:    true,
+		Processes: []orchestrator.Status{
+			{Name: "web", State: orchestrator.StateRunning, PID: 4242, Restarts: 1},
+			{Name: "tailwind", State: orchestrator.StateCrashed, Restarts: 3, LastExit: "exit code 3"},
+		},
+	}
+}
+
+// newTestModel returns a model without colour at a fixed window size.
+func newTestModel(t *testing.T, width, height int, opts ...func(*config)) *model {
+	t.Helper()
+	t.Setenv("NO_COLOR", "1")
+	var out bytes.Buffer
+	cfg := config{out: &out, status: fakeStatus}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	m := newModel(cfg)
+	m.Update(tea.WindowSizeMsg{Width: width, Height: height})
+	return m
+}
+
+// logEvent is a line printed by source.
+func logEvent(source, text string) orchestrator.Event {
+	return orchestrator.Event{Time: at, Kind: orchestrator.EventLog, Source: source, Stream: orchestrator.StreamStderr, Text: text}
+}
+
+// send passes msgs to the model as one batch read off the bus.
+func send(m *model, events ...orchestrator.Event) tea.Cmd {
+	var batch eventBatchMsg
+	for _, e := range events {
+		batch = append(batch, eventMsg(e))
+	}
+	_, cmd := m.Update(batch)
+	return cmd
+}
+
+func press(m *model, keys ...string) tea.Cmd {
+	var cmd tea.Cmd
+	for _, k := range keys {
+		_, cmd = m.Update(keyMsg(k))
+	}
+	return cmd
+}
+
+// keyMsg builds the message bubbletea sends for a key named as
+// tea.KeyMsg.String names it.
+func keyMsg(name string) tea.KeyMsg {
+	special := map[string]tea.KeyType{
+		"up": tea.KeyUp, "down": tea.KeyDown, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
+		"home": tea.KeyHome, "end": tea.KeyEnd, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
+		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "backspace": tea.KeyBackspace, "ctrl+c": tea.KeyCtrlC,
+		"left": tea.KeyLeft, "right": tea.KeyRight,
+	}
+	if k, ok := special[name]; ok {
+		return tea.KeyMsg{Type: k}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
+}
+
+// pane is the log pane's text as shown, one row a line.
+func pane(m *model) string { return strings.Join(m.logs.rows(m.st), "\n") }
+
+// run executes cmd and what it batches, as bubbletea would, and returns
+// the messages they produced (readEvents and tick are left out: they wait).
+func run(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range msg {
+			out = append(out, run(c)...)
+		}
+		return out
+	case nil:
+		return nil
+	default:
+		return []tea.Msg{msg}
+	}
+}
+
+func TestEventsBecomeLines(t *testing.T) {
+	m := newTestModel(t, 120, 30)
+	send(m,
+		orchestrator.Event{Time: at, Kind: orchestrator.EventState, Source: "web", Text: "running (pid 4242)",
+			Change: orchestrator.StateChange{State: orchestrator.StateRunning, PID: 4242}},
+		logEvent("web", "[INFO] Booting worker with pid: 4243"),
+		logEvent("web", "aaaa\tb\x1b[2Kc\x1b[31mred\x1b[0m"),
+		orchestrator.Event{Time: at, Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{
+			Method: "GET", Path: "/admin/", Status: 302, Duration: 12 * time.Millisecond, Bytes: 1234}},
+		orchestrator.Event{Time: at, Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{
+			ID: "django.csrf-trusted-origins", Status: "fail", Detail: "the form is refused", Fix: "CSRF_TRUSTED_ORIGINS = [...]"}},
+		orchestrator.Event{Time: at, Kind: orchestrator.EventMessage, Text: "ready https://localhost:8080"},
+	)
+	want := []string{
+		"web      | running (pid 4242)",
+		"web      | [INFO] Booting worker with pid: 4243",
+		"web      | aaaa    bcred",
+		"proxy    | GET /admin/ 302 12ms 1.2kB",
+		"devstack | check django.csrf-trusted-origins: fail: the form is refused",
+		"devstack |   fix: CSRF_TRUSTED_ORIGINS = [...]",
+		"devstack | ready https://localhost:8080",
+	}
+	if got := pane(m); got != strings.Join(want, "\n") {
+		t.Errorf("pane:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if m.stack.requests != 1 {
+		t.Errorf("requests: got %d, want 1", m.stack.requests)
+	}
+	if pass, warn, fail := m.stack.checkCounts(); pass != 0 || warn != 0 || fail != 1 {
+		t.Errorf("checks: got %d/%d/%d, want 0/0/1", pass, warn, fail)
+	}
+}
+
+func TestBatchReadsTheBusAgain(t *testing.T) {
+	events := make(chan orchestrator.Event, 4)
+	m := newTestModel(t, 100, 20, func(c *config) { c.events = events; c.status = nil })
+	events <- logEvent("web", "second")
+	events <- logEvent("web", "third")
+	cmd := send(m, logEvent("web", "first"))
+	if cmd == nil {
+		t.Fatal("a batch did not issue the next read of the bus")
+	}
+	msg := cmd()
+	batch, ok := msg.(eventBatchMsg)
+	if !ok || len(batch) != 2 {
+		t.Fatalf("the next read: got %#v, want a batch of the 2 queued events", msg)
+	}
+	m.Update(batch)
+	close(events)
+	if _, ok := readEvents(m.cfg.ctx, events)().(busClosedMsg); !ok {
+		t.Error("a closed bus is not reported")
+	}
+	_, cmd = m.Update(busClosedMsg{})
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Error("the UI does not end when the bus closes")
+	}
+	if got := m.logs.lines.n; got != 3 {
+		t.Errorf("lines kept: got %d, want 3", got)
+	}
+}
+
+func TestReadEventsBatchesAndStops(t *testing.T) {
+	events := make(chan orchestrator.Event, maxBatch+10)
+	for i := range maxBatch + 10 {
+		events <- logEvent("web", fmt.Sprint(i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	batch := readEvents(ctx, events)().(eventBatchMsg)
+	if len(batch) != maxBatch {
+		t.Errorf("first batch: got %d events, want %d", len(batch), maxBatch)
+	}
+	if got := batch[0].(logLineMsg).Text; got != "0" {
+		t.Errorf("events out of order: first is %q", got)
+	}
+	if batch := readEvents(ctx, events)().(eventBatchMsg); len(batch) != 10 {
+		t.Errorf("second batch: got %d events, want 10", len(batch))
+	}
+	cancel()
+	if msg := readEvents(ctx, events)(); msg != nil {
+		t.Errorf("after the end: got %#v, want nil", msg)
+	}
+}
+
+func TestEventKindsGetTheirMessage(t *testing.T) {
+	for kind, want := range map[orchestrator.EventKind]any{
+		orchestrator.EventLog:          logLineMsg{},
+		orchestrator.EventAccess:       accessMsg{},
+		orchestrator.EventState:        processStateMsg{},
+		orchestrator.EventReloadStart:  reloadStartMsg{},
+		orchestrator.EventReloadFinish: reloadFinishMsg{},
+		orchestrator.EventCheck:        checkMsg{},
+		orchestrator.EventMessage:      devstackMsg{},
+		orchestrator.EventSkipped:      skippedLinesMsg{},
+		orchestrator.EventKind(99):     unknownEventMsg{},
+	} {
+		e := orchestrator.Event{Kind: kind}
+		if got := fmt.Sprintf("%T", eventMsg(e)); got != fmt.Sprintf("%T", want) {
+			t.Errorf("%v: got %s, want %T", kind, got, want)
+		}
+	}
+}
+
+func TestFilterBySource(t *testing.T) {
+	m := newTestModel(t, 120, 30)
+	m.Update(statusMsg(fakeStatus()))
+	send(m, logEvent("web", "w1"), logEvent("tailwind", "t1"),
+		orchestrator.Event{Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{Method: "GET", Path: "/", Status: 200}},
+		logEvent("web", "w2"))
+	// The side list: 0 all, 1 proxy, 2 web, 3 tailwind, 4 devstack.
+	press(m, "2")
+	if got, want := pane(m), "web      | w1\nweb      | w2"; got != want {
+		t.Errorf("web only:\n%s\nwant:\n%s", got, want)
+	}
+	press(m, "tab")
+	if got, want := pane(m), "tailwind | t1"; got != want {
+		t.Errorf("tab to tailwind:\n%s\nwant:\n%s", got, want)
+	}
+	send(m, logEvent("web", "w3"), logEvent("tailwind", "t2"))
+	if got, want := pane(m), "tailwind | t1\ntailwind | t2"; got != want {
+		t.Errorf("new lines under a filter:\n%s\nwant:\n%s", got, want)
+	}
+	press(m, "shift+tab", "shift+tab", "shift+tab")
+	if m.logs.source != "" {
+		t.Errorf("shift+tab from tailwind three times: got %q, want all", m.logs.source)
+	}
+	press(m, "shift+tab")
+	if m.logs.source != orchestrator.SourceDevstack {
+		t.Errorf("shift+tab from all wraps to the last: got %q", m.logs.source)
+	}
+	press(m, "9") // no ninth source: nothing changes
+	if m.logs.source != orchestrator.SourceDevstack {
+		t.Errorf("a number past the list changed the filter to %q", m.logs.source)
+	}
+	press(m, "0")
+	if got := len(m.logs.matches); got != 6 {
+		t.Errorf("all: got %d lines, want 6", got)
+	}
+	if !strings.Contains(m.View(), "› 0 all") {
+		t.Errorf("the side list does not mark all as selected:\n%s", m.View())
+	}
+}
+
+func TestFilterByText(t *testing.T) {
+	m := newTestModel(t, 120, 30)
+	send(m, logEvent("web", "GET /ok"), logEvent("web", "Internal Server ERROR"), logEvent("worker", "error: no broker"))
+	press(m, "/", "e", "r", "r")
+	if m.screen != screenFilter {
+		t.Fatal("/ did not open the filter")
+	}
+	if got, want := pane(m), "web      | Internal Server ERROR\nworker   | error: no broker"; got != want {
+		t.Errorf("filtering while typing:\n%s\nwant:\n%s", got, want)
+	}
+	if !strings.Contains(m.footer(), "/ err█") {
+		t.Errorf("the footer does not show the text being typed: %q", m.footer())
+	}
+	press(m, "q", "backspace", "enter") // q is typed, not a quit
+	if m.stop != stopNone || m.screen != screenLogs {
+		t.Fatalf("q while typing quit, or enter did not keep the filter")
+	}
+	press(m, "2") // and with a source on top: worker is the second source
+	if got, want := pane(m), "web      | Internal Server ERROR"; got != want {
+		t.Errorf("text and source:\n%s\nwant:\n%s", got, want)
+	}
+	if !strings.Contains(m.footer(), `web "err"`) {
+		t.Errorf("the footer does not say what is shown: %q", m.footer())
+	}
+	press(m, "esc")
+	if m.logs.source != "" || m.logs.text != "" || len(m.logs.matches) != 3 {
+		t.Errorf("esc did not clear the filter: source %q, text %q", m.logs.source, m.logs.text)
+	}
+}
+
+// numbered sends n lines "line 0" … "line n-1" from web.
+func numbered(m *model, from, n int) {
+	var events []orchestrator.Event
+	for i := from; i < from+n; i++ {
+		events = append(events, logEvent("web", fmt.Sprintf("line %d", i)))
+	}
+	send(m, events...)
+}
+
+func TestScrollAndFollow(t *testing.T) {
+	m := newTestModel(t, 100, 15) // a pane of 10 rows
+	if m.logs.height != 10 {
+		t.Fatalf("pane height: got %d, want 10", m.logs.height)
+	}
+	numbered(m, 0, 100)
+	lastRow := func() string {
+		rows := m.logs.rows(m.st)
+		return rows[len(rows)-1]
+	}
+	if got, want := lastRow(), "web      | line 99"; got != want {
+		t.Errorf("following: bottom row %q, want %q", got, want)
+	}
+	press(m, "up", "up", "k")
+	if m.logs.follow {
+		t.Fatal("scrolling up still follows")
+	}
+	if got, want := lastRow(), "web      | line 96"; got != want {
+		t.Errorf("after 3 up: bottom row %q, want %q", got, want)
+	}
+	numbered(m, 100, 5)
+	if got, want := lastRow(), "web      | line 96"; got != want {
+		t.Errorf("new lines moved a paused view: bottom row %q, want %q", got, want)
+	}
+	if !strings.Contains(m.footer(), "paused, 8 newer") {
+		t.Errorf("footer while paused: %q", m.footer())
+	}
+	press(m, "pgup")
+	if got, want := lastRow(), "web      | line 87"; got != want {
+		t.Errorf("page up: bottom row %q, want %q", got, want)
+	}
+	press(m, "pgdown", "down")
+	if got, want := lastRow(), "web      | line 97"; got != want {
+		t.Errorf("page down, down: bottom row %q, want %q", got, want)
+	}
+	press(m, "home")
+	if rows := m.logs.rows(m.st); rows[0] != "web      | line 0" || len(rows) != 10 {
+		t.Errorf("home: rows %q, want line 0 at the top of a full pane", rows)
+	}
+	press(m, "up")
+	if got := m.logs.rows(m.st)[0]; got != "web      | line 0" {
+		t.Errorf("up at the top moved the view: top row %q", got)
+	}
+	press(m, "end")
+	numbered(m, 105, 1)
+	if !m.logs.follow || lastRow() != "web      | line 105" {
+		t.Errorf("end does not follow again: bottom row %q", lastRow())
+	}
+	for range 20 {
+		press(m, "pgup")
+	}
+	for range 20 {
+		press(m, "pgdown")
+	}
+	if !m.logs.follow {
+		t.Error("scrolling down to the newest line does not follow again")
+	}
+}
+
+func TestScrollWithWrappedLines(t *testing.T) {
+	m := newTestModel(t, 60, 15) // no side list: the pane is 60 wide, text 49
+	send(m, logEvent("web", "short"), logEvent("web", strings.Repeat("word ", 40)), logEvent("web", "end"))
+	rows := m.logs.rows(m.st)
+	if len(rows) != 6 || rows[1] != "web      | "+strings.TrimSpace(strings.Repeat("word ", 10)) || !strings.HasPrefix(rows[2], "         | word") {
+		t.Errorf("wrapped rows:\n%s", strings.Join(rows, "\n"))
+	}
+	press(m, "w")
+	if rows := m.logs.rows(m.st); len(rows) != 3 || !strings.HasSuffix(rows[1], "…") {
+		t.Errorf("without wrapping:\n%s", strings.Join(rows, "\n"))
+	}
+}
+
+func TestProcessStateChanges(t *testing.T) {
+	m := newTestModel(t, 120, 20)
+	m.Update(statusMsg(fakeStatus()))
+	view := m.View()
+	for _, want := range []string{"https://localhost:8080", "● ready", "web      running     4242   1", "tailwind crashed        -   3", "proxy    serving"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("view lacks %q:\n%s", want, view)
+		}
+	}
+	cmd := send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 1)",
+		Change: orchestrator.StateChange{State: orchestrator.StateCrashed, Exit: "exit code 1", Restarts: 1}},
+		orchestrator.Event{Time: at, Kind: orchestrator.EventState, Source: "web", Text: "restarting in 500ms",
+			Change: orchestrator.StateChange{State: orchestrator.StateBackoff, Restarts: 1, Backoff: 500 * time.Millisecond}})
+	if !strings.Contains(m.View(), "web      backoff        -   1") {
+		t.Errorf("the side list does not show the backoff:\n%s", m.View())
+	}
+	// A state change asks for a fresh snapshot.
+	var got []tea.Msg
+	if b, ok := cmd().(tea.BatchMsg); ok && len(b) == 2 {
+		got = run(b[1])
+	}
+	if len(got) != 1 {
+		t.Fatalf("a state change did not ask for the status: %#v", got)
+	}
+	if _, ok := got[0].(statusMsg); !ok {
+		t.Fatalf("got %#v, want a statusMsg", got[0])
+	}
+	press(m, "2")
+	if !strings.Contains(m.View(), "web: restarting in 500ms") {
+		t.Errorf("the selected process's last change is not shown:\n%s", m.View())
+	}
+	// A process the status does not know yet (it only sent events) is listed.
+	send(m, orchestrator.Event{Kind: orchestrator.EventState, Source: "celery", Text: "running (pid 7)",
+		Change: orchestrator.StateChange{State: orchestrator.StateRunning, PID: 7}})
+	m.Update(statusMsg(fakeStatus()))
+	if !strings.Contains(m.View(), "celery   running        7   0") {
+		t.Errorf("a process seen only in events is not listed:\n%s", m.View())
+	}
+}
+
+func TestStatusRequestsDoNotPileUp(t *testing.T) {
+	var calls atomic.Int32
+	m := newTestModel(t, 100, 20, func(c *config) {
+		c.status = func() orchestrator.StackStatus { calls.Add(1); return fakeStatus() }
+	})
+	first := m.refreshStatus()
+	if m.refreshStatus() != nil {
+		t.Fatal("a second status read was issued while one is out")
+	}
+	msgs := run(first)
+	_, again := m.Update(msgs[0])
+	if again == nil {
+		t.Fatal("a change while the read was out did not ask again")
+	}
+	if _, none := m.Update(run(again)[0]); none != nil {
+		t.Error("a status read without news asked again")
+	}
+	if got := calls.Load(); got != 2 {
+		t.Errorf("status calls: got %d, want 2", got)
+	}
+}
+
+func TestReloadHeader(t *testing.T) {
+	m := newTestModel(t, 120, 20)
+	if !strings.Contains(m.View(), "no reload yet") {
+		t.Errorf("before any reload:\n%s", m.View())
+	}
+	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadStart, Source: "devstack", Text: "reloading (hup): whoami/views.py changed",
+		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Strategy: "hup"}})
+	if !strings.Contains(m.View(), "↻ reloading (hup): whoami/views.py changed…") {
+		t.Errorf("during a reload:\n%s", m.View())
+	}
+	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
+		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
+	if !strings.Contains(m.View(), "✓ reloaded in 182ms: whoami/views.py changed at 12:01:33") {
+		t.Errorf("after a reload:\n%s", m.View())
+	}
+	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack",
+		Reload: orchestrator.ReloadRecord{Duration: 2 * time.Second, Err: "the gateway exited while loading the new code"}})
+	if !strings.Contains(m.View(), "✗ reload failed after 2.00s: the gateway exited while loading the new code") {
+		t.Errorf("after a failed reload:\n%s", m.View())
+	}
+	// A UI started after a reload learns of it from the status.
+	m = newTestModel(t, 120, 20)
+	st := fakeStatus()
+	st.LastReload = orchestrator.ReloadRecord{Trigger: "a.py changed", Duration: 90 * time.Millisecond}
+	m.Update(statusMsg(st))
+	if !strings.Contains(m.View(), "✓ reloaded in 90ms: a.py changed") {
+		t.Errorf("the status's last reload:\n%s", m.View())
+	}
+}
+
+func TestSkippedNotice(t *testing.T) {
+	m := newTestModel(t, 120, 20)
+	send(m, logEvent("web", "a"), orchestrator.Event{Kind: orchestrator.EventSkipped, Source: "devstack", Skipped: 7,
+		Text: "skipped 7 lines: output came faster than it could be shown"}, logEvent("web", "b"))
+	if !strings.Contains(pane(m), "devstack | skipped 7 lines: output came faster than it could be shown") {
+		t.Errorf("the skipped notice is not in the log:\n%s", pane(m))
+	}
+	if !strings.Contains(m.footer(), "7 lines skipped") {
+		t.Errorf("the footer does not count skipped lines: %q", m.footer())
+	}
+}
+
+func TestBoundedHistory(t *testing.T) {
+	m := newTestModel(t, 100, 15, func(c *config) { c.history = 100 })
+	numbered(m, 0, 50)
+	press(m, "home") // paused on the oldest lines, which are about to go
+	numbered(m, 50, 200)
+	if got := m.logs.lines.n; got != 100 {
+		t.Errorf("lines kept: got %d, want 100", got)
+	}
+	if got := len(m.logs.matches); got != 100 {
+		t.Errorf("lines shown: got %d, want 100", got)
+	}
+	if got, want := m.logs.rows(m.st)[0], "web      | line 150"; got != want {
+		t.Errorf("a view on dropped lines: top row %q, want the oldest kept %q", got, want)
+	}
+	press(m, "2") // web only: the same 100
+	press(m, "/", "1", "9", "enter")
+	// 150–199 keep "19"? No: lines 190–199 and 219 contain "19".
+	if got := len(m.logs.matches); got != 11 {
+		t.Errorf("lines with 19: got %d, want 11", got)
+	}
+	if got := len(m.logs.lines.buf); got != 100 {
+		t.Errorf("the history grew to %d", got)
+	}
+	// A huge line is kept cut.
+	send(m, logEvent("web", strings.Repeat("x", 64<<10)))
+	if l := m.logs.lines.get(m.logs.lines.nextSeq() - 1); len(l.text) > maxStoredBytes+len("…") {
+		t.Errorf("a 64 kB line is kept whole (%d bytes)", len(l.text))
+	}
+}
+
+func TestQuitAsksTheCallerTwice(t *testing.T) {
+	var quits atomic.Int32
+	m := newTestModel(t, 120, 20, func(c *config) { c.onQuit = func() { quits.Add(1) } })
+	run(press(m, "q"))
+	if quits.Load() != 1 || m.stop != stopAsked {
+		t.Fatalf("q: hook called %d times, stage %d", quits.Load(), m.stop)
+	}
+	if !strings.Contains(m.View(), "stopping… (q again: stop at once)") {
+		t.Errorf("the header does not say it is stopping:\n%s", m.View())
+	}
+	press(m, "?") // the help screen does not swallow ctrl+c
+	run(press(m, "ctrl+c"))
+	if quits.Load() != 2 || m.stop != stopForced {
+		t.Fatalf("ctrl+c: hook called %d times, stage %d", quits.Load(), m.stop)
+	}
+	if !strings.Contains(m.View(), "stopping at once") {
+		t.Errorf("the header does not say it is stopping at once:\n%s", m.View())
+	}
+	if m.err != nil {
+		t.Errorf("with a hook the UI itself does not end: %v", m.err)
+	}
+}
+
+func TestQuitWithoutHookEndsTheUI(t *testing.T) {
+	m := newTestModel(t, 120, 20)
+	cmd := press(m, "q")
+	if cmd == nil {
+		t.Fatal("q did nothing")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok || !errors.Is(m.err, ErrQuit) {
+		t.Errorf("q without a hook: err %v", m.err)
+	}
+}
+
+func TestReloadKey(t *testing.T) {
+	m := newTestModel(t, 120, 20)
+	if press(m, "r") != nil || strings.Contains(m.footer(), "reload") {
+		t.Error("r does something, or is offered, without a reload hook")
+	}
+	var reloads atomic.Int32
+	m = newTestModel(t, 120, 20, func(c *config) { c.reload = func() { reloads.Add(1) } })
+	cmd := press(m, "r")
+	if press(m, "r") != nil || !strings.Contains(m.footer(), "a reload is already running") {
+		t.Error("a second r while the first runs was not refused")
+	}
+	for _, msg := range run(cmd) {
+		m.Update(msg)
+	}
+	if reloads.Load() != 1 || m.reloading {
+		t.Errorf("reloads: %d, still reloading: %v", reloads.Load(), m.reloading)
+	}
+	if !strings.Contains(m.footer(), "r reload") {
+		t.Errorf("the footer does not offer r: %q", m.footer())
+	}
+}
+
+func TestHelpScreen(t *testing.T) {
+	m := newTestModel(t, 120, 30)
+	press(m, "?")
+	view := m.View()
+	for _, b := range m.keys.helpBindings(false) {
+		if !strings.Contains(view, b.help) {
+			t.Errorf("help lacks %q:\n%s", b.help, view)
+		}
+	}
+	if strings.Contains(view, m.keys.Reload.help) {
+		t.Error("help offers reload without a reload hook")
+	}
+	press(m, "q")
+	if m.screen != screenLogs || m.stop != stopNone {
+		t.Error("q on the help screen did not just close it")
+	}
+}
+
+func TestViewGolden(t *testing.T) {
+	m := newTestModel(t, 100, 24)
+	m.Update(statusMsg(fakeStatus()))
+	for _, e := range sampleEvents() {
+		e.Time = at
+		send(m, e)
+	}
+	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
+		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
+	view := m.View()
+	if strings.Contains(view, "\x1b") {
+		t.Errorf("escape sequences with NO_COLOR: %q", view)
+	}
+	lines := strings.Split(view, "\n")
+	if len(lines) != 24 {
+		t.Errorf("the view has %d lines, want 24", len(lines))
+	}
+	for i, l := range lines {
+		if w := ansi.StringWidth(l); w > 100 {
+			t.Errorf("line %d is %d cells wide: %q", i, w, l)
+		}
+	}
+	compareGolden(t, "testdata/tui.golden", []byte(view+"\n"))
+}
+
+func TestViewSizes(t *testing.T) {
+	m := newTestModel(t, 70, 12)
+	send(m, logEvent("web", "hello"))
+	view := m.View()
+	if strings.Contains(view, "NAME") || !strings.Contains(view, "web      | hello") {
+		t.Errorf("a narrow window keeps the side list, or loses the log:\n%s", view)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 30, Height: 5})
+	if got := m.View(); !strings.Contains(got, "too small") {
+		t.Errorf("a tiny window: %q", got)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 90, Height: 30})
+	if m.logs.height != 25 || !strings.Contains(m.View(), "NAME") {
+		t.Errorf("after growing: pane height %d\n%s", m.logs.height, m.View())
+	}
+	for i, l := range strings.Split(m.View(), "\n") {
+		if w := ansi.StringWidth(l); w > 90 {
+			t.Errorf("line %d is %d cells wide at 90 columns: %q", i, w, l)
+		}
+	}
+}
+
+func TestColours(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	m := newModel(config{out: &bytes.Buffer{}, color: true})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
+	send(m, logEvent("web", "\x1b[1mbold\x1b[0m and \x1b[2Jplain"),
+		orchestrator.Event{Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 1)",
+			Change: orchestrator.StateChange{State: orchestrator.StateCrashed}})
+	rows := m.logs.rows(m.st)
+	prefix := "\x1b[" + sourceColor("web") + "mweb      |\x1b[0m "
+	if got, want := rows[0], prefix+"\x1b[1mbold\x1b[0m and plain\x1b[0m"; got != want {
+		t.Errorf("colour row: got %q, want %q", got, want)
+	}
+	if !strings.HasSuffix(rows[1], "\x1b[31mcrashed (exit code 1)\x1b[0m") {
+		t.Errorf("a crash is not red: %q", rows[1])
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":                "plain",
+		"a\tb":                 "a       b",
+		"12345678\tx":          "12345678        x",
+		"10%\r50%\r100%":       "100%",
+		"done\r":               "done",
+		"bell\a and \bback":    "bell and back",
+		"\x1b[1mkept\x1b[0m\t": "\x1b[1mkept\x1b[0m    ",
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q): got %q, want %q", in, got, want)
+		}
+	}
+}
