@@ -119,6 +119,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(tick(), m.refreshStatus())
 	case reloadDoneMsg:
 		m.reloading = false
+		if m.notice == noticeReloadRequested {
+			m.notice = "" // the header says how it went
+		}
 	default:
 		if m.apply(msg) {
 			return m, m.refreshStatus()
@@ -193,6 +196,15 @@ func (m *model) refreshStatus() tea.Cmd {
 
 // key handles a key press on the current screen.
 func (m *model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 {
+		// Keys typed faster than they are read arrive as one message
+		// ("0/err"); each is a command of its own.
+		var cmds []tea.Cmd
+		for _, r := range msg.Runes {
+			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
 	m.notice = ""
 	if msg.Type == tea.KeyCtrlC {
 		return m.quit()
@@ -317,13 +329,15 @@ func (m *model) requestReload() tea.Cmd {
 		return nil
 	}
 	m.reloading = true
-	m.notice = "reload requested"
+	m.notice = noticeReloadRequested
 	reload := m.cfg.reload
 	return func() tea.Msg {
 		reload()
 		return reloadDoneMsg{}
 	}
 }
+
+const noticeReloadRequested = "reload requested"
 
 func isDigit(msg tea.KeyMsg) bool {
 	return msg.Type == tea.KeyRunes && len(msg.Runes) == 1 && msg.Runes[0] >= '0' && msg.Runes[0] <= '9'

@@ -266,7 +266,7 @@ func TestFilterByText(t *testing.T) {
 	if m.stop != stopNone || m.screen != screenLogs {
 		t.Fatalf("q while typing quit, or enter did not keep the filter")
 	}
-	press(m, "2") // and with a source on top: worker is the second source
+	press(m, "2") // and with a source on top: 1 proxy, 2 web, 3 worker
 	if got, want := pane(m), "web      | Internal Server ERROR"; got != want {
 		t.Errorf("text and source:\n%s\nwant:\n%s", got, want)
 	}
@@ -276,6 +276,11 @@ func TestFilterByText(t *testing.T) {
 	press(m, "esc")
 	if m.logs.source != "" || m.logs.text != "" || len(m.logs.matches) != 3 {
 		t.Errorf("esc did not clear the filter: source %q, text %q", m.logs.source, m.logs.text)
+	}
+	// Keys typed quickly come in one message.
+	press(m, "3/broker")
+	if got, want := pane(m), "worker   | error: no broker"; got != want || m.screen != screenFilter {
+		t.Errorf("keys in one message:\n%s\nwant:\n%s", got, want)
 	}
 }
 
@@ -542,8 +547,8 @@ func TestReloadKey(t *testing.T) {
 	for _, msg := range run(cmd) {
 		m.Update(msg)
 	}
-	if reloads.Load() != 1 || m.reloading {
-		t.Errorf("reloads: %d, still reloading: %v", reloads.Load(), m.reloading)
+	if reloads.Load() != 1 || m.reloading || m.notice == noticeReloadRequested {
+		t.Errorf("reloads: %d, still reloading: %v, notice %q", reloads.Load(), m.reloading, m.notice)
 	}
 	if !strings.Contains(m.footer(), "r reload") {
 		t.Errorf("the footer does not offer r: %q", m.footer())
@@ -599,6 +604,10 @@ func TestViewSizes(t *testing.T) {
 	view := m.View()
 	if strings.Contains(view, "NAME") || !strings.Contains(view, "web      | hello") {
 		t.Errorf("a narrow window keeps the side list, or loses the log:\n%s", view)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 50, Height: 12})
+	if !strings.Contains(m.footer(), "q quit  ? help") {
+		t.Errorf("a narrow footer drops the quit and help keys: %q", m.footer())
 	}
 	m.Update(tea.WindowSizeMsg{Width: 30, Height: 5})
 	if got := m.View(); !strings.Contains(got, "too small") {

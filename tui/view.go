@@ -203,7 +203,11 @@ func (m *model) sideRows() []string {
 			} else if m.stack.url != "" {
 				state = "waiting"
 			}
-			row(i+1, name, state, style, st.dim.Render(right(fmt.Sprintf("%d req", m.stack.requests))))
+			requests := ""
+			if withPID { // the count needs the pid column's room
+				requests = fmt.Sprintf("%d req", m.stack.requests)
+			}
+			row(i+1, name, state, style, st.dim.Render(right(requests)))
 		case p != nil:
 			tail := fmt.Sprintf("%*d", sideRestCol, p.restarts)
 			if withPID {
@@ -245,7 +249,7 @@ func (m *model) footer() string {
 	} else {
 		parts = append(parts, st.warn.Render(fmt.Sprintf("paused, %d newer (end: follow)", n)))
 	}
-	parts = append(parts, fmt.Sprintf("%d lines", len(m.logs.matches)))
+	parts = append(parts, fmt.Sprintf("%d line%s", len(m.logs.matches), plural(len(m.logs.matches))))
 	if !m.logs.wrap {
 		parts = append(parts, "no wrap")
 	}
@@ -255,12 +259,17 @@ func (m *model) footer() string {
 	if m.notice != "" {
 		parts = append(parts, st.key.Render(m.notice))
 	}
+	left := " " + strings.Join(parts, " · ")
 	hints := []string{st.key.Render("q") + " quit", st.key.Render("/") + " filter", st.key.Render("tab") + " process"}
 	if m.cfg.reload != nil {
 		hints = append(hints, st.key.Render("r")+" reload")
 	}
 	hints = append(hints, st.key.Render("?")+" help")
-	return spread(" "+strings.Join(parts, " · "), strings.Join(hints, "  ")+" ", m.width)
+	right := strings.Join(hints, "  ") + " "
+	if ansi.StringWidth(left)+ansi.StringWidth(right)+2 > m.width {
+		right = st.key.Render("q") + " quit  " + st.key.Render("?") + " help "
+	}
+	return spread(left, right, m.width)
 }
 
 // helpRows is the help screen, made from the key map.
