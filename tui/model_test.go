@@ -363,6 +363,10 @@ func TestScrollWithWrappedLines(t *testing.T) {
 	if rows := m.logs.rows(m.st); len(rows) != 3 || !strings.HasSuffix(rows[1], "…") {
 		t.Errorf("without wrapping:\n%s", strings.Join(rows, "\n"))
 	}
+	press(m, "t")
+	if rows := m.logs.rows(m.st); rows[0] != "web      | 12:01:33 short" || ansi.StringWidth(rows[1]) != 60 {
+		t.Errorf("with times:\n%s", strings.Join(rows, "\n"))
+	}
 }
 
 func TestProcessStateChanges(t *testing.T) {

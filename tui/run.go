@@ -8,7 +8,6 @@ import (
 	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/mattn/go-isatty"
 
 	"github.com/devstack-dev/devstack/orchestrator"
 )
@@ -46,11 +45,7 @@ type Options struct {
 // Interactive reports whether the terminal UI can be drawn on w: w is a
 // terminal and TERM is not "dumb". Otherwise use Plain.
 func Interactive(w io.Writer) bool {
-	if os.Getenv("TERM") == "dumb" {
-		return false
-	}
-	f, ok := w.(interface{ Fd() uintptr })
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+	return os.Getenv("TERM") != "dumb" && isTerminal(w)
 }
 
 // Run shows the stack on the terminal, full screen, until events is closed
