@@ -11,7 +11,6 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/devstack-dev/devstack/orchestrator"
 )
@@ -284,91 +283,6 @@ func TestFilterByText(t *testing.T) {
 	}
 }
 
-// numbered sends n lines "line 0" … "line n-1" from web.
-func numbered(m *model, from, n int) {
-	var events []orchestrator.Event
-	for i := from; i < from+n; i++ {
-		events = append(events, logEvent("web", fmt.Sprintf("line %d", i)))
-	}
-	send(m, events...)
-}
-
-func TestScrollAndFollow(t *testing.T) {
-	m := newTestModel(t, 100, 15) // a pane of 10 rows
-	if m.logs.height != 10 {
-		t.Fatalf("pane height: got %d, want 10", m.logs.height)
-	}
-	numbered(m, 0, 100)
-	lastRow := func() string {
-		rows := m.logs.rows(m.st)
-		return rows[len(rows)-1]
-	}
-	if got, want := lastRow(), "web      | line 99"; got != want {
-		t.Errorf("following: bottom row %q, want %q", got, want)
-	}
-	press(m, "up", "up", "k")
-	if m.logs.follow {
-		t.Fatal("scrolling up still follows")
-	}
-	if got, want := lastRow(), "web      | line 96"; got != want {
-		t.Errorf("after 3 up: bottom row %q, want %q", got, want)
-	}
-	numbered(m, 100, 5)
-	if got, want := lastRow(), "web      | line 96"; got != want {
-		t.Errorf("new lines moved a paused view: bottom row %q, want %q", got, want)
-	}
-	if !strings.Contains(m.footer(), "paused, 8 newer") {
-		t.Errorf("footer while paused: %q", m.footer())
-	}
-	press(m, "pgup")
-	if got, want := lastRow(), "web      | line 87"; got != want {
-		t.Errorf("page up: bottom row %q, want %q", got, want)
-	}
-	press(m, "pgdown", "down")
-	if got, want := lastRow(), "web      | line 97"; got != want {
-		t.Errorf("page down, down: bottom row %q, want %q", got, want)
-	}
-	press(m, "home")
-	if rows := m.logs.rows(m.st); rows[0] != "web      | line 0" || len(rows) != 10 {
-		t.Errorf("home: rows %q, want line 0 at the top of a full pane", rows)
-	}
-	press(m, "up")
-	if got := m.logs.rows(m.st)[0]; got != "web      | line 0" {
-		t.Errorf("up at the top moved the view: top row %q", got)
-	}
-	press(m, "end")
-	numbered(m, 105, 1)
-	if !m.logs.follow || lastRow() != "web      | line 105" {
-		t.Errorf("end does not follow again: bottom row %q", lastRow())
-	}
-	for range 20 {
-		press(m, "pgup")
-	}
-	for range 20 {
-		press(m, "pgdown")
-	}
-	if !m.logs.follow {
-		t.Error("scrolling down to the newest line does not follow again")
-	}
-}
-
-func TestScrollWithWrappedLines(t *testing.T) {
-	m := newTestModel(t, 60, 15) // no side list: the pane is 60 wide, text 49
-	send(m, logEvent("web", "short"), logEvent("web", strings.Repeat("word ", 40)), logEvent("web", "end"))
-	rows := m.logs.rows(m.st)
-	if len(rows) != 6 || rows[1] != "web      | "+strings.TrimSpace(strings.Repeat("word ", 10)) || !strings.HasPrefix(rows[2], "         | word") {
-		t.Errorf("wrapped rows:\n%s", strings.Join(rows, "\n"))
-	}
-	press(m, "w")
-	if rows := m.logs.rows(m.st); len(rows) != 3 || !strings.HasSuffix(rows[1], "…") {
-		t.Errorf("without wrapping:\n%s", strings.Join(rows, "\n"))
-	}
-	press(m, "t")
-	if rows := m.logs.rows(m.st); rows[0] != "web      | 12:01:33 short" || ansi.StringWidth(rows[1]) != 60 {
-		t.Errorf("with times:\n%s", strings.Join(rows, "\n"))
-	}
-}
-
 func TestProcessStateChanges(t *testing.T) {
 	m := newTestModel(t, 120, 20)
 	m.Update(statusMsg(fakeStatus()))
@@ -431,36 +345,6 @@ func TestStatusRequestsDoNotPileUp(t *testing.T) {
 	}
 }
 
-func TestReloadHeader(t *testing.T) {
-	m := newTestModel(t, 120, 20)
-	if !strings.Contains(m.View(), "no reload yet") {
-		t.Errorf("before any reload:\n%s", m.View())
-	}
-	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadStart, Source: "devstack", Text: "reloading (hup): whoami/views.py changed",
-		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Strategy: "hup"}})
-	if !strings.Contains(m.View(), "↻ reloading (hup): whoami/views.py changed…") {
-		t.Errorf("during a reload:\n%s", m.View())
-	}
-	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
-		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
-	if !strings.Contains(m.View(), "✓ reloaded in 182ms: whoami/views.py changed at 12:01:33") {
-		t.Errorf("after a reload:\n%s", m.View())
-	}
-	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack",
-		Reload: orchestrator.ReloadRecord{Duration: 2 * time.Second, Err: "the gateway exited while loading the new code"}})
-	if !strings.Contains(m.View(), "✗ reload failed after 2.00s: the gateway exited while loading the new code") {
-		t.Errorf("after a failed reload:\n%s", m.View())
-	}
-	// A UI started after a reload learns of it from the status.
-	m = newTestModel(t, 120, 20)
-	st := fakeStatus()
-	st.LastReload = orchestrator.ReloadRecord{Trigger: "a.py changed", Duration: 90 * time.Millisecond}
-	m.Update(statusMsg(st))
-	if !strings.Contains(m.View(), "✓ reloaded in 90ms: a.py changed") {
-		t.Errorf("the status's last reload:\n%s", m.View())
-	}
-}
-
 func TestSkippedNotice(t *testing.T) {
 	m := newTestModel(t, 120, 20)
 	send(m, logEvent("web", "a"), orchestrator.Event{Kind: orchestrator.EventSkipped, Source: "devstack", Skipped: 7,
@@ -470,36 +354,6 @@ func TestSkippedNotice(t *testing.T) {
 	}
 	if !strings.Contains(m.footer(), "7 lines skipped") {
 		t.Errorf("the footer does not count skipped lines: %q", m.footer())
-	}
-}
-
-func TestBoundedHistory(t *testing.T) {
-	m := newTestModel(t, 100, 15, func(c *config) { c.history = 100 })
-	numbered(m, 0, 50)
-	press(m, "home") // paused on the oldest lines, which are about to go
-	numbered(m, 50, 200)
-	if got := m.logs.lines.n; got != 100 {
-		t.Errorf("lines kept: got %d, want 100", got)
-	}
-	if got := len(m.logs.matches); got != 100 {
-		t.Errorf("lines shown: got %d, want 100", got)
-	}
-	if got, want := m.logs.rows(m.st)[0], "web      | line 150"; got != want {
-		t.Errorf("a view on dropped lines: top row %q, want the oldest kept %q", got, want)
-	}
-	press(m, "2") // web only: the same 100
-	press(m, "/", "1", "9", "enter")
-	// 150–199 keep "19"? No: lines 190–199 and 219 contain "19".
-	if got := len(m.logs.matches); got != 11 {
-		t.Errorf("lines with 19: got %d, want 11", got)
-	}
-	if got := len(m.logs.lines.buf); got != 100 {
-		t.Errorf("the history grew to %d", got)
-	}
-	// A huge line is kept cut.
-	send(m, logEvent("web", strings.Repeat("x", 64<<10)))
-	if l := m.logs.lines.get(m.logs.lines.nextSeq() - 1); len(l.text) > maxStoredBytes+len("…") {
-		t.Errorf("a 64 kB line is kept whole (%d bytes)", len(l.text))
 	}
 }
 
@@ -556,107 +410,5 @@ func TestReloadKey(t *testing.T) {
 	}
 	if !strings.Contains(m.footer(), "r reload") {
 		t.Errorf("the footer does not offer r: %q", m.footer())
-	}
-}
-
-func TestHelpScreen(t *testing.T) {
-	m := newTestModel(t, 120, 30)
-	press(m, "?")
-	view := m.View()
-	for _, b := range m.keys.helpBindings(false) {
-		if !strings.Contains(view, b.help) {
-			t.Errorf("help lacks %q:\n%s", b.help, view)
-		}
-	}
-	if strings.Contains(view, m.keys.Reload.help) {
-		t.Error("help offers reload without a reload hook")
-	}
-	press(m, "q")
-	if m.screen != screenLogs || m.stop != stopNone {
-		t.Error("q on the help screen did not just close it")
-	}
-}
-
-func TestViewGolden(t *testing.T) {
-	m := newTestModel(t, 100, 24)
-	m.Update(statusMsg(fakeStatus()))
-	for _, e := range sampleEvents() {
-		e.Time = at
-		send(m, e)
-	}
-	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
-		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
-	view := m.View()
-	if strings.Contains(view, "\x1b") {
-		t.Errorf("escape sequences with NO_COLOR: %q", view)
-	}
-	lines := strings.Split(view, "\n")
-	if len(lines) != 24 {
-		t.Errorf("the view has %d lines, want 24", len(lines))
-	}
-	for i, l := range lines {
-		if w := ansi.StringWidth(l); w > 100 {
-			t.Errorf("line %d is %d cells wide: %q", i, w, l)
-		}
-	}
-	compareGolden(t, "testdata/tui.golden", []byte(view+"\n"))
-}
-
-func TestViewSizes(t *testing.T) {
-	m := newTestModel(t, 70, 12)
-	send(m, logEvent("web", "hello"))
-	view := m.View()
-	if strings.Contains(view, "NAME") || !strings.Contains(view, "web      | hello") {
-		t.Errorf("a narrow window keeps the side list, or loses the log:\n%s", view)
-	}
-	m.Update(tea.WindowSizeMsg{Width: 50, Height: 12})
-	if !strings.Contains(m.footer(), "q quit  ? help") {
-		t.Errorf("a narrow footer drops the quit and help keys: %q", m.footer())
-	}
-	m.Update(tea.WindowSizeMsg{Width: 30, Height: 5})
-	if got := m.View(); !strings.Contains(got, "too small") {
-		t.Errorf("a tiny window: %q", got)
-	}
-	m.Update(tea.WindowSizeMsg{Width: 90, Height: 30})
-	if m.logs.height != 25 || !strings.Contains(m.View(), "NAME") {
-		t.Errorf("after growing: pane height %d\n%s", m.logs.height, m.View())
-	}
-	for i, l := range strings.Split(m.View(), "\n") {
-		if w := ansi.StringWidth(l); w > 90 {
-			t.Errorf("line %d is %d cells wide at 90 columns: %q", i, w, l)
-		}
-	}
-}
-
-func TestColours(t *testing.T) {
-	t.Setenv("NO_COLOR", "")
-	m := newModel(config{out: &bytes.Buffer{}, color: true})
-	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
-	send(m, logEvent("web", "\x1b[1mbold\x1b[0m and \x1b[2Jplain"),
-		orchestrator.Event{Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 1)",
-			Change: orchestrator.StateChange{State: orchestrator.StateCrashed}})
-	rows := m.logs.rows(m.st)
-	prefix := "\x1b[" + sourceColor("web") + "mweb      |\x1b[0m "
-	if got, want := rows[0], prefix+"\x1b[1mbold\x1b[0m and plain\x1b[0m"; got != want {
-		t.Errorf("colour row: got %q, want %q", got, want)
-	}
-	if !strings.HasSuffix(rows[1], "\x1b[31mcrashed (exit code 1)\x1b[0m") {
-		t.Errorf("a crash is not red: %q", rows[1])
-	}
-}
-
-func TestPrintable(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":                "plain",
-		"a\tb":                 "a       b",
-		"12345678\tx":          "12345678        x",
-		"10%\r50%\r100%":       "100%",
-		"done\r":               "done",
-		"bell\a and \bback":    "bell and back",
-		"\x1b[1mkept\x1b[0m\t": "\x1b[1mkept\x1b[0m    ",
-	} {
-		if got := printable(in); got != want {
-			t.Errorf("printable(%q): got %q, want %q", in, got, want)
-		}
 	}
 }
