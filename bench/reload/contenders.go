@@ -30,17 +30,17 @@ var contenders = []contender{
 	{"devstack", "devstack (HTTPS proxy)", startDevstack},
 	{"runserver", "manage.py runserver", startRunserver},
 	{"reload", "gunicorn --reload", func(ctx context.Context, b *bench, site, work string) (*server, error) {
-		return startGunicorn(ctx, b, site, "", false, "--reload")
+		return startGunicorn(ctx, b, "reload", site, "", false, "--reload")
 	}},
 	{"hup", "gunicorn + SIGHUP", func(ctx context.Context, b *bench, site, work string) (*server, error) {
-		return startGunicorn(ctx, b, site, "", true)
+		return startGunicorn(ctx, b, "hup", site, "", true)
 	}},
 	{"hup-preimport", "gunicorn + SIGHUP + preimport", func(ctx context.Context, b *bench, site, work string) (*server, error) {
 		conf, err := writePreimportConf(work)
 		if err != nil {
 			return nil, err
 		}
-		return startGunicorn(ctx, b, site, conf, true)
+		return startGunicorn(ctx, b, "hup-preimport", site, conf, true)
 	}},
 }
 
@@ -82,7 +82,7 @@ func startDevstack(ctx context.Context, b *bench, site, work string) (*server, e
 	caroot := filepath.Join(work, "ca")
 	env := []string{"CAROOT=" + caroot, "NO_COLOR=1", "XDG_CACHE_HOME=" + filepath.Join(work, "cache")}
 	reported := regexp.MustCompile(`reloaded in (\S+): `)
-	p, err := startProc(site, env, reported, b.devstack, "up", "--dir", site, "--python", b.python,
+	p, err := startProc(site, env, reported, b.logFor("devstack"), b.devstack, "up", "--dir", site, "--python", b.python,
 		"--port", strconv.Itoa(port), "--app-port", strconv.Itoa(appPort), "--no-tui")
 	if err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func startRunserver(ctx context.Context, b *bench, site, work string) (*server, 
 	if err != nil {
 		return nil, err
 	}
-	p, err := startProc(site, []string{"PYTHONUNBUFFERED=1"}, nil, b.python, "manage.py", "runserver", "127.0.0.1:"+strconv.Itoa(port))
+	p, err := startProc(site, []string{"PYTHONUNBUFFERED=1"}, nil, b.logFor("runserver"), b.python, "manage.py", "runserver", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func startRunserver(ctx context.Context, b *bench, site, work string) (*server, 
 
 // startGunicorn runs the project's production command, as devstack detects
 // it, with conf as the configuration file if set.
-func startGunicorn(ctx context.Context, b *bench, site, conf string, hup bool, extra ...string) (*server, error) {
+func startGunicorn(ctx context.Context, b *bench, key, site, conf string, hup bool, extra ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func startGunicorn(ctx context.Context, b *bench, site, conf string, hup bool, e
 	if conf != "" {
 		argv = append(argv, "-c", conf)
 	}
-	p, err := startProc(site, []string{"PYTHONUNBUFFERED=1"}, nil, append(argv, extra...)...)
+	p, err := startProc(site, []string{"PYTHONUNBUFFERED=1"}, nil, b.logFor(key), append(argv, extra...)...)
 	if err != nil {
 		return nil, err
 	}

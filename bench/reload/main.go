@@ -21,6 +21,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -47,6 +48,20 @@ type bench struct {
 	timeout  time.Duration
 	only     []string
 	verbose  bool
+	logDir   string
+}
+
+// logFor returns where the output of contender key is written (-logs), or nil.
+func (b *bench) logFor(key string) io.Writer {
+	if b.logDir == "" {
+		return nil
+	}
+	f, err := os.Create(filepath.Join(b.logDir, key+".log"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench/reload: %v\n", err)
+		return nil
+	}
+	return f // closed when the bench exits
 }
 
 // result is what one contender did over the run.
@@ -75,6 +90,7 @@ func main() {
 	flag.DurationVar(&b.timeout, "timeout", 10*time.Second, "a save not served within this is missed")
 	flag.StringVar(&only, "only", "", "comma-separated contenders to run: devstack,runserver,reload,hup,hup-preimport")
 	flag.BoolVar(&b.verbose, "v", false, "print every save")
+	flag.StringVar(&b.logDir, "logs", "", "write each contender's output, with read times, to DIR/<contender>.log")
 	flag.Parse()
 	if only != "" {
 		b.only = strings.Split(only, ",")
@@ -191,7 +207,7 @@ func (b *bench) measure(ctx context.Context, r *result, marker string) error {
 		if !served {
 			state = "MISSED"
 		}
-		fmt.Printf("  %-32s %s after %s\n", r.c.label, state, took.Round(time.Millisecond))
+		fmt.Printf("  %s saved  %-32s %s after %s\n", saved.Format("15:04:05.000"), r.c.label, state, took.Round(time.Millisecond))
 	}
 	sleep(ctx, 200*time.Millisecond)
 	stopLoad()

@@ -28,6 +28,7 @@ type proc struct {
 	grew  chan struct{}  // closed and replaced at every new line
 	keep  *regexp.Regexp // lines matching keep are also kept in kept, all of them
 	kept  []string
+	log   io.Writer // every line, with the time it was read, if not nil
 }
 
 const logKeep = 200
@@ -35,14 +36,14 @@ const logKeep = 200
 // startProc starts argv in dir with extra environment. Every output line
 // matching keep (nil: none) is kept for keptLines; of the others only the
 // last few are.
-func startProc(dir string, env []string, keep *regexp.Regexp, argv ...string) (*proc, error) {
+func startProc(dir string, env []string, keep *regexp.Regexp, log io.Writer, argv ...string) (*proc, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	r, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, w
-	p := &proc{cmd: cmd, exited: make(chan struct{}), grew: make(chan struct{}), keep: keep}
+	p := &proc{cmd: cmd, exited: make(chan struct{}), grew: make(chan struct{}), keep: keep, log: log}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", strings.Join(argv, " "), err)
 	}
@@ -54,6 +55,9 @@ func startProc(dir string, env []string, keep *regexp.Regexp, argv ...string) (*
 			p.lines = append(p.lines, sc.Text())
 			if len(p.lines) > logKeep {
 				p.lines = p.lines[len(p.lines)-logKeep:]
+			}
+			if log != nil {
+				fmt.Fprintf(log, "%s %s\n", time.Now().Format("15:04:05.000"), sc.Text())
 			}
 			if keep != nil && keep.MatchString(sc.Text()) {
 				p.kept = append(p.kept, sc.Text())
