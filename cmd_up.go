@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -45,6 +47,7 @@ func upCommand() *cli.Command {
 				dir:     c.String("dir"),
 				flags:   flags,
 				noWatch: c.Bool("no-watch"),
+				noTUI:   c.Bool("no-tui"),
 				stdout:  c.App.Writer,
 				stderr:  c.App.ErrWriter,
 			})
@@ -56,6 +59,7 @@ type upOptions struct {
 	dir     string
 	flags   project.Overrides
 	noWatch bool
+	noTUI   bool
 	stdout  io.Writer
 	stderr  io.Writer
 }
@@ -82,19 +86,10 @@ func runUp(ctx context.Context, opt upOptions) error {
 	}
 	defer os.RemoveAll(runDir)
 
-	// The writer subscribes before anything starts, so it sees every line.
+	// The subscription is made before anything starts, so it sees every line.
 	bus := orchestrator.NewBus(orchestrator.BusOptions{})
 	writer := tui.NewPlain(opt.stdout, tui.PlainOptions{Color: tui.ColorEnabled(opt.stdout)})
 	sub := bus.Subscribe()
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		writer.Run(sub.Events())
-	}()
-	defer func() {
-		bus.Close()
-		<-written
-	}()
 
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
@@ -109,8 +104,41 @@ func runUp(ctx context.Context, opt upOptions) error {
 		NoWatch: opt.noWatch,
 	})
 	if err != nil {
+		bus.Close()
+		writer.Run(sub.Events()) // what the processes said before it failed
 		return err
 	}
+	written := make(chan struct{})
+	var fullScreen atomic.Bool
+	go func() {
+		defer close(written)
+		if !opt.noTUI && tui.Interactive(opt.stdout) {
+			fullScreen.Store(true)
+			err := tui.Run(ctx, sub.Events(), stack.Status, tui.Options{
+				// q in the UI is a Ctrl-C: the first stops, the second hurries.
+				OnQuit: func() {
+					select {
+					case signals <- os.Interrupt:
+					default:
+					}
+				},
+				Reload: func() { stack.ReloadGateway(ctx, "r pressed", false, time.Time{}) },
+			})
+			if err == nil {
+				return
+			}
+			fmt.Fprintf(opt.stderr, "devstack: warning: %v; showing plain lines instead\n", err)
+		}
+		writer.Run(sub.Events())
+	}()
+	defer func() {
+		bus.Close()
+		<-written
+		if fullScreen.Load() {
+			// The UI gave the screen back as it was: say how it ended.
+			fmt.Fprintln(opt.stderr, "devstack: stopped")
+		}
+	}()
 	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
 		Text: fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.Dir, p.Server, p.Interpreter.Path)})
 
