@@ -363,6 +363,3 @@ func (s *Stack) processes() []*Process {
 	return append(out, s.extras...)
 }
 
-// Wait blocks until ctx is done; it exists so callers read as
-// "start, wait, stop".
-func (s *Stack) Wait(ctx context.Context) { <-ctx.Done() }
