@@ -362,4 +362,3 @@ func (s *Stack) processes() []*Process {
 	}
 	return append(out, s.extras...)
 }
-
