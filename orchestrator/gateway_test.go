@@ -1,0 +1,76 @@
+package orchestrator
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/devstack-dev/devstack/project"
+	"github.com/devstack-dev/devstack/templates"
+)
+
+func TestWithoutConfigFlag(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"app:app", "-c", "conf.py", "--workers", "2"}, []string{"app:app", "--workers", "2"}},
+		{[]string{"app:app", "--config", "conf.py"}, []string{"app:app"}},
+		{[]string{"app:app", "--config=conf.py", "-w", "3"}, []string{"app:app", "-w", "3"}},
+		{[]string{"app:app", "-cconf.py"}, []string{"app:app"}},
+		{[]string{"app:app", "--check-config"}, []string{"app:app", "--check-config"}},
+	} {
+		if got := withoutConfigFlag(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("withoutConfigFlag(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// The gateway runs the project's own command; devstack adds its config
+// wrapper (which loads the project's config) and changes no trust setting.
+func TestGatewaySpecGunicorn(t *testing.T) {
+	p := &project.Project{
+		Dir: "/srv/site", Server: project.ServerGunicorn, Framework: project.Django,
+		Target:         "mysite.wsgi:application",
+		GatewayArgv:    []string{"/usr/bin/python3", "-m", "gunicorn", "mysite.wsgi:application", "--bind", "127.0.0.1:8000", "-c", "prod.py"},
+		GunicornConfig: "/srv/site/prod.py",
+		Env:            []string{"PYTHONUNBUFFERED=1", "FORWARDED_ALLOW_IPS=10.0.0.1"},
+	}
+	spec := gatewaySpec(p, "/run/ds", "/.devstack/probe/x")
+	wantArgv := []string{"/usr/bin/python3", "-m", "gunicorn", "mysite.wsgi:application", "--bind", "127.0.0.1:8000", "-c", filepath.Join("/run/ds", templates.GunicornConf)}
+	if !slices.Equal(spec.Argv, wantArgv) {
+		t.Errorf("argv %q, want %q", spec.Argv, wantArgv)
+	}
+	for _, want := range []string{"FORWARDED_ALLOW_IPS=10.0.0.1", templates.EnvProjectGunicornConf + "=/srv/site/prod.py", templates.EnvProbePath + "=/.devstack/probe/x"} {
+		if !slices.Contains(spec.Env, want) {
+			t.Errorf("env lacks %s: %q", want, spec.Env)
+		}
+	}
+	for _, a := range spec.Argv {
+		if strings.Contains(a, "forwarded") || strings.Contains(a, "proxy") {
+			t.Errorf("devstack added a trust flag to gunicorn: %q", spec.Argv)
+		}
+	}
+	if spec.Name != "gunicorn" || spec.Dir != "/srv/site" {
+		t.Errorf("name %q dir %q", spec.Name, spec.Dir)
+	}
+}
+
+func TestGatewaySpecUvicornServesThroughTheProbeEntry(t *testing.T) {
+	p := &project.Project{
+		Dir: "/srv/api", Server: project.ServerUvicorn, Target: "main:app",
+		GatewayArgv: []string{"/usr/bin/python3", "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", "8000", "--forwarded-allow-ips", "10.0.0.1"},
+		Env:         []string{"PYTHONPATH=/srv/lib"},
+	}
+	spec := gatewaySpec(p, "/run/ds", "/probe")
+	if spec.Argv[3] != templates.ASGIApp || !slices.Contains(spec.Argv, "--forwarded-allow-ips") {
+		t.Errorf("argv %q: want the probe entry in place of main:app and the project's flags kept", spec.Argv)
+	}
+	if !slices.Contains(spec.Env, templates.EnvASGIApp+"=main:app") || !slices.Contains(spec.Env, "PYTHONPATH=/run/ds:/srv/lib") {
+		t.Errorf("env %q", spec.Env)
+	}
+
+	// A factory cannot be wrapped: the project's command runs as it is.
+	p.GatewayArgv = append(p.GatewayArgv, "--factory")
+	if spec := gatewaySpec(p, "/run/ds", "/probe"); spec.Argv[3] != "main:app" {
+		t.Errorf("with --factory: argv %q, want the project's target", spec.Argv)
+	}
+}
