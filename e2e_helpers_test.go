@@ -96,14 +96,15 @@ func copyProject(t *testing.T, name string) string {
 
 // upRun is one running `devstack up`.
 type upRun struct {
-	t       *testing.T
-	cmd     *exec.Cmd
-	port    int
-	appPort int
-	caroot  string
-	client  *http.Client
-	exited  chan struct{}
-	exitErr error
+	t          *testing.T
+	cmd        *exec.Cmd
+	port       int
+	appPort    int
+	caroot     string
+	clientOnce sync.Once
+	client     *http.Client
+	exited     chan struct{}
+	exitErr    error
 
 	mu    sync.Mutex
 	lines []string
@@ -122,6 +123,7 @@ func startUp(t *testing.T, cfg upConfig) *upRun {
 	t.Helper()
 	r := launchUp(t, cfg)
 	r.waitLine(`ready https://localhost:`+strconv.Itoa(r.port), 60*time.Second)
+	r.httpsClient() // made here, before tests share it between goroutines
 	return r
 }
 
@@ -233,30 +235,35 @@ func (r *upRun) waitLineAfter(after int, pattern string, timeout time.Duration) 
 	}
 }
 
-// httpsClient trusts only devstack's CA.
+// httpsClient trusts only devstack's CA. It is made once, on first use,
+// and is safe to use from many goroutines.
 func (r *upRun) httpsClient() *http.Client {
 	r.t.Helper()
-	if r.client != nil {
-		return r.client
+	r.clientOnce.Do(func() {
+		pem, err := os.ReadFile(filepath.Join(r.caroot, "rootCA.pem"))
+		if err != nil {
+			r.t.Error(err)
+			return
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			r.t.Error("rootCA.pem holds no certificate")
+			return
+		}
+		r.client = &http.Client{
+			Timeout: 30 * time.Second,
+			Transport: &http.Transport{
+				TLSClientConfig:     &tls.Config{RootCAs: pool},
+				MaxIdleConnsPerHost: 64,
+				Proxy:               nil,
+			},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+		r.t.Cleanup(r.client.CloseIdleConnections)
+	})
+	if r.client == nil {
+		r.t.FailNow()
 	}
-	pem, err := os.ReadFile(filepath.Join(r.caroot, "rootCA.pem"))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		r.t.Fatal("rootCA.pem holds no certificate")
-	}
-	r.client = &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			TLSClientConfig:     &tls.Config{RootCAs: pool},
-			MaxIdleConnsPerHost: 64,
-			Proxy:               nil,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	r.t.Cleanup(r.client.CloseIdleConnections)
 	return r.client
 }
 
