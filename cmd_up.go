@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -76,8 +78,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 	for _, w := range p.Warnings {
 		fmt.Fprintf(opt.stderr, "devstack: warning: %s\n", w)
 	}
-	tlsConfig, ca, err := loadServerTLS(opt.stderr, p.Dir, p.Hosts)
-	if err != nil {
+	if err := checkCA(); err != nil {
 		return err
 	}
 	runDir, err := os.MkdirTemp("", "devstack-run-")
@@ -97,8 +98,14 @@ func runUp(ctx context.Context, opt upOptions) error {
 
 	stack, err := orchestrator.Start(ctx, orchestrator.Options{
 		Project: p,
-		TLS:     tlsConfig,
-		RootCAs: ca.Pool(),
+		// Loaded (or minted, on first use) while the gateway starts.
+		LoadTLS: func() (*tls.Config, *x509.CertPool, error) {
+			tlsConfig, ca, err := loadServerTLS(opt.stderr, p.Dir, p.Hosts)
+			if err != nil {
+				return nil, nil, err
+			}
+			return tlsConfig, ca.Pool(), nil
+		},
 		RunDir:  runDir,
 		Bus:     bus,
 		NoWatch: opt.noWatch,

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,6 +42,20 @@ func loadServerTLS(stderr io.Writer, projectDir string, hosts []string) (*tls.Co
 		return nil, nil, err
 	}
 	return tlsConfig, ca, nil
+}
+
+// checkCA reports a CA that is there but unusable (corrupt, expired, a key
+// that does not match) before anything starts. A missing CA is fine: it is
+// minted when the certificates are loaded.
+func checkCA() error {
+	caDir, err := certs.Dir()
+	if err != nil {
+		return err
+	}
+	if _, err := certs.Load(caDir); err != nil && !errors.Is(err, certs.ErrNoCA) {
+		return err
+	}
+	return nil
 }
 
 // leafCacheDir is where the proxy's leaf certificates are kept between runs.

@@ -22,11 +22,16 @@ import (
 type Options struct {
 	// Project is what to run, as project.Detect found it. Required.
 	Project *project.Project
-	// TLS is the proxy's server configuration (the devstack leaf). Required.
+	// TLS is the proxy's server configuration (the devstack leaf). Required
+	// unless LoadTLS is set.
 	TLS *tls.Config
 	// RootCAs verifies the proxy's certificate for the readiness request.
 	// Nil means the system pool.
 	RootCAs *x509.CertPool
+	// LoadTLS, used when TLS is nil, returns TLS and RootCAs. It is called
+	// once the gateway has been started, so that loading or minting the
+	// certificates overlaps the app's own start-up.
+	LoadTLS func() (*tls.Config, *x509.CertPool, error)
 	// ProxyHosts are the addresses the proxy listens on. Default: both
 	// loopback addresses.
 	ProxyHosts []string
@@ -89,8 +94,8 @@ type Stack struct {
 // running.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	p := opts.Project
-	if p == nil || opts.TLS == nil || opts.RunDir == "" {
-		return nil, errors.New("orchestrator: Options need Project, TLS and RunDir")
+	if p == nil || (opts.TLS == nil && opts.LoadTLS == nil) || opts.RunDir == "" {
+		return nil, errors.New("orchestrator: Options need Project, TLS or LoadTLS, and RunDir")
 	}
 	s := &Stack{opts: opts, p: p, bus: opts.Bus, marks: newMarkers(), ready: make(chan struct{})}
 	if s.bus == nil {
@@ -116,10 +121,18 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}()
 
-	if err := s.startProxy(); err != nil {
+	// The gateway goes first: the app's start-up is the long pole, and the
+	// certificates and the proxy are ready well before it answers (the
+	// proxy holds requests until then).
+	if err := s.startGateway(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.startGateway(ctx); err != nil {
+	if s.opts.TLS == nil {
+		if s.opts.TLS, s.opts.RootCAs, err = s.opts.LoadTLS(); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.startProxy(); err != nil {
 		return nil, err
 	}
 	for _, ep := range p.Processes {
