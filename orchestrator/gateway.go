@@ -66,11 +66,12 @@ func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
 		}
 	}
 	return ProcessSpec{
-		Name:  gatewayName(p),
-		Argv:  argv,
-		Dir:   p.Dir,
-		Env:   env,
-		Shell: p.GatewayShell,
+		Name:           gatewayName(p),
+		TermLeaderOnly: p.Server == project.ServerGunicorn,
+		Argv:           argv,
+		Dir:            p.Dir,
+		Env:            env,
+		Shell:          p.GatewayShell,
 	}
 }
 

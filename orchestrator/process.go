@@ -33,6 +33,15 @@ type ProcessSpec struct {
 	// signals reach the real program.
 	Shell bool
 
+	// TermLeaderOnly makes Stop send SIGTERM to the process itself rather
+	// than its whole group, for a leader that stops its own children in
+	// order (gunicorn's master); what is left of the group still gets
+	// SIGKILL after StopTimeout. A group-wide SIGTERM races with a gunicorn
+	// worker still booting: until it installs its own handlers it runs the
+	// master's, which swallows the signal, and the master then waits out its
+	// graceful_timeout (30 s) for that worker. Default false (the group).
+	TermLeaderOnly bool
+
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL
 	// (default 5s).
 	StopTimeout time.Duration

@@ -22,7 +22,10 @@ func TestGunicornHUPAndStop(t *testing.T) {
 		testenv.Missing(t, "%s (apt-get install gunicorn)", gunicorn)
 	}
 	dir := t.TempDir()
-	app := "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"
+	// Each worker says when it has loaded the app: by then it has its own
+	// signal handlers (before, it runs the master's, which swallow SIGTERM).
+	app := "import os, sys\nprint('app loaded', os.getpid(), file=sys.stderr, flush=True)\n" +
+		"def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"
 	if err := os.WriteFile(filepath.Join(dir, "hello.py"), []byte(app), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -38,13 +41,16 @@ func TestGunicornHUPAndStop(t *testing.T) {
 		Argv: []string{gunicorn, "--workers", "2", "--bind", "127.0.0.1:" + strconv.Itoa(port), "hello:app"},
 		Dir:  dir,
 		Env:  []string{"PYTHONUNBUFFERED=1"},
+		// As the gateway runs it: a group-wide TERM can be swallowed by a
+		// worker that is still booting (see TermLeaderOnly).
+		TermLeaderOnly: true,
 	}
 	p, rec := startProcess(t, spec)
 	master := p.Status().PID
 	booted := func(after int) func(Event) bool {
 		n := 0
 		return func(e Event) bool {
-			if e.Kind == EventLog && strings.Contains(e.Text, "Booting worker") {
+			if e.Kind == EventLog && strings.Contains(e.Text, "app loaded") {
 				n++
 			}
 			return n == after

@@ -156,7 +156,11 @@ func (s *supervisor) terminate(force bool) {
 	}
 	s.stopping = true
 	s.setState(StateStopping)
-	signalGroup(pid, syscall.SIGTERM)
+	if s.p.spec.TermLeaderOnly && !force {
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+	} else {
+		signalGroup(pid, syscall.SIGTERM)
+	}
 	if force {
 		signalGroup(pid, syscall.SIGKILL)
 		return

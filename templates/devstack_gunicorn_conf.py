@@ -335,6 +335,13 @@ def _die_with_master(master_pid):
 
 
 def post_fork(server, worker):
+    # Until gunicorn installs the worker's own handlers, the worker runs the
+    # master's, which would swallow a SIGTERM: a stop arriving now would then
+    # wait out the master's graceful_timeout. The default action ends it.
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
     _die_with_master(server.pid)
     if _project_post_fork is not None:
         _project_post_fork(server, worker)
