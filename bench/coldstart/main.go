@@ -31,6 +31,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/testenv"
 )
 
 type config struct {
@@ -72,9 +74,9 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config) error {
-	root, err := moduleRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: run from the devstack checkout", err)
 	}
 	if !filepath.IsAbs(cfg.dir) {
 		cfg.dir = filepath.Join(root, cfg.dir)
@@ -243,23 +245,4 @@ func median(d []time.Duration) time.Duration {
 // ms formats a duration in whole milliseconds.
 func ms(d time.Duration) string {
 	return strconv.FormatInt(d.Round(time.Millisecond).Milliseconds(), 10) + " ms"
-}
-
-// moduleRoot finds the directory holding go.mod, from the working
-// directory up.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod in the working directory or above it: run from the devstack checkout")
-		}
-		dir = parent
-	}
 }
