@@ -37,12 +37,13 @@ the pre-imports that failed in a module of its own in sys.modules.
 import importlib
 import importlib.util
 import os
+import signal
 import sys
 import time
 import types
 
 _MARKER = "devstack-gateway:"
-_GENERATION_ENV = "DEVSTACK_GATEWAY_GENERATION"
+_CONTROL_ENV = "DEVSTACK_GATEWAY_CONTROL"
 _LEARNED_ENV = "DEVSTACK_PREIMPORT_LEARNED"
 
 # What must outlive the re-execution of this file in the master.
@@ -56,19 +57,10 @@ def _say(text):
 
 
 def _next_generation():
-    """Counts configuration loads of this master process.
-
-    The value is "<master pid>:<count>", so a stale value inherited from a
-    parent process starts a fresh count.
-    """
-    pid = os.getpid()
-    try:
-        owner, count = os.environ.get(_GENERATION_ENV, "").split(":")
-        count = int(count) + 1 if int(owner) == pid else 1
-    except ValueError:
-        count = 1
-    os.environ[_GENERATION_ENV] = f"{pid}:{count}"
-    return count
+    """Counts the generations of this master: one per configuration load and
+    one per reload through the standby (see section 4)."""
+    _state.generation = getattr(_state, "generation", 0) + 1
+    return _state.generation
 
 
 def _load_project_config(path):
@@ -196,7 +188,7 @@ def _learn(path, project_dir):
     """
     own_dir = os.path.dirname(os.path.abspath(__file__))
     new = []
-    for name in [n for n in sys.modules if n not in _master_modules]:
+    for name in [n for n in sys.modules if n not in _state.master_modules]:
         file = getattr(sys.modules.get(name), "__file__", None)
         if not file or name in _state.failed or name.startswith(("devstack_", "__")):
             continue
@@ -277,10 +269,15 @@ for _name, _value in _project.items():
     if not _name.startswith("_"):
         globals()[_name] = _value
 
-_project_when_ready = _resolve_hook(_project.get("when_ready"))
-_project_on_reload = _resolve_hook(_project.get("on_reload"))
-_project_post_worker_init = _resolve_hook(_project.get("post_worker_init"))
-_project_post_fork = _resolve_hook(_project.get("post_fork"))
+_project_hooks = {name: _resolve_hook(_project.get(name)) for name in (
+    "when_ready", "on_reload", "pre_fork", "post_fork", "post_worker_init", "child_exit")}
+
+
+def _project_hook(name, *args):
+    hook = _project_hooks[name]
+    if hook is not None:
+        hook(*args)
+
 
 _generation = _next_generation()
 _project_dir = os.getcwd()
@@ -295,22 +292,305 @@ _learned_stale = any(name in _state.failed for name in _learned)
 _probe = _load_probe()
 _libc = _load_libc()
 # What a worker imports beyond this is what it may learn (see _learn).
-_master_modules = frozenset(sys.modules)
+_state.master_modules = frozenset(sys.modules)
 
 
-# 3. Hooks, each calling the project's own first.
+# 3. Reloads through a standby worker.
+#
+# A SIGHUP makes gunicorn re-read its whole configuration, fork, and let
+# each new worker fault in, page by page, the memory it shares with the
+# master before it even starts importing the app. Instead, the master keeps
+# one standby worker beside the serving ones: forked ahead of time, its
+# memory already made private, waiting before gunicorn loads the app in it.
+# A reload request (a line written to the control FIFO, then SIGWINCH to the
+# master) hands the standby the next generation number; it loads the app as
+# any worker does, and once it reports itself booted the master stops the
+# older generation gracefully (SIGTERM, in-flight requests finish) and forks
+# the next standby. Without a standby at hand, the request forks workers of
+# the new generation directly. The configuration is not re-read: devstack
+# restarts the gateway when it changes. A SIGHUP still works as gunicorn's.
+#
+# Roles, on the master's Worker objects (inherited by the forked child):
+#   _devstack_role  "serving", "standby" or "retiring"
+#   _devstack_gen   the generation a serving worker runs
+#   _devstack_go    (read fd, write fd): the standby's generation pipe
+#   _devstack_up    the master read the worker's "booted" notice
+_MADV_POPULATE_WRITE = 23  # Linux 5.14
+
+
+def _standby_supported(server):
+    return getattr(_state, "control", None) is not None and not server.cfg.preload_app
+
+
+def _reload_mode(server):
+    """How devstack should bring new code live in this master: "standby"
+    (a reload request), "hup", or "restart" when the app is loaded in the
+    master (preload_app), where a SIGHUP would keep the old modules."""
+    if server.cfg.preload_app:
+        return "restart"
+    return "standby" if _standby_supported(server) else "hup"
+
+
+def _role(worker):
+    return getattr(worker, "_devstack_role", "serving")
+
+
+def _open_control(server):
+    """Opens the control FIFO devstack writes reload requests to (master,
+    once). A second descriptor open for writing keeps the FIFO from reading
+    end-of-file between requests."""
+    if hasattr(_state, "control"):
+        return
+    _state.control = None
+    path = os.environ.get(_CONTROL_ENV, "")
+    if not path or server.cfg.preload_app:
+        return
+    try:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        os.mkfifo(path, 0o600)
+        read_fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        keep_fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        booted_r, booted_w = os.pipe()
+        os.set_blocking(booted_r, False)
+    except OSError as err:
+        _say(f"reloads fall back to SIGHUP: control FIFO {path}: {err}")
+        return
+    _state.control = (read_fd, keep_fd)
+    _state.booted = (booted_r, booted_w)
+
+
+def _drain(fd):
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except (BlockingIOError, InterruptedError):
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode("ascii", "replace").splitlines()
+
+
+def _on_control(server):
+    """SIGWINCH in the master: reload requests from devstack and "booted"
+    notices from workers. (gunicorn uses SIGWINCH only when daemonized,
+    which a gateway under devstack never is.)"""
+    if not _standby_supported(server):
+        return
+    requests = _drain(_state.control[0])
+    learned = False
+    for notice in _drain(_state.booted[0]):
+        try:
+            pid, gen = (int(x) for x in notice.split())
+        except ValueError:
+            continue
+        worker = server.WORKERS.get(pid)
+        if worker is not None and getattr(worker, "_devstack_gen", 0) == gen:
+            worker._devstack_up = True
+            learned = True
+    if requests:
+        _new_generation(server)
+    _retire_superseded(server)
+    if learned and _learned_path:
+        # What the workers learned, loaded here before the next standby forks.
+        _preimport_learned(_learned_path)
+        _state.master_modules = frozenset(sys.modules)
+    _reconcile(server)
+
+
+def _new_generation(server):
+    gen = _next_generation()
+    standby = next((w for w in server.WORKERS.values() if _role(w) == "standby"), None)
+    via = "fork"
+    if standby is not None:
+        standby._devstack_role, standby._devstack_gen = "serving", gen
+        try:
+            os.write(standby._devstack_go[1], f"{gen}\n".encode())
+            via = "standby"
+        except OSError:  # it just died: the reconcile below forks a worker instead
+            standby._devstack_role = "retiring"
+        _close_go(standby, write=True)
+    _say(f"reloading pid={os.getpid()} generation={gen} via={via}")
+
+
+def _retire_superseded(server):
+    """Stops, gracefully, every serving worker older than the newest
+    generation that has a booted worker."""
+    newest = max((w._devstack_gen for w in server.WORKERS.values()
+                  if _role(w) == "serving" and getattr(w, "_devstack_up", False)), default=0)
+    for pid, worker in list(server.WORKERS.items()):
+        if _role(worker) == "serving" and getattr(worker, "_devstack_gen", newest) < newest:
+            worker._devstack_role = "retiring"
+            server.kill_worker(pid, signal.SIGTERM)
+
+
+def _reconcile(server):
+    """Sets how many workers gunicorn keeps: the configured number of the
+    current generation, the older ones still serving or stopping, and the
+    standby. While the first worker of a new generation loads, nothing else
+    forks: it would compete with it for the CPU."""
+    if not _standby_supported(server):
+        return
+    gen = _state.generation
+    workers = list(server.WORKERS.values())
+    current = [w for w in workers if _role(w) == "serving" and getattr(w, "_devstack_gen", 0) == gen]
+    older = [w for w in workers if _role(w) != "standby" and w not in current]
+    has_standby = any(_role(w) == "standby" for w in workers)
+    up = any(getattr(w, "_devstack_up", False) for w in current)
+    wanted = server.cfg.workers if (up or not current) else len(current)
+    standby = 1 if (up or has_standby) else 0
+    server.num_workers = wanted + len(older) + standby
+
+
+def _prefault():
+    """Makes this forked process's copy of the master's memory its own now,
+    rather than one copy-on-write fault at a time while it loads the app:
+    MADV_POPULATE_WRITE on every private writable page present after the
+    fork (Linux 5.14 and later; elsewhere nothing is done)."""
+    if _libc is None:
+        return
+    import ctypes
+    import struct
+
+    madvise = _libc.madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    page = os.sysconf("SC_PAGE_SIZE")
+    try:
+        with open("/proc/self/maps") as maps, open("/proc/self/pagemap", "rb", buffering=0) as pagemap:
+            for line in maps:
+                fields = line.split()
+                if len(fields) < 2 or fields[1][:2] != "rw" or fields[1][3] != "p":
+                    continue
+                if len(fields) > 5 and fields[5].startswith("[v"):
+                    continue
+                lo, hi = (int(x, 16) for x in fields[0].split("-"))
+                if hi - lo > 1 << 30:  # a reservation, not memory in use
+                    continue
+                pagemap.seek(lo // page * 8)
+                raw = pagemap.read((hi - lo) // page * 8)
+                present = [e >> 63 for e in struct.unpack(f"{len(raw) // 8}Q", raw)] + [0]
+                start = None
+                for i, bit in enumerate(present):
+                    if bit and start is None:
+                        start = i
+                    elif not bit and start is not None:
+                        if madvise(lo + start * page, (i - start) * page, _MADV_POPULATE_WRITE) != 0:
+                            return  # an older kernel: the faults happen later instead
+                        start = None
+    except (OSError, ValueError):
+        return
+
+
+def _stand_by(server, worker):
+    """The standby's wait, before gunicorn loads the app in it: it keeps its
+    heartbeat up for the master's timeout check and returns with the
+    generation it is handed. It ends if its master goes away."""
+    import select
+
+    _close_go(worker, write=True)
+    go = worker._devstack_go[0]
+    _prefault()
+    interval = max(0.2, min(1.0, server.timeout / 4)) if server.timeout else 1.0
+    line = b""
+    while True:
+        worker.tmp.notify()
+        if os.getppid() != server.pid:
+            os._exit(0)
+        ready, _, _ = select.select([go], [], [], interval)
+        if not ready:
+            continue
+        data = os.read(go, 64)
+        if not data:
+            os._exit(0)  # the master gave up on this standby
+        line += data
+        if line.endswith(b"\n"):
+            break
+    _close_go(worker, read=True)
+    worker._devstack_gen = int(line)
+    worker._devstack_role = "serving"
+
+
+def _close_go(worker, read=False, write=False):
+    """Closes ends of a standby's generation pipe, each once."""
+    go = getattr(worker, "_devstack_go", None)
+    if go is None:
+        return
+    r, w = go
+    for fd, close in ((r, read), (w, write)):
+        if close and fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    worker._devstack_go = (None if read else r, None if write else w)
+
+
+def _close_master_fds(server, worker):
+    """A forked worker keeps none of the master's control descriptors: only
+    its own standby pipe's reading end and the booted pipe's writing end."""
+    if getattr(_state, "control", None) is not None:
+        for fd in list(_state.control) + [_state.booted[0]]:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    for other in server.WORKERS.values():
+        if other is not worker:
+            _close_go(other, read=True, write=True)
+
+
+def _notify_booted(worker):
+    booted = getattr(_state, "booted", None)
+    if booted is None:
+        return
+    try:
+        os.write(booted[1], f"{os.getpid()} {worker._devstack_gen}\n".encode())
+        os.kill(worker.ppid, signal.SIGWINCH)
+    except OSError:
+        pass
+
+
+# 4. Hooks, each calling the project's own first.
 def when_ready(server):
-    if _project_when_ready is not None:
-        _project_when_ready(server)
+    _project_hook("when_ready", server)
     import gunicorn
 
-    _say(f"ready pid={os.getpid()} generation={_generation} gunicorn={gunicorn.__version__}")
+    _open_control(server)
+    if _standby_supported(server):
+        server.handle_winch = lambda: _on_control(server)
+    _say(f"ready pid={os.getpid()} generation={_generation} gunicorn={gunicorn.__version__} "
+         f"reload={_reload_mode(server)}")
 
 
 def on_reload(server):
-    if _project_on_reload is not None:
-        _project_on_reload(server)
-    _say(f"reloading pid={os.getpid()} generation={_generation}")
+    # A SIGHUP: gunicorn re-read this file and forks the new generation
+    # next; every worker serving now is stopped, as gunicorn would. The
+    # standby stays: it has not loaded the app.
+    _project_hook("on_reload", server)
+    if _standby_supported(server):
+        server.handle_winch = lambda: _on_control(server)
+    for pid, worker in list(server.WORKERS.items()):
+        if _role(worker) == "serving":
+            worker._devstack_role = "retiring"
+            server.kill_worker(pid, signal.SIGTERM)
+    _reconcile(server)
+    _say(f"reloading pid={os.getpid()} generation={_generation} via=hup")
+
+
+def pre_fork(server, worker):
+    _project_hook("pre_fork", server, worker)
+    worker._devstack_gen = _state.generation
+    if not _standby_supported(server):
+        return
+    workers = list(server.WORKERS.values())
+    current = sum(1 for w in workers if _role(w) == "serving" and w._devstack_gen == _state.generation)
+    if current >= server.cfg.workers and not any(_role(w) == "standby" for w in workers):
+        worker._devstack_role = "standby"
+        worker._devstack_go = os.pipe()
 
 
 def _die_with_master(master_pid):
@@ -324,8 +604,6 @@ def _die_with_master(master_pid):
     if _libc is None:
         return
     try:
-        import signal
-
         PR_SET_PDEATHSIG = 1
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except Exception:  # only costs the faster clean-up
@@ -338,20 +616,27 @@ def post_fork(server, worker):
     # Until gunicorn installs the worker's own handlers, the worker runs the
     # master's, which would swallow a SIGTERM: a stop arriving now would then
     # wait out the master's graceful_timeout. The default action ends it.
-    import signal
-
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         signal.signal(sig, signal.SIG_DFL)
     _die_with_master(server.pid)
-    if _project_post_fork is not None:
-        _project_post_fork(server, worker)
+    _close_master_fds(server, worker)
+    _project_hook("post_fork", server, worker)
+    if _role(worker) == "standby":
+        _stand_by(server, worker)
 
 
 def post_worker_init(worker):
-    if _project_post_worker_init is not None:
-        _project_post_worker_init(worker)
-    worker.wsgi = _probe.install_in_gunicorn_worker(worker, _generation, _project_conf_path or None)
+    _project_hook("post_worker_init", worker)
+    gen = worker._devstack_gen
+    worker.wsgi = _probe.install_in_gunicorn_worker(worker, gen, _project_conf_path or None)
     _warm_django()
-    _say(f"worker booted pid={os.getpid()} generation={_generation}")
+    _say(f"worker booted pid={os.getpid()} generation={gen}")
     if _learned_path:
         _learn(_learned_path, _project_dir)
+    _notify_booted(worker)
+
+
+def child_exit(server, worker):
+    _project_hook("child_exit", server, worker)
+    _close_go(worker, read=True, write=True)
+    _reconcile(server)

@@ -14,8 +14,8 @@ type MarkerKind int
 const (
 	// MarkerReady: the gunicorn master is listening (once, at start).
 	MarkerReady MarkerKind = iota + 1
-	// MarkerReloading: the master re-read its configuration after a SIGHUP
-	// and is about to fork workers of the new generation.
+	// MarkerReloading: the master started a new generation (a reload
+	// request, or a SIGHUP that made it re-read its configuration).
 	MarkerReloading
 	// MarkerWorkerBooted: a worker loaded the app and is accepting requests.
 	MarkerWorkerBooted
@@ -36,15 +36,29 @@ func (k MarkerKind) String() string {
 
 // Marker is one parsed marker line.
 //
-// Generation counts the configuration loads of one gunicorn master: 1 at
-// start, one more per SIGHUP. After sending SIGHUP, a MarkerWorkerBooted
-// with a Generation above the one current before the signal means a worker
-// running the new code is serving.
+// Generation counts the generations of one gunicorn master: 1 at start, one
+// more per reload request or SIGHUP. After either, a MarkerWorkerBooted with
+// a Generation above the one current before means a worker running the new
+// code is serving.
 type Marker struct {
 	Kind       MarkerKind
 	PID        int // the master's pid for Ready/Reloading, the worker's for WorkerBooted
 	Generation int
+	// Reload, on MarkerReady, is how the master takes new code: ReloadStandby,
+	// ReloadHUP or ReloadRestart.
+	Reload string
 }
+
+// How a gunicorn master takes new code, as its ready marker says.
+const (
+	// ReloadStandby: a line on the EnvGatewayControl FIFO and a SIGWINCH.
+	ReloadStandby = "standby"
+	// ReloadHUP: a SIGHUP (no control FIFO).
+	ReloadHUP = "hup"
+	// ReloadRestart: only a restart (preload_app keeps the old modules in
+	// the master across a SIGHUP).
+	ReloadRestart = "restart"
+)
 
 // ParseMarker reads a marker line printed by GunicornConf, e.g.
 // "devstack-gateway: worker booted pid=4242 generation=2". Other lines,
@@ -72,6 +86,8 @@ func ParseMarker(line string) (m Marker, ok bool) {
 			m.PID = n
 		case key == "generation" && err == nil:
 			m.Generation = n
+		case key == "reload" && m.Kind == MarkerReady:
+			m.Reload = value
 		}
 	}
 	if m.PID <= 0 || m.Generation <= 0 {

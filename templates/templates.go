@@ -46,10 +46,15 @@ const (
 	EnvPreimport = "DEVSTACK_PREIMPORT"
 	// EnvPreimportLearned is a file where each gunicorn worker writes the
 	// library modules it imported and from which the master pre-imports
-	// them at its next configuration load (after a SIGHUP, or in the next
-	// run), skipping any that reads Django's settings. Unset, nothing is
+	// them once a worker reports it booted (and at every configuration
+	// load), skipping any that reads Django's settings. Unset, nothing is
 	// learned.
 	EnvPreimportLearned = "DEVSTACK_PREIMPORT_LEARNED"
+	// EnvGatewayControl is the path of the FIFO the gunicorn master creates
+	// for reload requests: a line written there followed by SIGWINCH to the
+	// master brings up a new generation through the standby worker (see
+	// GunicornConf). Unset, reloads are SIGHUPs.
+	EnvGatewayControl = "DEVSTACK_GATEWAY_CONTROL"
 	// EnvASGIApp is the project's ASGI app as "module:attribute".
 	EnvASGIApp = "DEVSTACK_ASGI_APP"
 )

@@ -69,9 +69,11 @@ func TestParseMarker(t *testing.T) {
 		want Marker
 		ok   bool
 	}{
-		{"devstack-gateway: ready pid=10 generation=1 gunicorn=20.1.0", Marker{MarkerReady, 10, 1}, true},
-		{"devstack-gateway: reloading pid=10 generation=3\n", Marker{MarkerReloading, 10, 3}, true},
-		{"devstack-gateway: worker booted pid=4242 generation=2", Marker{MarkerWorkerBooted, 4242, 2}, true},
+		{"devstack-gateway: ready pid=10 generation=1 gunicorn=20.1.0", Marker{MarkerReady, 10, 1, ""}, true},
+		{"devstack-gateway: ready pid=10 generation=1 gunicorn=23.0.0 reload=standby", Marker{MarkerReady, 10, 1, ReloadStandby}, true},
+		{"devstack-gateway: reloading pid=10 generation=3\n", Marker{MarkerReloading, 10, 3, ""}, true},
+		{"devstack-gateway: reloading pid=10 generation=3 via=standby reload=hup", Marker{MarkerReloading, 10, 3, ""}, true},
+		{"devstack-gateway: worker booted pid=4242 generation=2", Marker{MarkerWorkerBooted, 4242, 2, ""}, true},
 		{"devstack-gateway: preimported 11 modules in 0.25s", Marker{}, false},
 		{"devstack-gateway: worker booted pid=x generation=2", Marker{}, false},
 		{"devstack-gateway: worker booted pid=12", Marker{}, false},
