@@ -56,7 +56,8 @@ func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
 		if pre := preimports(p.Framework); len(pre) > 0 {
 			env = append(env, templates.EnvPreimport+"="+strings.Join(pre, ","))
 		}
-		env = append(env, templates.EnvPreimportLearned+"="+learnedPreimportPath(p, runDir))
+		env = append(env, templates.EnvPreimportLearned+"="+learnedPreimportPath(p, runDir),
+			templates.EnvGatewayControl+"="+controlPath(runDir))
 	case project.ServerUvicorn:
 		if i := indexOf(argv, p.Target); i >= 0 && !hasFlag(argv, "--factory") {
 			argv[i] = templates.ASGIApp
@@ -74,6 +75,9 @@ func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
 		Shell:          p.GatewayShell,
 	}
 }
+
+// controlPath is the FIFO the gunicorn master reads reload requests from.
+func controlPath(runDir string) string { return filepath.Join(runDir, "gateway-control") }
 
 // preimports lists the framework modules the gunicorn master loads once.
 func preimports(f project.Framework) []string {
@@ -151,7 +155,8 @@ func joinPathList(first, rest string) string {
 type markers struct {
 	mu      sync.Mutex
 	booted  int           // worker-booted lines seen
-	gen     int           // generation of the newest worker booted
+	gen     int           // newest generation booted in the current master
+	reload  string        // how the current master takes new code (templates.Reload*)
 	changed chan struct{} // closed and replaced at every worker boot
 }
 
@@ -160,15 +165,31 @@ func newMarkers() *markers { return &markers{changed: make(chan struct{})} }
 // observe reads one log line of the gateway.
 func (m *markers) observe(line string) {
 	mk, ok := templates.ParseMarker(line)
-	if !ok || mk.Kind != templates.MarkerWorkerBooted {
+	if !ok {
 		return
 	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch mk.Kind {
+	case templates.MarkerReady: // a new master: generations start again
+		m.gen, m.reload = 0, mk.Reload
+		return
+	case templates.MarkerWorkerBooted:
+	default:
+		return
+	}
 	m.booted++
-	m.gen = mk.Generation
+	m.gen = max(m.gen, mk.Generation)
 	close(m.changed)
 	m.changed = make(chan struct{})
-	m.mu.Unlock()
+}
+
+// reloadMode says how the current gunicorn master takes new code, as its
+// ready marker said ("" before it).
+func (m *markers) reloadMode() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reload
 }
 
 // snapshot returns how many workers booted so far, the newest one's

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
 	"github.com/devstack-dev/devstack/orchestrator/watch"
 	"github.com/devstack-dev/devstack/project"
+	"github.com/devstack-dev/devstack/templates"
 )
 
 // reloadTimeout bounds how long a reload waits for the new code to answer.
@@ -16,6 +18,7 @@ const reloadTimeout = 60 * time.Second
 
 // Reload strategies, as ReloadRecord.Strategy names them.
 const (
+	StrategyStandby = "standby" // gunicorn's standby worker loads the new code
 	StrategyHUP     = "hup"     // SIGHUP to the gunicorn master: new workers, same socket
 	StrategyRestart = "restart" // stop the gateway, start it again
 )
@@ -85,7 +88,12 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 	st := s.gateway.Status()
 	strategy := StrategyRestart
 	if s.p.Server == project.ServerGunicorn && !fullRestart && st.State == StateRunning && *s.down.Load() == "" {
-		strategy = StrategyHUP
+		switch s.marks.reloadMode() {
+		case templates.ReloadStandby:
+			strategy = StrategyStandby
+		case templates.ReloadHUP:
+			strategy = StrategyHUP
+		}
 	}
 	rec := ReloadRecord{Trigger: trigger, Strategy: strategy}
 	s.bus.Publish(Event{Kind: EventReloadStart, Source: SourceDevstack, Reload: rec,
@@ -94,9 +102,12 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
 	var err error
-	if strategy == StrategyHUP {
-		err = s.hup(ctx)
-	} else {
+	switch strategy {
+	case StrategyStandby:
+		err = s.newGeneration(ctx, s.requestReload)
+	case StrategyHUP:
+		err = s.newGeneration(ctx, func() error { return s.gateway.Signal(syscall.SIGHUP) })
+	default:
 		err = s.restartGateway(ctx)
 	}
 	rec.Duration = time.Since(since)
@@ -112,12 +123,13 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 	return rec
 }
 
-// hup asks the gunicorn master for a new generation of workers and waits
-// for one of them to boot. The listening socket stays open throughout, so
-// no connection is refused; requests wait in the backlog for the new worker.
-func (s *Stack) hup(ctx context.Context) error {
+// newGeneration asks the gunicorn master, with ask, for a new generation of
+// workers and waits for one of them to boot. The listening socket stays
+// open throughout and the old workers serve until then, so no connection is
+// refused.
+func (s *Stack) newGeneration(ctx context.Context, ask func() error) error {
 	booted, gen, _ := s.marks.snapshot()
-	if err := s.gateway.Signal(syscall.SIGHUP); err != nil {
+	if err := ask(); err != nil {
 		return err
 	}
 	exited := s.gatewayLeft(ctx)
@@ -128,6 +140,22 @@ func (s *Stack) hup(ctx context.Context) error {
 		return fmt.Errorf("no worker of the new code booted within %s", reloadTimeout)
 	}
 	return errors.New("the gateway exited while loading the new code; its error is on the error page")
+}
+
+// requestReload hands the gunicorn master a reload request: a line on its
+// control FIFO, then SIGWINCH to wake it. If the FIFO has no reader (the
+// master is gone or never opened it), the master gets a SIGHUP instead.
+func (s *Stack) requestReload() error {
+	f, err := os.OpenFile(controlPath(s.opts.RunDir), os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err == nil {
+		_, err = f.WriteString("reload\n")
+		f.Close()
+	}
+	if err != nil {
+		s.say("reload request: %v; sending SIGHUP instead", err)
+		return s.gateway.Signal(syscall.SIGHUP)
+	}
+	return s.gateway.Signal(syscall.SIGWINCH)
 }
 
 // restartGateway stops the gateway, starts it again and waits until it
