@@ -39,7 +39,8 @@ func TestGatewaySpecGunicorn(t *testing.T) {
 	if !slices.Equal(spec.Argv, wantArgv) {
 		t.Errorf("argv %q, want %q", spec.Argv, wantArgv)
 	}
-	for _, want := range []string{"FORWARDED_ALLOW_IPS=10.0.0.1", templates.EnvProjectGunicornConf + "=/srv/site/prod.py", templates.EnvProbePath + "=/.devstack/probe/x"} {
+	for _, want := range []string{"FORWARDED_ALLOW_IPS=10.0.0.1", templates.EnvProjectGunicornConf + "=/srv/site/prod.py", templates.EnvProbePath + "=/.devstack/probe/x",
+		templates.EnvGatewayControl + "=" + filepath.Join("/run/ds", "gateway-control")} {
 		if !slices.Contains(spec.Env, want) {
 			t.Errorf("env lacks %s: %q", want, spec.Env)
 		}
@@ -72,5 +73,38 @@ func TestGatewaySpecUvicornServesThroughTheProbeEntry(t *testing.T) {
 	p.GatewayArgv = append(p.GatewayArgv, "--factory")
 	if spec := gatewaySpec(p, "/run/ds", "/probe"); spec.Argv[3] != "main:app" {
 		t.Errorf("with --factory: argv %q, want the project's target", spec.Argv)
+	}
+}
+
+// The markers follow one master at a time: its ready line says how it
+// reloads and starts generations again; a worker of an older generation
+// booting late does not move the newest generation back.
+func TestMarkersFollowTheCurrentMaster(t *testing.T) {
+	m := newMarkers()
+	m.observe("devstack-gateway: ready pid=10 generation=1 gunicorn=23.0.0 reload=standby")
+	m.observe("devstack-gateway: worker booted pid=11 generation=1")
+	if got := m.reloadMode(); got != templates.ReloadStandby {
+		t.Errorf("reload mode %q, want %q", got, templates.ReloadStandby)
+	}
+	booted, gen, next := m.snapshot()
+	m.observe("devstack-gateway: reloading pid=10 generation=2 via=standby")
+	m.observe("devstack-gateway: worker booted pid=12 generation=3")
+	select {
+	case <-next:
+	default:
+		t.Error("a boot did not close the snapshot's channel")
+	}
+	m.observe("devstack-gateway: worker booted pid=13 generation=2")
+	if n, g, _ := m.snapshot(); n != booted+2 || g != 3 {
+		t.Errorf("after boots of generations 3 then 2: %d booted, generation %d; want %d, 3", n, g, booted+2)
+	}
+	if gen != 1 {
+		t.Errorf("first generation %d, want 1", gen)
+	}
+
+	// A restarted master without the control FIFO.
+	m.observe("devstack-gateway: ready pid=20 generation=1 gunicorn=20.1.0 reload=hup")
+	if _, g, _ := m.snapshot(); g != 0 || m.reloadMode() != templates.ReloadHUP {
+		t.Errorf("after a new master: generation %d, mode %q; want 0, %q", g, m.reloadMode(), templates.ReloadHUP)
 	}
 }
