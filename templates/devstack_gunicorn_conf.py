@@ -9,30 +9,33 @@ project's own and changes nothing the project decides:
    proxy_allow_ips…) are never set here: the app must see locally what it
    will see in production.
 2. In the master it pre-imports framework modules (DEVSTACK_PREIMPORT, a
-   comma-separated list) so that workers forked after a SIGHUP only import
-   the app. The app itself is never imported in the master: a HUP must
+   comma-separated list) so that workers of a new generation only import
+   the app. The app itself is never imported in the master: a reload must
    re-import it. With DEVSTACK_PREIMPORT_LEARNED (a file path) set, each
    worker also writes there the library modules it ended up importing
    (outside the project, or inside a site-packages), and the master
-   pre-imports those as well at its next configuration load. Any of them
+   pre-imports those as well once a worker reports it booted. Any of them
    that reads Django's settings is skipped: settings loaded in the master
    would survive a reload.
-3. It chains hooks with the project's own (when_ready, on_reload, post_fork,
-   post_worker_init; the project's always runs): each worker dies with its
-   master (Linux) and installs the probe shim (devstack_probe.py), and every
-   stage prints a marker line on stderr:
+3. With DEVSTACK_GATEWAY_CONTROL (a FIFO path) set, the master keeps a
+   standby worker for reloads (section 3 below).
+4. It chains hooks with the project's own (when_ready, on_reload, pre_fork,
+   post_fork, post_worker_init, child_exit; the project's always runs
+   first): each worker dies with its master (Linux) and installs the probe
+   shim (devstack_probe.py), and every stage prints a marker line on stderr:
 
-       devstack-gateway: ready pid=<master> generation=1 gunicorn=<version>
-       devstack-gateway: reloading pid=<master> generation=<n>
+       devstack-gateway: ready pid=<master> generation=1 gunicorn=<version> reload=<standby|hup|restart>
+       devstack-gateway: reloading pid=<master> generation=<n> via=<standby|fork|hup>
        devstack-gateway: worker booted pid=<worker> generation=<n>
 
-   The generation counts configuration loads in this master: 1 at start,
-   one more per SIGHUP. A "worker booted" line with a generation above the
-   one seen before a HUP means a worker running the new code is serving.
+   The generation counts the master's generations: 1 at start, one more
+   per reload request or SIGHUP. A "worker booted" line with a generation
+   above the one seen before a reload means a worker running the new code
+   is serving.
 
-gunicorn re-executes this file on every SIGHUP, so nothing here may rely on
-module state surviving a reload: the generation lives in the environment,
-the pre-imports that failed in a module of its own in sys.modules.
+gunicorn re-executes this file on every SIGHUP, so what must outlive a
+reload (the generation, the control descriptors, the pre-imports that
+failed) lives in a module of its own in sys.modules.
 """
 import importlib
 import importlib.util
