@@ -104,9 +104,9 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 	var err error
 	switch strategy {
 	case StrategyStandby:
-		err = s.newGeneration(ctx, s.requestReload)
+		err = s.newGeneration(ctx, s.requestReload, s.nudge)
 	case StrategyHUP:
-		err = s.newGeneration(ctx, func() error { return s.gateway.Signal(syscall.SIGHUP) })
+		err = s.newGeneration(ctx, func() error { return s.gateway.Signal(syscall.SIGHUP) }, nil)
 	default:
 		err = s.restartGateway(ctx)
 	}
@@ -126,20 +126,56 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 // newGeneration asks the gunicorn master, with ask, for a new generation of
 // workers and waits for one of them to boot. The listening socket stays
 // open throughout and the old workers serve until then, so no connection is
-// refused.
-func (s *Stack) newGeneration(ctx context.Context, ask func() error) error {
+// refused. nudge, if not nil, is called every nudgeInterval while waiting
+// and once after the boot.
+func (s *Stack) newGeneration(ctx context.Context, ask, nudge func() error) error {
 	booted, gen, _ := s.marks.snapshot()
 	if err := ask(); err != nil {
 		return err
 	}
 	exited := s.gatewayLeft(ctx)
-	if s.marks.waitBoot(ctx, booted, gen, exited) {
+	var ok bool
+	for {
+		wait, cancel := ctx, context.CancelFunc(func() {})
+		if nudge != nil {
+			wait, cancel = context.WithTimeout(ctx, nudgeInterval)
+		}
+		ok = s.marks.waitBoot(wait, booted, gen, exited)
+		cancel()
+		if ok || nudge == nil || ctx.Err() != nil || closed(exited) {
+			break
+		}
+		_ = nudge()
+	}
+	if ok && nudge != nil {
+		_ = nudge()
+	}
+	if ok {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("no worker of the new code booted within %s", reloadTimeout)
 	}
 	return errors.New("the gateway exited while loading the new code; its error is on the error page")
+}
+
+// nudgeInterval is how long a reload request waits for its generation before
+// waking the gunicorn master again.
+const nudgeInterval = time.Second
+
+// nudge wakes the gunicorn master to look at its control FIFO and at its
+// workers' boot notices. gunicorn 20 drops signals beyond five queued ones,
+// so a request or a boot notice could otherwise wait for the next reload;
+// a SIGWINCH with nothing pending changes nothing.
+func (s *Stack) nudge() error { return s.gateway.Signal(syscall.SIGWINCH) }
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // requestReload hands the gunicorn master a reload request: a line on its
@@ -155,7 +191,7 @@ func (s *Stack) requestReload() error {
 		s.say("reload request: %v; sending SIGHUP instead", err)
 		return s.gateway.Signal(syscall.SIGHUP)
 	}
-	return s.gateway.Signal(syscall.SIGWINCH)
+	return s.nudge()
 }
 
 // restartGateway stops the gateway, starts it again and waits until it

@@ -547,14 +547,18 @@ def _close_master_fds(server, worker):
 
 
 def _notify_booted(worker):
+    """Tells the master this worker booted. The notice is written before the
+    marker line devstack waits for, so the SIGWINCH devstack sends after
+    seeing the marker finds it even if this worker's own signal is lost
+    (gunicorn 20 keeps at most five pending signals)."""
     booted = getattr(_state, "booted", None)
     if booted is None:
-        return
+        return False
     try:
         os.write(booted[1], f"{os.getpid()} {worker._devstack_gen}\n".encode())
-        os.kill(worker.ppid, signal.SIGWINCH)
     except OSError:
-        pass
+        return False
+    return True
 
 
 # 4. Hooks, each calling the project's own first.
@@ -633,10 +637,15 @@ def post_worker_init(worker):
     gen = worker._devstack_gen
     worker.wsgi = _probe.install_in_gunicorn_worker(worker, gen, _project_conf_path or None)
     _warm_django()
+    notified = _notify_booted(worker)
     _say(f"worker booted pid={os.getpid()} generation={gen}")
     if _learned_path:
         _learn(_learned_path, _project_dir)
-    _notify_booted(worker)
+    if notified:
+        try:
+            os.kill(worker.ppid, signal.SIGWINCH)
+        except OSError:
+            pass
 
 
 def child_exit(server, worker):
