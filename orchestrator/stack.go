@@ -80,9 +80,11 @@ type Stack struct {
 	// down is the reason the gateway stays down until the next change
 	// ("" while it is expected up); the proxy's error page shows it.
 	down atomic.Pointer[string]
-	// servedSinceStart is set once the gateway answered after its latest
-	// start: a crash before that is a start-up failure.
-	servedSinceStart atomic.Bool
+	// lastServed is when the gateway last answered through the proxy, as
+	// time since epoch (monotonic): a gateway that exits without having
+	// answered since its latest start failed to start.
+	lastServed atomic.Int64
+	epoch      time.Time
 
 	mu         sync.Mutex
 	lastReload ReloadRecord
@@ -97,7 +99,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if p == nil || (opts.TLS == nil && opts.LoadTLS == nil) || opts.RunDir == "" {
 		return nil, errors.New("orchestrator: Options need Project, TLS or LoadTLS, and RunDir")
 	}
-	s := &Stack{opts: opts, p: p, bus: opts.Bus, marks: newMarkers(), ready: make(chan struct{})}
+	s := &Stack{opts: opts, p: p, bus: opts.Bus, marks: newMarkers(), ready: make(chan struct{}), epoch: time.Now()}
 	if s.bus == nil {
 		s.bus, s.ownsBus = NewBus(BusOptions{}), true
 	}
@@ -211,7 +213,7 @@ func (s *Stack) startProxy() error {
 		MaxBodyBytes: ps.MaxBody,
 		OnAccess: func(r proxy.AccessRecord) {
 			if r.UpstreamError == nil && r.ClientError == nil {
-				s.servedSinceStart.Store(true)
+				s.lastServed.Store(int64(time.Since(s.epoch)))
 			}
 			s.bus.Publish(Event{Kind: EventAccess, Source: "proxy", Access: AccessRecord{
 				Method: r.Method, Path: r.Path, Status: r.Status, Duration: r.Duration, Bytes: r.BytesOut, Remote: r.RemoteAddr,
@@ -240,16 +242,13 @@ func (s *Stack) startGateway(ctx context.Context) error {
 	spec.StopTimeout = s.opts.StopTimeout
 	spec.StayDown = s.stayDown
 	name := spec.Name
-	// Marker lines and "served since start" are read off the bus, like any
-	// other consumer: the gateway's pipes never wait for devstack.
+	// Marker lines are read off the bus, like any other consumer: the
+	// gateway's pipes never wait for devstack.
 	sub := s.bus.Subscribe()
 	s.bg.Go(func() {
 		for e := range sub.Events() {
-			switch {
-			case e.Source == name && e.Kind == EventLog:
+			if e.Source == name && e.Kind == EventLog {
 				s.marks.observe(e.Text)
-			case e.Source == name && e.Kind == EventState && e.Change.State == StateStarting:
-				s.servedSinceStart.Store(false)
 			}
 		}
 	})
@@ -272,7 +271,8 @@ func (s *Stack) startGateway(ctx context.Context) error {
 func (s *Stack) stayDown(code int, ran time.Duration) bool {
 	loadFailure := s.p.Server == project.ServerGunicorn &&
 		(code == gunicornWorkerBootError || code == gunicornAppLoadError)
-	if !loadFailure && s.servedSinceStart.Load() {
+	served := s.lastServed.Load() > int64(s.gateway.Status().StartedAt.Sub(s.epoch))
+	if !loadFailure && served {
 		return false // it crashed while serving: restart with backoff
 	}
 	reason := fmt.Sprintf("%s exited (exit code %d) before it could serve the app. Fix the error below and save: devstack restarts it on the next file change.", gatewayName(s.p), code)
