@@ -561,6 +561,23 @@ def _notify_booted(worker):
     return True
 
 
+def _quiet_control_signal(server):
+    """Keeps gunicorn's "Handling signal: winch" out of the log: that signal
+    is devstack talking to the master, a few times per reload."""
+    import logging
+
+    error_log = getattr(server.log, "error_log", None)
+    if error_log is None or getattr(_state, "quiet", False):
+        return
+
+    class _Quiet(logging.Filter):
+        def filter(self, record):
+            return record.getMessage() != "Handling signal: winch"
+
+    error_log.addFilter(_Quiet())
+    _state.quiet = True
+
+
 # 4. Hooks, each calling the project's own first.
 def when_ready(server):
     _project_hook("when_ready", server)
@@ -569,21 +586,23 @@ def when_ready(server):
     _open_control(server)
     if _standby_supported(server):
         server.handle_winch = lambda: _on_control(server)
+        _quiet_control_signal(server)
     _say(f"ready pid={os.getpid()} generation={_generation} gunicorn={gunicorn.__version__} "
          f"reload={_reload_mode(server)}")
 
 
 def on_reload(server):
     # A SIGHUP: gunicorn re-read this file and forks the new generation
-    # next; every worker serving now is stopped, as gunicorn would. The
-    # standby stays: it has not loaded the app.
+    # next. Every worker there is now is stopped, as gunicorn would, the
+    # standby too: gunicorn 23+ waits for all older workers to go before it
+    # handles anything else. A new standby forks once the new generation
+    # has booted.
     _project_hook("on_reload", server)
     if _standby_supported(server):
         server.handle_winch = lambda: _on_control(server)
     for pid, worker in list(server.WORKERS.items()):
-        if _role(worker) == "serving":
-            worker._devstack_role = "retiring"
-            server.kill_worker(pid, signal.SIGTERM)
+        worker._devstack_role = "retiring"
+        server.kill_worker(pid, signal.SIGTERM)
     _reconcile(server)
     _say(f"reloading pid={os.getpid()} generation={_generation} via=hup")
 

@@ -55,6 +55,18 @@ func (g *gateway) waitForked(from int) (int, int) {
 	return pid, i
 }
 
+// waitForks waits for gunicorn to have forked n workers in all.
+func (g *gateway) waitForks(n int) {
+	g.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(bootingRE.FindAllString(g.output(), -1)) < n {
+		if time.Now().After(deadline) {
+			g.t.Fatalf("gunicorn forked fewer than %d workers in 30 s", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitGone waits up to 10 s for a worker to have exited and been reaped.
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
@@ -101,9 +113,10 @@ func (g *gateway) probeGeneration(gen int) {
 // A reload request is served by the standby worker: forked ahead of time,
 // it is the one that boots the new generation; the older generation is
 // stopped once it has, and the configured number of workers plus a new
-// standby come back. A SIGHUP still works as gunicorn's, and the standby
-// survives it. Under each Django/gunicorn pair, with the project's own
-// config (two workers, its post_worker_init hook).
+// standby come back. Under each Django/gunicorn pair, with the project's own
+// config (two workers, its post_worker_init hook). A SIGHUP is gunicorn's
+// own reload, which must not be held up by the standby (gunicorn 23+ waits
+// for every older worker to exit before it goes on).
 func TestGunicornStandbyReload(t *testing.T) {
 	python := testenv.SystemPython(t)
 	for _, s := range suites {
@@ -153,16 +166,24 @@ func TestGunicornStandbyReload(t *testing.T) {
 			if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 				t.Fatal(err)
 			}
+			hupAt := time.Now()
 			g.waitReloading(mark, 3, "hup")
 			g.waitMarker(mark, MarkerWorkerBooted, 3)
 			g.probeGeneration(3)
 
-			// The standby forked before the SIGHUP serves generation 4.
+			// A new standby forks beside generation 3 (forks so far: two
+			// workers and a standby, the second worker of generation 2
+			// and a standby, two workers of generation 3, a standby),
+			// and serves generation 4.
+			g.waitForks(8)
 			mark = g.lineCount()
 			g.requestReload(control)
 			g.waitReloading(mark, 4, "standby")
 			g.waitMarker(mark, MarkerWorkerBooted, 4)
 			g.probeGeneration(4)
+			if d := time.Since(hupAt); d > 10*time.Second {
+				t.Errorf("a SIGHUP then a reload request took %s: the master was held up", d.Round(time.Second))
+			}
 			if t.Failed() {
 				return
 			}
