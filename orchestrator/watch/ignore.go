@@ -5,6 +5,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/devstack-dev/devstack/internal/gitglob"
 )
 
 // ignoredDirNames are directories never watched, at any depth: version
@@ -58,9 +60,9 @@ type rules struct {
 	ignorePaths map[string]bool // root-relative, from Options.IgnorePaths
 	exclude     Globs
 	include     Globs
-	gitignores  map[string]*ignoreFile // by the directory holding them, "" for the root
-	infoExclude *ignoreFile            // .git/info/exclude, weakest of all
-	venvs       map[string]bool        // root-relative directories holding pyvenv.cfg
+	gitignores  map[string]*gitglob.List // by the directory holding them, "" for the root
+	infoExclude *gitglob.List            // .git/info/exclude, weakest of all
+	venvs       map[string]bool          // root-relative directories holding pyvenv.cfg
 }
 
 func newRules(root string, ignorePaths []string, include, exclude Globs) *rules {
@@ -68,7 +70,7 @@ func newRules(root string, ignorePaths []string, include, exclude Globs) *rules 
 		ignorePaths: map[string]bool{},
 		include:     include,
 		exclude:     exclude,
-		gitignores:  map[string]*ignoreFile{},
+		gitignores:  map[string]*gitglob.List{},
 		venvs:       map[string]bool{},
 	}
 	for _, p := range ignorePaths {
@@ -76,20 +78,28 @@ func newRules(root string, ignorePaths []string, include, exclude Globs) *rules 
 			r.ignorePaths[rel] = true
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(root, ".git", "info", "exclude")); err == nil {
-		r.infoExclude = parseIgnoreFile("", b)
-	}
+	// Read once: a change to it applies from the next start.
+	r.infoExclude = readIgnoreFile(filepath.Join(root, ".git", "info", "exclude"), "")
 	return r
 }
 
 // loadGitignore (re)reads dir/.gitignore; dir is root-relative.
 func (r *rules) loadGitignore(root, dir string) {
-	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(dir), ".gitignore"))
-	if err != nil {
+	if f := readIgnoreFile(filepath.Join(root, filepath.FromSlash(dir), ".gitignore"), dir); f != nil {
+		r.gitignores[dir] = f
+	} else {
 		delete(r.gitignores, dir)
-		return
 	}
-	r.gitignores[dir] = parseIgnoreFile(dir, b)
+}
+
+// readIgnoreFile parses the gitignore file at path, whose patterns are
+// relative to base; nil when it is missing or unreadable, as for git.
+func readIgnoreFile(path, base string) *gitglob.List {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return gitglob.ParseFile(base, b)
 }
 
 // forgetDir drops what was learned about dir and everything below it.
@@ -166,7 +176,7 @@ func defaultIgnoredFile(name string) bool {
 func (r *rules) gitignored(rel string, isDir bool) bool {
 	for dir := parentOf(rel); ; dir = parentOf(dir) {
 		if f := r.gitignores[dir]; f != nil {
-			if ignored, decided := f.match(rel, isDir); decided {
+			if ignored, decided := f.Decide(rel, isDir); decided {
 				return ignored
 			}
 		}
@@ -174,9 +184,13 @@ func (r *rules) gitignored(rel string, isDir bool) bool {
 			break
 		}
 	}
-	if r.infoExclude != nil {
-		ignored, _ := r.infoExclude.match(rel, isDir)
-		return ignored
+	for _, f := range []*gitglob.List{r.infoExclude} {
+		if f == nil {
+			continue
+		}
+		if ignored, decided := f.Decide(rel, isDir); decided {
+			return ignored
+		}
 	}
 	return false
 }

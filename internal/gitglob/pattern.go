@@ -1,51 +1,68 @@
-package watch
+// Package gitglob compiles and matches patterns in the syntax of
+// .gitignore files (gitignore(5)): devstack uses it for the project's
+// .gitignore files and for the include, exclude and restart_on globs of
+// devstack.toml, so that a glob the config accepts is the glob the watcher
+// applies. It imports only the standard library.
+package gitglob
 
 import (
-	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 )
 
-// A pattern is one line of a .gitignore file (or one include/exclude glob),
+// A Pattern is one line of a .gitignore file (or one include/exclude glob),
 // compiled to a regular expression over slash-separated relative paths.
 //
-// The semantics are git's (gitignore(5)):
+// The semantics are git's (gitignore(5), and git's wildmatch for what the
+// manual leaves open):
 //   - a pattern with a slash at the start or in the middle is anchored to the
 //     directory holding the .gitignore; one without matches a name at any depth;
 //   - a trailing slash matches directories only;
 //   - "*" and "?" never match "/", "[...]" is a character class ("!" or "^"
-//     negates it, ranges and [:classes:] work), "\" quotes the next character;
+//     negates it, a "]" first is literal, ranges and [:classes:] work), "\"
+//     quotes the next character;
 //   - "**/" at the start matches any leading directories, "/**" at the end
 //     everything inside, "/**/" zero or more directories; any other "**" is
 //     an ordinary "*";
 //   - "!" at the start re-includes what an earlier pattern excluded.
-type pattern struct {
+//
+// A pattern git could never match (an unclosed "[", an unknown [:class:], a
+// trailing lone backslash, a bare "!" or "/") does not compile: git skips it
+// silently, which in a config file hides a typo.
+type Pattern struct {
 	text    string // the line as written, for messages and tests
 	negate  bool
 	dirOnly bool
 	re      *regexp.Regexp
 }
 
-// matches reports whether rel (slash-separated, relative to the pattern's
+// String is the pattern as written.
+func (p *Pattern) String() string { return p.text }
+
+// Negated reports whether the pattern starts with "!" (it re-includes).
+func (p *Pattern) Negated() bool { return p.negate }
+
+// Match reports whether rel (slash-separated, relative to the pattern's
 // base directory, no leading or trailing slash) matches, ignoring negation.
-func (p *pattern) matches(rel string, isDir bool) bool {
+// isDir says whether rel is a directory.
+func (p *Pattern) Match(rel string, isDir bool) bool {
 	if p.dirOnly && !isDir {
 		return false
 	}
 	return p.re.MatchString(rel)
 }
 
-// compilePattern parses one gitignore line. ok is false for blank lines and
-// comments; err is set for a line no path can match (git skips those too).
-func compilePattern(line string) (p *pattern, ok bool, err error) {
+// Compile parses one gitignore line. ok is false for blank lines and
+// comments; err is set for a line no path can match, and says why.
+func Compile(line string) (p *Pattern, ok bool, err error) {
 	line = strings.TrimSuffix(line, "\r")
 	line = trimTrailingSpaces(line)
 	if line == "" || line[0] == '#' {
 		return nil, false, nil
 	}
-	p = &pattern{text: line}
+	p = &Pattern{text: line}
 	if line[0] == '!' {
 		p.negate = true
 		line = line[1:]
@@ -69,7 +86,7 @@ func compilePattern(line string) (p *pattern, ok bool, err error) {
 		re.WriteString("^(?:.*/)?")
 	}
 	if err := translateGlob(&re, line); err != nil {
-		return nil, false, fmt.Errorf("pattern %q: %w", p.text, err)
+		return nil, false, fmt.Errorf("pattern %q %w", p.text, err)
 	}
 	re.WriteString("$")
 	p.re, err = regexp.Compile(re.String())
@@ -138,20 +155,18 @@ func translateSegment(re *strings.Builder, seg string) error {
 		case '?':
 			re.WriteString("[^/]")
 		case '[':
-			class, n, ok := translateClass(seg[i:])
-			if !ok {
-				re.WriteString(regexp.QuoteMeta("["))
-				continue
+			class, n, err := translateClass(seg[i:])
+			if err != nil {
+				return err
 			}
 			re.WriteString(class)
 			i += n - 1
 		case '\\':
-			if i+1 < len(seg) {
-				i++
-				re.WriteString(regexp.QuoteMeta(seg[i : i+1]))
-			} else {
-				return fmt.Errorf("trailing backslash")
+			if i+1 == len(seg) {
+				return errors.New(`ends in a lone "\" (write \\ for a literal backslash)`)
 			}
+			i++
+			re.WriteString(regexp.QuoteMeta(seg[i : i+1]))
 		default:
 			re.WriteString(regexp.QuoteMeta(seg[i : i+1]))
 		}
@@ -169,8 +184,10 @@ var posixClasses = map[string]bool{
 
 // translateClass turns the bracket expression at the start of s into a
 // regular-expression class that never matches "/". n is how many bytes of s
-// it used; ok is false when s has no closing "]" (then "[" is literal).
-func translateClass(s string) (class string, n int, ok bool) {
+// it used. Like git, it refuses a "[" without its "]" and an unknown
+// [:class:]: git matches nothing with such a pattern.
+func translateClass(s string) (class string, n int, err error) {
+	unclosed := errors.New(`has a "[" without its "]" (write \[ for a literal "[")`)
 	var out strings.Builder
 	out.WriteString("[")
 	i := 1
@@ -183,39 +200,53 @@ func translateClass(s string) (class string, n int, ok bool) {
 		c := s[i]
 		if c == ']' && !first {
 			out.WriteString("]")
-			return out.String(), i + 1, true
+			return out.String(), i + 1, nil
 		}
 		first = false
+		// "[:name:]" runs to the first "]". Without a ":" before that "]",
+		// the "[" is an ordinary character of the class ("[[:digit]"
+		// matches "[", ":", "d", "i", "g" and "t").
 		if c == '[' && i+1 < len(s) && s[i+1] == ':' {
-			end := strings.Index(s[i+2:], ":]")
-			if end >= 0 && posixClasses[s[i+2:i+2+end]] {
-				out.WriteString(s[i : i+2+end+2])
-				i += 2 + end + 2
+			end := strings.IndexByte(s[i+2:], ']')
+			if end < 0 {
+				return "", 0, unclosed
+			}
+			if end == 0 || s[i+2+end-1] != ':' {
+				out.WriteString(`\x{5b}`)
+				i++
 				continue
 			}
+			name := s[i+2 : i+2+end-1]
+			if !posixClasses[name] {
+				return "", 0, fmt.Errorf("has an unknown character class [:%s:]", name)
+			}
+			out.WriteString(s[i : i+2+end+1])
+			i += 2 + end + 1
+			continue
 		}
 		lo, width := classChar(s, i)
 		if width == 0 {
-			return "", 0, false
+			return "", 0, unclosed
 		}
 		i += width
 		if i+1 < len(s) && s[i] == '-' && s[i+1] != ']' {
 			hi, w2 := classChar(s, i+1)
 			if w2 == 0 {
-				return "", 0, false
+				return "", 0, unclosed
 			}
+			i += 1 + w2
 			if hi < lo {
-				// An empty range matches nothing; keep the class valid.
-				i += 1 + w2
+				// git compares the first end as a character of its
+				// own before it sees the "-": "[z-a]" matches "z".
+				fmt.Fprintf(&out, `\x{%x}`, lo)
 				continue
 			}
 			fmt.Fprintf(&out, `\x{%x}-\x{%x}`, lo, hi)
-			i += 1 + w2
 			continue
 		}
 		fmt.Fprintf(&out, `\x{%x}`, lo)
 	}
-	return "", 0, false
+	return "", 0, unclosed
 }
 
 // classChar reads one (possibly backslash-quoted) byte of a bracket
@@ -228,46 +259,4 @@ func classChar(s string, i int) (c byte, width int) {
 		return s[i+1], 2
 	}
 	return s[i], 1
-}
-
-// An ignoreFile is the parsed content of one .gitignore (or
-// .git/info/exclude): its patterns in file order, relative to base.
-type ignoreFile struct {
-	base     string // slash-separated directory relative to the root; "" for the root
-	patterns []*pattern
-}
-
-// parseIgnoreFile reads gitignore content. Lines no path can match are
-// skipped, as git does.
-func parseIgnoreFile(base string, content []byte) *ignoreFile {
-	f := &ignoreFile{base: base}
-	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")) // BOM
-	sc := bufio.NewScanner(bytes.NewReader(content))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		p, ok, err := compilePattern(sc.Text())
-		if ok && err == nil {
-			f.patterns = append(f.patterns, p)
-		}
-	}
-	return f
-}
-
-// match reports whether the file decides rel (relative to the root) and
-// how: the last matching pattern wins. decided is false when no pattern in
-// this file matches, so a less specific file gets to decide.
-func (f *ignoreFile) match(rel string, isDir bool) (ignored, decided bool) {
-	if f.base != "" {
-		if !strings.HasPrefix(rel, f.base+"/") {
-			return false, false
-		}
-		rel = rel[len(f.base)+1:]
-	}
-	for i := len(f.patterns) - 1; i >= 0; i-- {
-		p := f.patterns[i]
-		if p.matches(rel, isDir) {
-			return !p.negate, true
-		}
-	}
-	return false, false
 }
