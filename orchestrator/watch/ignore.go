@@ -61,7 +61,8 @@ type rules struct {
 	exclude     Globs
 	include     Globs
 	gitignores  map[string]*gitglob.List // by the directory holding them, "" for the root
-	infoExclude *gitglob.List            // .git/info/exclude, weakest of all
+	infoExclude *gitglob.List            // .git/info/exclude, weaker than any .gitignore
+	global      *gitglob.List            // git's global excludes file, weakest of all
 	venvs       map[string]bool          // root-relative directories holding pyvenv.cfg
 }
 
@@ -78,8 +79,11 @@ func newRules(root string, ignorePaths []string, include, exclude Globs) *rules 
 			r.ignorePaths[rel] = true
 		}
 	}
-	// Read once: a change to it applies from the next start.
+	// Both are read once: a change to them applies from the next start.
 	r.infoExclude = readIgnoreFile(filepath.Join(root, ".git", "info", "exclude"), "")
+	if f := globalExcludesFile(root); f != "" {
+		r.global = readIgnoreFile(f, "")
+	}
 	return r
 }
 
@@ -184,7 +188,7 @@ func (r *rules) gitignored(rel string, isDir bool) bool {
 			break
 		}
 	}
-	for _, f := range []*gitglob.List{r.infoExclude} {
+	for _, f := range []*gitglob.List{r.infoExclude, r.global} {
 		if f == nil {
 			continue
 		}
