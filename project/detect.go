@@ -1,15 +1,15 @@
 package project
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/gitglob"
 )
 
 // Detect reads dir once and returns what to run there. Precedence, highest
@@ -358,15 +358,12 @@ func proxySettings(c proxyConfig) ProxySettings {
 	return s
 }
 
-// checkGlob reports a malformed watch pattern.
+// checkGlob reports a watch pattern the watcher would refuse: it compiles
+// it with the watcher's own gitignore-syntax compiler, so what loads is what
+// runs.
 func checkGlob(g string) error {
-	if strings.TrimSpace(g) == "" {
-		return errors.New("empty pattern")
-	}
-	if _, err := path.Match(strings.TrimSuffix(g, "/"), ""); err != nil {
-		return fmt.Errorf("%q: %v", g, err)
-	}
-	return nil
+	_, err := gitglob.CompileGlobs([]string{g})
+	return err
 }
 
 func isFile(p string) bool {
