@@ -37,6 +37,9 @@ func (w *Watcher) watchRestartFiles() {
 			abs = filepath.Join(w.root, abs)
 		}
 		abs = filepath.Clean(abs)
+		// A file in a directory linked into the project is seen under
+		// the link's path.
+		abs = filepath.Join(w.followedPath(filepath.Dir(abs)), filepath.Base(abs))
 		if rel, ok := relTo(w.root, abs); ok && rel != "" {
 			w.restart[rel] = true
 		}

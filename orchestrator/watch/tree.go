@@ -50,17 +50,28 @@ func (w *Watcher) handle(ev fsnotify.Event, now time.Time) {
 			if w.rules.include.Empty() || w.rules.include.Match(rel, true) {
 				w.collected.add(now, rel, false, true, "")
 			}
+			return
 		}
-		return
+		if !created || !w.linkRetargeted(name) {
+			return
+		}
+		// A followed link now points elsewhere (ln -sfn): follow that.
+		w.removeTree(name)
 	}
-	isDir, exists := false, true
+	isDir, exists, real := false, true, ""
 	if created {
 		fi, err := os.Lstat(name)
 		exists = err == nil
-		isDir = exists && fi.IsDir()
+		if exists {
+			var kind entryKind
+			if kind, real = w.classify(name, fi.Mode()); kind == entrySkip {
+				return
+			}
+			isDir = kind == entryDir
+		}
 	}
 	if isDir {
-		w.dirCreated(name, rel, now)
+		w.dirCreated(name, rel, real, now)
 		return
 	}
 	switch filepath.Base(name) {
@@ -106,8 +117,9 @@ func (w *Watcher) fileChanged(rel string, created, gone bool, now time.Time) {
 	w.collected.add(now, rel, created, gone, "")
 }
 
-// dirCreated follows a directory created (or moved) into the tree.
-func (w *Watcher) dirCreated(dir, rel string, now time.Time) {
+// dirCreated follows a directory created (or moved, or linked) into the
+// tree; real is the directory a link leads to, "" for the tree's own.
+func (w *Watcher) dirCreated(dir, rel, real string, now time.Time) {
 	if w.venvs[dir] {
 		w.refreshVenv(dir, now)
 	}
@@ -118,7 +130,7 @@ func (w *Watcher) dirCreated(dir, rel string, now time.Time) {
 		w.rules.venvs[rel] = true
 		return
 	}
-	if err := w.addTree(dir, now); err != nil {
+	if err := w.addTree(dir, real, now); err != nil {
 		w.report(err)
 	}
 }
@@ -150,7 +162,7 @@ func (w *Watcher) gitignoreChanged(dir string, now time.Time) {
 			w.removeTree(d)
 		}
 	}
-	if err := w.addTree(dir, time.Time{}); err != nil {
+	if err := w.addTree(dir, w.links.real[dir], time.Time{}); err != nil {
 		w.report(err)
 	}
 	w.collected.drop(func(p string, st *pathState) bool {
@@ -158,14 +170,15 @@ func (w *Watcher) gitignoreChanged(dir string, now time.Time) {
 	})
 }
 
-// addTree follows dir and every directory below it that is not ignored.
-// When found is not zero, the files met are reported as created at that
+// addTree follows dir and every directory below it that is not ignored;
+// real is the directory dir really is when it is reached through a link
+// (see links.go), "" otherwise. When found is not zero, the files met are reported as created at that
 // time: they may have been written before the watch existed (mkdir -p a/b
 // and a write into a/b arrive faster than a watch can be added).
 //
 // The watch is added before the directory is listed, so a file is either
 // in the listing or reported by the watch, never missed.
-func (w *Watcher) addTree(dir string, found time.Time) error {
+func (w *Watcher) addTree(dir, real string, found time.Time) error {
 	if !w.dirs[dir] {
 		if err := w.watchDir(dir); err != nil {
 			var lerr *LimitError
@@ -178,6 +191,9 @@ func (w *Watcher) addTree(dir string, found time.Time) error {
 			return nil
 		}
 		w.dirs[dir] = true
+		if real != "" {
+			w.links.claim(dir, real)
+		}
 	}
 	rel := w.relOf(dir)
 	w.rules.loadGitignore(w.root, rel)
@@ -195,7 +211,11 @@ func (w *Watcher) addTree(dir string, found time.Time) error {
 	for _, e := range entries {
 		child := filepath.Join(dir, e.Name())
 		crel := joinRel(rel, e.Name())
-		if !e.IsDir() { // files, and symlinks (never followed: they may loop)
+		kind, creal := w.classify(child, e.Type())
+		if kind == entrySkip {
+			continue
+		}
+		if kind == entryFile {
 			if !found.IsZero() && e.Name() != ".gitignore" {
 				w.fileChanged(crel, true, false, found)
 			}
@@ -211,7 +231,7 @@ func (w *Watcher) addTree(dir string, found time.Time) error {
 			w.rules.venvs[crel] = true
 			continue
 		}
-		if err := w.addTree(child, found); err != nil {
+		if err := w.addTree(child, creal, found); err != nil {
 			return err
 		}
 	}
@@ -219,14 +239,15 @@ func (w *Watcher) addTree(dir string, found time.Time) error {
 }
 
 // rescan follows the whole tree again after events were lost: directories
-// created meanwhile are watched, vanished ones forgotten.
+// created meanwhile are watched, vanished ones (or links whose directory
+// vanished) forgotten.
 func (w *Watcher) rescan(dir string) {
 	for d := range w.dirs {
-		if _, err := os.Lstat(d); err != nil && w.dirs[d] {
+		if !pathExists(d) && w.dirs[d] {
 			w.removeTree(d)
 		}
 	}
-	if err := w.addTree(dir, time.Time{}); err != nil {
+	if err := w.addTree(dir, "", time.Time{}); err != nil {
 		w.report(err)
 	}
 }
@@ -240,9 +261,21 @@ func (w *Watcher) removeTree(dir string) {
 				_ = w.fsw.Remove(d)
 			}
 			delete(w.dirs, d)
+			w.links.forget(d)
 		}
 	}
 	w.rules.forgetDir(w.relOf(dir))
+}
+
+// linkRetargeted reports whether dir, followed through a link, now leads
+// to another directory (or nowhere).
+func (w *Watcher) linkRetargeted(dir string) bool {
+	real, ok := w.links.real[dir]
+	if !ok {
+		return false
+	}
+	now, err := filepath.EvalSymlinks(dir)
+	return err != nil || now != real
 }
 
 // watchDir adds one system watch.

@@ -70,6 +70,7 @@ type Watcher struct {
 	rules     *rules
 	restart   map[string]bool      // RestartFiles inside root, root-relative
 	dirs      map[string]bool      // watched directories of the tree
+	links     linkedDirs           // which of them are reached through a link
 	extra     map[string]*extraDir // watched directories outside the tree
 	venvs     map[string]bool      // VenvDirs, absolute
 	collected collector            // the batch being debounced
@@ -146,6 +147,7 @@ func New(opts Options) (*Watcher, error) {
 		rules:   newRules(root, opts.IgnorePaths, include, exclude),
 		restart: map[string]bool{},
 		dirs:    map[string]bool{},
+		links:   newLinkedDirs(root),
 		extra:   map[string]*extraDir{},
 		venvs:   map[string]bool{},
 		batches: make(chan Batch),
@@ -161,7 +163,7 @@ func New(opts Options) (*Watcher, error) {
 		}
 		w.venvs[filepath.Clean(v)] = true
 	}
-	if err := w.addTree(root, time.Time{}); err != nil {
+	if err := w.addTree(root, "", time.Time{}); err != nil {
 		fsw.Close()
 		return nil, err
 	}
