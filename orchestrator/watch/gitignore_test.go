@@ -178,14 +178,23 @@ var gitConfigCases = []struct{ name, config, want string }{
 	{"include relative to the file", "[include]\n\tpath = inc.cfg\n", "/from/include"},
 }
 
+// writeGitConfig writes config (one of gitConfigCases) as ~/.gitconfig in
+// a new home, with the file its include cases name, and returns the home
+// and what expands {home} and {root}.
+func writeGitConfig(t *testing.T, root, config string) (home string, expand *strings.Replacer) {
+	t.Helper()
+	home = setGitHome(t)
+	expand = strings.NewReplacer("{home}", home, "{root}", root)
+	write(t, filepath.Join(home, "inc.cfg"), "[core]\n\texcludesFile = /from/include\n")
+	write(t, filepath.Join(home, ".gitconfig"), expand.Replace(config))
+	return home, expand
+}
+
 func TestGitConfigSyntax(t *testing.T) {
 	root := t.TempDir()
 	for _, tc := range gitConfigCases {
 		t.Run(tc.name, func(t *testing.T) {
-			home := setGitHome(t)
-			expand := strings.NewReplacer("{home}", home, "{root}", root)
-			write(t, filepath.Join(home, "inc.cfg"), "[core]\n\texcludesFile = /from/include\n")
-			write(t, filepath.Join(home, ".gitconfig"), expand.Replace(tc.config))
+			home, expand := writeGitConfig(t, root, tc.config)
 			want := expand.Replace(tc.want)
 			if want == "" {
 				want = filepath.Join(home, ".config", "git", "ignore")
@@ -204,10 +213,7 @@ func TestGitConfigAgreesWithGit(t *testing.T) {
 	root := t.TempDir()
 	for _, tc := range gitConfigCases {
 		t.Run(tc.name, func(t *testing.T) {
-			home := setGitHome(t)
-			expand := strings.NewReplacer("{home}", home, "{root}", root)
-			write(t, filepath.Join(home, "inc.cfg"), "[core]\n\texcludesFile = /from/include\n")
-			write(t, filepath.Join(home, ".gitconfig"), expand.Replace(tc.config))
+			home, _ := writeGitConfig(t, root, tc.config)
 			cmd := exec.Command(git, "config", "--path", "--get", "core.excludesFile")
 			cmd.Dir = root
 			out, err := cmd.Output()
