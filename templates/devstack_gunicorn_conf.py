@@ -56,7 +56,15 @@ if not hasattr(_state, "failed"):
 
 
 def _say(text):
-    print(f"{_MARKER} {text}", file=sys.stderr, flush=True)
+    """Prints a marker line in one write: the master and every worker share
+    the pipe, and print() writes the text and its newline separately, so
+    another process's line could land between them and break the marker."""
+    line = f"{_MARKER} {text}\n"
+    try:
+        sys.stderr.flush()
+        os.write(sys.stderr.fileno(), line.encode())
+    except (AttributeError, OSError, ValueError):  # no real stderr
+        print(line, end="", file=sys.stderr, flush=True)
 
 
 def _next_generation():

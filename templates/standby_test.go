@@ -188,8 +188,10 @@ func TestGunicornStandbyReload(t *testing.T) {
 				return
 			}
 
-			// Two requests in a row: the second finds no standby yet and
-			// forks its workers; the newest generation wins.
+			// Two requests in a row, once the standby beside generation 4
+			// has forked: the second finds no standby yet and forks its
+			// workers; the newest generation wins.
+			g.waitForks(10)
 			mark = g.lineCount()
 			g.requestReload(control)
 			g.waitReloading(mark, 5, "standby")
