@@ -96,46 +96,16 @@ func Stores() ([]string, error) {
 // Status reports, for every store in Stores(), whether it trusts the CA. It
 // only reads: nothing is installed and no CA is minted.
 func Status(ca *CA) ([]StoreResult, error) {
-	stores, err := Stores()
-	if err != nil {
-		return nil, err
-	}
-	var results []StoreResult
-	for _, s := range stores {
-		switch s {
-		case StoreSystem:
-			results = append(results, systemStatus(ca.Cert))
-		case StoreNSS:
-			results = append(results, newNSSStore(ca).status()...)
-		case StoreJava:
-			if j, ok := findJava(); ok {
-				results = append(results, j.status(ca.Cert))
-			}
-		}
-	}
-	return results, nil
+	return forEachStore(ca, trustStore.status)
 }
 
 // Install adds the CA to every store in Stores(). Stores that cannot take it
 // are reported as skipped with the reason and fix. The error is non-nil when a
 // change failed, or when no store trusts the CA afterwards.
 func Install(ca *CA) ([]StoreResult, error) {
-	stores, err := Stores()
+	results, err := forEachStore(ca, trustStore.install)
 	if err != nil {
 		return nil, err
-	}
-	var results []StoreResult
-	for _, s := range stores {
-		switch s {
-		case StoreSystem:
-			results = append(results, systemInstall(ca))
-		case StoreNSS:
-			results = append(results, newNSSStore(ca).install(ca.CertPath())...)
-		case StoreJava:
-			if j, ok := findJava(); ok {
-				results = append(results, j.install(ca))
-			}
-		}
 	}
 	return results, outcomeError("install", results, StateTrusted, StateAdded)
 }
@@ -143,25 +113,71 @@ func Install(ca *CA) ([]StoreResult, error) {
 // Uninstall removes the CA from every store in Stores(). The CA files are
 // kept. The error is non-nil when a removal failed.
 func Uninstall(ca *CA) ([]StoreResult, error) {
-	stores, err := Stores()
+	results, err := forEachStore(ca, trustStore.uninstall)
+	if err != nil {
+		return nil, err
+	}
+	return results, outcomeError("uninstall", results, StateNotTrusted, StateRemoved)
+}
+
+// trustStore is one kind of store holding ca: reading whether it trusts it,
+// adding it, removing it. NSS gives one result per database.
+type trustStore interface {
+	status() []StoreResult
+	install() []StoreResult
+	uninstall() []StoreResult
+}
+
+// forEachStore runs op on every store in Stores(), in order. Java's store is
+// left out where no Java is installed.
+func forEachStore(ca *CA, op func(trustStore) []StoreResult) ([]StoreResult, error) {
+	names, err := Stores()
 	if err != nil {
 		return nil, err
 	}
 	var results []StoreResult
-	for _, s := range stores {
-		switch s {
+	for _, name := range names {
+		var store trustStore
+		switch name {
 		case StoreSystem:
-			results = append(results, systemUninstall(ca))
+			store = systemTrust{ca}
 		case StoreNSS:
-			results = append(results, newNSSStore(ca).uninstall()...)
+			store = nssTrust{newNSSStore(ca), ca}
 		case StoreJava:
-			if j, ok := findJava(); ok {
-				results = append(results, j.uninstall(ca))
+			j, ok := findJava()
+			if !ok {
+				continue
 			}
+			store = javaTrust{j, ca}
 		}
+		results = append(results, op(store)...)
 	}
-	return results, outcomeError("uninstall", results, StateNotTrusted, StateRemoved)
+	return results, nil
 }
+
+type systemTrust struct{ ca *CA }
+
+func (t systemTrust) status() []StoreResult    { return []StoreResult{systemStatus(t.ca.Cert)} }
+func (t systemTrust) install() []StoreResult   { return []StoreResult{systemInstall(t.ca)} }
+func (t systemTrust) uninstall() []StoreResult { return []StoreResult{systemUninstall(t.ca)} }
+
+type nssTrust struct {
+	s  *nssStore
+	ca *CA
+}
+
+func (t nssTrust) status() []StoreResult    { return t.s.status() }
+func (t nssTrust) install() []StoreResult   { return t.s.install(t.ca.CertPath()) }
+func (t nssTrust) uninstall() []StoreResult { return t.s.uninstall() }
+
+type javaTrust struct {
+	j  *javaStore
+	ca *CA
+}
+
+func (t javaTrust) status() []StoreResult    { return []StoreResult{t.j.status(t.ca.Cert)} }
+func (t javaTrust) install() []StoreResult   { return []StoreResult{t.j.install(t.ca)} }
+func (t javaTrust) uninstall() []StoreResult { return []StoreResult{t.j.uninstall(t.ca)} }
 
 // errStoreFailed is the error of an install or uninstall that did not reach
 // its goal; the per-store results carry the details.
