@@ -122,7 +122,7 @@ type AccessRecord struct {
 // ReloadRecord describes a reload of the gateway.
 type ReloadRecord struct {
 	Trigger  string        // what caused it, e.g. "app/views.py changed"
-	Strategy string        // "hup" or "restart"
+	Strategy string        // StrategyStandby, StrategyHUP or StrategyRestart
 	Duration time.Duration // EventReloadFinish only
 	Err      string        // EventReloadFinish only; empty on success
 }
