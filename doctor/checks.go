@@ -1,0 +1,435 @@
+package doctor
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The check IDs. They are part of the command's contract (--json, scripts).
+const (
+	IDScheme               = "scheme"
+	IDSSLRedirectLoop      = "ssl-redirect-loop"
+	IDProxySSLHeader       = "proxy-ssl-header"
+	IDAllowedHosts         = "allowed-hosts"
+	IDCSRFOrigin           = "csrf-origin"
+	IDCSRFTrustedOrigins   = "csrf-trusted-origins"
+	IDForwardedHost        = "x-forwarded-host"
+	IDSecureCookies        = "secure-cookies"
+	IDHSTS                 = "hsts-localhost"
+	IDProxyFix             = "proxyfix"
+	IDForwardedAllowIPs    = "forwarded-allow-ips"
+	IDGatewayExposed       = "gateway-exposed"
+	proxyHeaderMeta        = "HTTP_X_FORWARDED_PROTO"
+	djangoProxyHeaderSetup = `SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")`
+)
+
+// checkScheme: does the app see https behind the https proxy?
+func checkScheme(ev Evidence) (Result, bool) {
+	r := Result{ID: IDScheme}
+	p := ev.Probe
+	switch {
+	case p.SchemeError != "":
+		r.Status, r.Summary = Fail, "the app cannot tell the scheme: every request fails"
+		r.Detail = p.SchemeError
+		r.Fix = djangoProxyHeaderSetup
+	case p.Scheme == "https":
+		r.Status, r.Summary = Pass, "the app sees https behind the proxy"
+		r.Detail = fmt.Sprintf("the gateway passed %s; the app's links start with %s", ev.gatewaySaw(), p.AbsoluteURL)
+	default:
+		r.Status, r.Summary = Fail, "the app sees http behind the https proxy"
+		r.Detail = fmt.Sprintf("the proxy sent X-Forwarded-Proto: https, the gateway passed %s, and the app decided %q. "+
+			"Absolute links and redirects go to http://, Django's CSRF Origin check refuses forms, and SECURE_SSL_REDIRECT loops.",
+			ev.gatewaySaw(), p.Scheme)
+		r.Fix = schemeFix(ev)
+	}
+	return r, true
+}
+
+// schemeFix says how to make this app believe the proxy's scheme.
+func schemeFix(ev Evidence) string {
+	p := ev.Probe
+	switch p.Framework.Name {
+	case "django":
+		if p.Settings["SECURE_PROXY_SSL_HEADER"] != nil {
+			return "correct SECURE_PROXY_SSL_HEADER (see " + IDProxySSLHeader + "): " + djangoProxyHeaderSetup
+		}
+		return "in settings.py: " + djangoProxyHeaderSetup
+	case "flask":
+		return "wrap the app: app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1) " +
+			"(from werkzeug.middleware.proxy_fix import ProxyFix)"
+	}
+	if s := p.Server; s != nil && s.Name == "uvicorn" {
+		return "let uvicorn trust the proxy: --forwarded-allow-ips 127.0.0.1 (its default) and --proxy-headers; " +
+			"in production, the proxy's address"
+	}
+	return `let gunicorn trust the proxy's address: forwarded_allow_ips = "127.0.0.1,::1" in gunicorn.conf.py ` +
+		"(in production, the proxy's address)"
+}
+
+// checkSSLRedirect: does GET / over https redirect to itself?
+func checkSSLRedirect(ev Evidence) (Result, bool) {
+	r := Result{ID: IDSSLRedirectLoop}
+	a := ev.Root
+	self := ev.Origin + "/"
+	if a.Status >= 300 && a.Status < 400 && (a.Location == self || a.Location == "/" || a.Location == "//"+ev.host()+"/") {
+		r.Status, r.Summary = Fail, "GET / over https redirects to itself: the browser stops with too many redirects"
+		r.Detail = fmt.Sprintf("GET %s answered %d with Location: %s", self, a.Status, a.Location)
+		if v, ok := ev.Probe.Settings["SECURE_SSL_REDIRECT"].(bool); ok && v {
+			r.Detail += "; SECURE_SSL_REDIRECT = True redirects every request the app believes is http"
+		}
+		r.Fix = "make the app see https (" + IDScheme + "): " + schemeFix(ev)
+		return r, true
+	}
+	r.Status, r.Summary = Pass, "GET / does not redirect to itself"
+	r.Detail = fmt.Sprintf("GET %s answered %d", self, a.Status)
+	return r, true
+}
+
+// checkProxySSLHeader: is Django's SECURE_PROXY_SSL_HEADER the header the
+// proxy sends, in the form Django reads?
+func checkProxySSLHeader(ev Evidence) (Result, bool) {
+	r := Result{ID: IDProxySSLHeader}
+	v := ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"]
+	if v == nil {
+		if ev.Probe.Scheme == "https" {
+			r.Status, r.Summary = Warn, "SECURE_PROXY_SSL_HEADER is not set: https comes only from gunicorn trusting the proxy's address"
+			r.Detail = fmt.Sprintf("the gateway passed %s because its forwarded_allow_ips (%s) includes the proxy's address. "+
+				"Behind a proxy on another host or network (a load balancer, a container network) that trust does not hold, "+
+				"and Django sees http.", ev.gatewaySaw(), forwardedAllowIPs(ev))
+		} else {
+			r.Status, r.Summary = Fail, "SECURE_PROXY_SSL_HEADER is not set, and nothing else tells Django the request was https"
+		}
+		r.Fix = "in settings.py: " + djangoProxyHeaderSetup
+		return r, true
+	}
+	pair, ok := v.([]any)
+	if !ok || len(pair) != 2 {
+		r.Status, r.Summary = Fail, "SECURE_PROXY_SSL_HEADER is not a (header, value) pair"
+		r.Detail = "SECURE_PROXY_SSL_HEADER = " + quote(v) + "; Django raises ImproperlyConfigured on every request that asks for the scheme"
+		r.Fix = djangoProxyHeaderSetup
+		return r, true
+	}
+	name, _ := pair[0].(string)
+	value, _ := pair[1].(string)
+	r.Detail = "SECURE_PROXY_SSL_HEADER = " + quote(v)
+	switch {
+	case name != strings.ToUpper(name) || strings.Contains(name, "-"):
+		r.Status, r.Summary = Fail, fmt.Sprintf("SECURE_PROXY_SSL_HEADER names the header as sent on the wire (%q), which Django never finds", name)
+		r.Detail += "; Django looks the header up in request.META, where X-Forwarded-Proto is " + proxyHeaderMeta +
+			", so this setting has no effect and the scheme comes from the gateway (" + ev.gatewaySaw() + ")"
+	case !strings.HasPrefix(name, "HTTP_"):
+		r.Status, r.Summary = Fail, fmt.Sprintf("SECURE_PROXY_SSL_HEADER's %q lacks the HTTP_ prefix of request headers in request.META", name)
+		r.Detail += "; this setting has no effect"
+	case name != proxyHeaderMeta && !slices.Contains(metaNames(ev.Headers), name):
+		r.Status, r.Summary = Fail, fmt.Sprintf("SECURE_PROXY_SSL_HEADER reads %s, which the proxy does not send", name)
+		r.Detail += "; the proxy sends " + strings.Join(ev.Headers, ", ") + " (as Caddy and nginx configured for it do)"
+	case value != "https":
+		r.Status, r.Summary = Fail, fmt.Sprintf("SECURE_PROXY_SSL_HEADER expects %q; the proxy sends \"https\"", value)
+		r.Detail += "; Django compares the value exactly"
+	default:
+		r.Status, r.Summary = Pass, "SECURE_PROXY_SSL_HEADER reads the proxy's X-Forwarded-Proto"
+		return r, true
+	}
+	r.Fix = djangoProxyHeaderSetup
+	return r, true
+}
+
+// metaNames turns header names into request.META keys.
+func metaNames(headers []string) []string {
+	out := make([]string, len(headers))
+	for i, h := range headers {
+		out[i] = "HTTP_" + strings.ToUpper(strings.ReplaceAll(h, "-", "_"))
+	}
+	return out
+}
+
+// checkAllowedHosts: does Django accept the host the browser uses?
+func checkAllowedHosts(ev Evidence) (Result, bool) {
+	r := Result{ID: IDAllowedHosts}
+	hosts, _ := ev.Probe.Settings["ALLOWED_HOSTS"].([]any)
+	r.Detail = "ALLOWED_HOSTS = " + quote(ev.Probe.Settings["ALLOWED_HOSTS"])
+	if ev.Probe.HostError == "" {
+		r.Status, r.Summary = Pass, fmt.Sprintf("Django accepts the host %s", ev.host())
+		return r, true
+	}
+	r.Status = Fail
+	r.Summary = fmt.Sprintf("Django refuses the host %s: every page answers 400 Bad Request", ev.host())
+	r.Detail = ev.Probe.HostError + "; " + r.Detail
+	var bad []string
+	for _, h := range hosts {
+		s, _ := h.(string)
+		if strings.Contains(s, "://") || strings.Contains(s, "/") || (strings.Contains(s, ":") && !strings.HasPrefix(s, "[")) {
+			bad = append(bad, fmt.Sprintf("%q", s))
+		}
+	}
+	if len(bad) > 0 {
+		r.Fix = fmt.Sprintf("ALLOWED_HOSTS entries are bare host names, without scheme, port or path: replace %s with %q",
+			strings.Join(bad, ", "), ev.hostname())
+	} else {
+		r.Fix = fmt.Sprintf("add %q to ALLOWED_HOSTS", ev.hostname())
+	}
+	return r, true
+}
+
+// checkCSRFOrigin: would Django accept a form posted from the site?
+func checkCSRFOrigin(ev Evidence) (Result, bool) {
+	c := ev.Probe.CSRF
+	if c == nil {
+		return Result{}, false
+	}
+	r := Result{ID: IDCSRFOrigin}
+	if !c.MiddlewareEnabled {
+		r.Status, r.Summary = Warn, "CsrfViewMiddleware is not in MIDDLEWARE: forms are not protected against CSRF"
+		r.Fix = `add "django.middleware.csrf.CsrfViewMiddleware" to MIDDLEWARE`
+		return r, true
+	}
+	if c.OK {
+		r.Status, r.Summary = Pass, fmt.Sprintf("a form posted from %s passes Django's CSRF %s check", ev.Origin, c.Checked)
+		return r, true
+	}
+	r.Status = Fail
+	r.Summary = fmt.Sprintf("a form posted from %s fails with 403: %s", ev.Origin, c.Reason)
+	r.Detail = fmt.Sprintf("Origin: %s, Referer: %s; the app sees %s://%s", c.Origin, c.Referer, ev.Probe.Scheme, ev.Probe.Host)
+	switch {
+	case ev.Probe.HostError != "":
+		r.Detail = fmt.Sprintf("Origin: %s, Referer: %s; Django refuses the host (%s)", c.Origin, c.Referer, IDAllowedHosts)
+		r.Fix = "fix ALLOWED_HOSTS first (" + IDAllowedHosts + "): Django compares the Origin with the host it accepts"
+	case ev.Probe.Scheme != "https":
+		r.Fix = "make the app see https (" + IDScheme + "): " + schemeFix(ev)
+	case djangoMajor(ev) >= 4:
+		r.Fix = fmt.Sprintf("CSRF_TRUSTED_ORIGINS = [%q]", ev.Origin)
+	default:
+		r.Fix = fmt.Sprintf("CSRF_TRUSTED_ORIGINS = [%q] (Django 3.2 takes host names)", ev.host())
+	}
+	return r, true
+}
+
+// checkCSRFTrustedOrigins: are CSRF_TRUSTED_ORIGINS entries in the form
+// this Django version reads?
+func checkCSRFTrustedOrigins(ev Evidence) (Result, bool) {
+	entries, _ := ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"].([]any)
+	if len(entries) == 0 {
+		return Result{}, false
+	}
+	r := Result{ID: IDCSRFTrustedOrigins, Detail: "CSRF_TRUSTED_ORIGINS = " + quote(ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"])}
+	modern := djangoMajor(ev) >= 4
+	var wrong, slash, plain []string
+	for _, e := range entries {
+		s, _ := e.(string)
+		hasScheme := strings.Contains(s, "://")
+		switch {
+		case modern && !hasScheme, !modern && hasScheme:
+			wrong = append(wrong, s)
+		case strings.HasSuffix(s, "/"):
+			slash = append(slash, s)
+		case strings.HasPrefix(s, "http://"):
+			plain = append(plain, s)
+		}
+	}
+	switch {
+	case len(wrong) > 0 && modern:
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("Django %s wants CSRF_TRUSTED_ORIGINS with a scheme; %s never matches", ev.Probe.Framework.Version, quoteAll(wrong))
+		r.Fix = "write each origin with its scheme, e.g. " + fmt.Sprintf("%q", "https://"+strings.TrimPrefix(wrong[0], "*."))
+		r.Detail += " (Django's system check 4_0.E001)"
+	case len(wrong) > 0:
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("Django %s wants CSRF_TRUSTED_ORIGINS as host names; %s never matches", ev.Probe.Framework.Version, quoteAll(wrong))
+		r.Fix = fmt.Sprintf("write host names, e.g. %q; Django 4.0 and later take origins with a scheme", ev.host())
+	case len(slash) > 0:
+		r.Status = Warn
+		r.Summary = fmt.Sprintf("CSRF_TRUSTED_ORIGINS %s end with a slash; origins never do, so they never match", quoteAll(slash))
+		r.Fix = "drop the trailing slash"
+	case len(plain) > 0:
+		r.Status = Warn
+		r.Summary = fmt.Sprintf("CSRF_TRUSTED_ORIGINS trusts plain-http origins %s", quoteAll(plain))
+		r.Fix = "trust the https origins the browser uses; an http:// origin behind the https proxy is a sign the app sees http"
+	default:
+		r.Status, r.Summary = Pass, "CSRF_TRUSTED_ORIGINS entries are in the form this Django reads"
+	}
+	return r, true
+}
+
+// checkForwardedHost: USE_X_FORWARDED_HOST makes the proxy responsible for
+// the host.
+func checkForwardedHost(ev Evidence) (Result, bool) {
+	v, _ := ev.Probe.Settings["USE_X_FORWARDED_HOST"].(bool)
+	if !v {
+		return Result{}, false
+	}
+	return Result{ID: IDForwardedHost, Status: Warn,
+		Summary: "USE_X_FORWARDED_HOST = True: Django takes the host from X-Forwarded-Host",
+		Detail: "devstack's proxy sets X-Forwarded-Host and drops the one a client sends; a production proxy must do the same, " +
+			"or any client chooses the host of password-reset links and absolute URLs",
+		Fix: "keep it only if every proxy in front of the app overwrites X-Forwarded-Host; otherwise remove it " +
+			"(Caddy and nginx pass the Host header through, which Django reads by default)",
+	}, true
+}
+
+// checkSecureCookies: are session and CSRF cookies marked Secure?
+func checkSecureCookies(ev Evidence) (Result, bool) {
+	var missing []string
+	for _, name := range []string{"SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"} {
+		if v, _ := ev.Probe.Settings[name].(bool); !v {
+			missing = append(missing, name)
+		}
+	}
+	r := Result{ID: IDSecureCookies}
+	if len(missing) == 0 {
+		r.Status, r.Summary = Pass, "session and CSRF cookies are Secure"
+		return r, true
+	}
+	r.Status = Warn
+	r.Summary = fmt.Sprintf("%s not True: the browser also sends those cookies over plain http", strings.Join(missing, " and "))
+	r.Fix = "set " + strings.Join(missing, " = True and ") + " = True (the site is served over https, locally too)"
+	return r, true
+}
+
+// checkHSTS: HSTS on localhost pins every localhost port to https.
+func checkHSTS(ev Evidence) (Result, bool) {
+	seconds, _ := ev.Probe.Settings["SECURE_HSTS_SECONDS"].(float64)
+	r := Result{ID: IDHSTS}
+	if seconds <= 0 && ev.Root.HSTS == "" {
+		r.Status, r.Summary = Pass, "no HSTS for localhost"
+		return r, true
+	}
+	r.Status = Warn
+	r.Summary = "the app sends HSTS for localhost: the browser will refuse plain http on every localhost port"
+	r.Detail = fmt.Sprintf("SECURE_HSTS_SECONDS = %s", strconv.FormatFloat(seconds, 'f', -1, 64))
+	if ev.Root.HSTS != "" {
+		r.Detail += "; GET / sent Strict-Transport-Security: " + ev.Root.HSTS
+	}
+	r.Fix = "set SECURE_HSTS_SECONDS only in production settings (e.g. from an environment variable); " +
+		"to undo it in Chrome, delete the localhost policy at chrome://net-internals/#hsts"
+	return r, true
+}
+
+// checkProxyFix: Werkzeug's ProxyFix counts proxies; it must count one
+// per hop and read X-Forwarded-Proto.
+func checkProxyFix(ev Evidence) (Result, bool) {
+	var fix map[string]any
+	for _, m := range ev.Probe.Middleware {
+		if c, _ := m["class"].(string); strings.HasSuffix(c, ".ProxyFix") {
+			fix = m
+		}
+	}
+	if fix == nil {
+		return Result{}, false
+	}
+	count := func(k string) int { n, _ := fix[k].(float64); return int(n) }
+	r := Result{ID: IDProxyFix, Detail: fmt.Sprintf("ProxyFix(x_for=%d, x_proto=%d, x_host=%d, x_port=%d, x_prefix=%d)",
+		count("x_for"), count("x_proto"), count("x_host"), count("x_port"), count("x_prefix"))}
+	switch {
+	case count("x_proto") == 0:
+		r.Status, r.Summary = Fail, "ProxyFix ignores X-Forwarded-Proto (x_proto=0)"
+		r.Fix = "ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)"
+	case count("x_for") > 1 || count("x_proto") > 1 || count("x_host") > 1:
+		r.Status, r.Summary = Warn, "ProxyFix trusts more than one proxy hop: with one proxy in front, clients can forge the extra values"
+		r.Fix = "count exactly the proxies in front of the app: one here (x_for=1, x_proto=1, x_host=1)"
+	default:
+		r.Status, r.Summary = Pass, "ProxyFix reads one proxy hop"
+	}
+	return r, true
+}
+
+// checkForwardedAllowIPs: gunicorn's forwarded_allow_ips must be addresses.
+func checkForwardedAllowIPs(ev Evidence) (Result, bool) {
+	ips := ev.Probe.Server.ForwardedAllowIPs
+	r := Result{ID: IDForwardedAllowIPs, Detail: "forwarded_allow_ips = " + forwardedAllowIPs(ev)}
+	var names []string
+	for _, ip := range ips {
+		if ip == "*" {
+			continue
+		}
+		if net.ParseIP(ip) == nil {
+			if _, _, err := net.ParseCIDR(ip); err != nil {
+				names = append(names, ip)
+			}
+		}
+	}
+	switch {
+	case len(names) > 0:
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("forwarded_allow_ips holds %s, which gunicorn never matches: it compares the peer's IP address", quoteAll(names))
+		r.Fix = "list the proxy's IP addresses (or networks, gunicorn 22+): e.g. forwarded_allow_ips = \"127.0.0.1,::1\""
+	case slices.Contains(ips, "*"):
+		r.Status = Warn
+		r.Summary = "forwarded_allow_ips = \"*\": gunicorn believes X-Forwarded-Proto from any client that reaches it"
+		r.Fix = "list the proxy's addresses instead, or make sure nothing but the proxy can reach the gateway (" + IDGatewayExposed + ")"
+	default:
+		r.Status, r.Summary = Pass, "gunicorn trusts forwarded headers only from listed addresses"
+	}
+	if len(ev.Probe.Server.ProxyAllowIPs) > 0 && !slices.Equal(ev.Probe.Server.ProxyAllowIPs, []string{"127.0.0.1"}) &&
+		!slices.Equal(ev.Probe.Server.ProxyAllowIPs, []string{"127.0.0.1", "::1"}) && r.Status == Pass {
+		r.Status = Warn
+		r.Summary = "proxy_allow_ips is set: it applies only to the PROXY protocol, not to X-Forwarded-* headers"
+		r.Fix = "set forwarded_allow_ips to trust the proxy's forwarded headers"
+	}
+	return r, true
+}
+
+// checkGatewayExposed: a gateway that trusts forwarded headers must not be
+// reachable by anyone but the proxy.
+func checkGatewayExposed(ev Evidence) (Result, bool) {
+	var open []string
+	for _, b := range ev.Probe.Server.Bind {
+		if !loopbackBind(b) {
+			open = append(open, b)
+		}
+	}
+	r := Result{ID: IDGatewayExposed}
+	if len(open) == 0 {
+		r.Status, r.Summary = Pass, "the gateway listens on loopback only"
+		r.Detail = "bind = " + strings.Join(ev.Probe.Server.Bind, ", ")
+		return r, true
+	}
+	trusts := slices.Contains(ev.Probe.Server.ForwardedAllowIPs, "*") || ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] != nil
+	r.Detail = "bind = " + strings.Join(open, ", ")
+	if !trusts {
+		r.Status, r.Summary = Pass, "the gateway listens beyond loopback but trusts no forwarded header from clients"
+		return r, true
+	}
+	r.Status = Fail
+	r.Summary = "the gateway listens beyond loopback and the app trusts X-Forwarded-Proto: any client can reach it directly and forge the header"
+	r.Fix = "bind the gateway to 127.0.0.1 (the proxy is on the same host), or firewall it so only the proxy reaches it"
+	return r, true
+}
+
+func loopbackBind(b string) bool {
+	if strings.HasPrefix(b, "unix:") || strings.HasPrefix(b, "fd://") {
+		return true
+	}
+	host, _, err := net.SplitHostPort(b)
+	if err != nil {
+		host = b
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func forwardedAllowIPs(ev Evidence) string {
+	if ev.Probe.Server == nil || len(ev.Probe.Server.ForwardedAllowIPs) == 0 {
+		return "unknown"
+	}
+	return strings.Join(ev.Probe.Server.ForwardedAllowIPs, ",")
+}
+
+func djangoMajor(ev Evidence) int {
+	major, _, _ := strings.Cut(ev.Probe.Framework.Version, ".")
+	n, _ := strconv.Atoi(major)
+	return n
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

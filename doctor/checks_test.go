@@ -1,0 +1,223 @@
+package doctor
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/devstack-dev/devstack/templates"
+)
+
+// django returns the evidence of a well-configured Django site behind the
+// proxy, under gunicorn; tests change one thing at a time.
+func django(version string) Evidence {
+	secure := true
+	return Evidence{
+		Origin:  "https://localhost:8080",
+		Headers: []string{"X-Forwarded-Proto", "X-Forwarded-For", "X-Forwarded-Host"},
+		Root:    Answer{Status: 200},
+		Probe: templates.ProbeReport{
+			Probe:       1,
+			Framework:   templates.ProbeFramework{Name: "django", Version: version},
+			Scheme:      "https",
+			IsSecure:    &secure,
+			Host:        "localhost:8080",
+			AbsoluteURL: "https://localhost:8080/",
+			Gateway:     map[string]any{"wsgi.url_scheme": "http"},
+			Server: &templates.ProbeServer{Name: "gunicorn", Version: "23.0.0",
+				Bind: []string{"127.0.0.1:8000"}, ForwardedAllowIPs: []string{"127.0.0.1", "::1"}},
+			CSRF: &templates.ProbeCSRF{MiddlewareEnabled: true, Checked: "origin", OK: true},
+			Settings: map[string]any{
+				"ALLOWED_HOSTS":           []any{"localhost"},
+				"SECURE_PROXY_SSL_HEADER": []any{"HTTP_X_FORWARDED_PROTO", "https"},
+				"SESSION_COOKIE_SECURE":   true,
+				"CSRF_COOKIE_SECURE":      true,
+				"SECURE_HSTS_SECONDS":     float64(0),
+			},
+		},
+	}
+}
+
+func find(t *testing.T, results []Result, id string) Result {
+	t.Helper()
+	for _, r := range results {
+		if r.ID == id {
+			return r
+		}
+	}
+	t.Fatalf("no %s check in %+v", id, results)
+	return Result{}
+}
+
+func TestAGoodSitePassesEverything(t *testing.T) {
+	for _, version := range []string{"3.2.25", "5.2.18"} {
+		results := Check(django(version))
+		for _, r := range results {
+			if r.Status != Pass {
+				t.Errorf("Django %s: %s: %s %q", version, r.ID, r.Status, r.Summary)
+			}
+		}
+		if fails, warns, passes := Counts(results); fails+warns != 0 || passes != len(results) {
+			t.Errorf("Counts: %d %d %d", fails, warns, passes)
+		}
+	}
+}
+
+// Each case breaks one thing; the check with id must give status and its
+// summary or fix must say the words in want.
+func TestEachMisconfiguration(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*Evidence)
+		id     string
+		status Status
+		want   string
+	}{
+		{"app sees http", func(ev *Evidence) {
+			ev.Probe.Scheme = "http"
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+		}, IDScheme, Fail, `SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")`},
+		{"scheme error", func(ev *Evidence) {
+			ev.Probe.Scheme, ev.Probe.SchemeError = "", "The SECURE_PROXY_SSL_HEADER setting must be a tuple"
+		}, IDScheme, Fail, "cannot tell the scheme"},
+		{"redirect loop", func(ev *Evidence) {
+			ev.Root = Answer{Status: 301, Location: "https://localhost:8080/"}
+		}, IDSSLRedirectLoop, Fail, "redirects to itself"},
+		{"redirect elsewhere", func(ev *Evidence) {
+			ev.Root = Answer{Status: 302, Location: "/accounts/login/?next=/"}
+		}, IDSSLRedirectLoop, Pass, "does not redirect to itself"},
+		{"no proxy header, gunicorn trusts", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+		}, IDProxySSLHeader, Warn, "only from gunicorn"},
+		{"wire name", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = []any{"X-Forwarded-Proto", "https"}
+		}, IDProxySSLHeader, Fail, "on the wire"},
+		{"no HTTP_ prefix", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = []any{"X_FORWARDED_PROTO", "https"}
+		}, IDProxySSLHeader, Fail, "HTTP_ prefix"},
+		{"a header the proxy does not send", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = []any{"HTTP_X_FORWARDED_PROTOCOL", "https"}
+		}, IDProxySSLHeader, Fail, "does not send"},
+		{"a header the proxy is set to send", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = []any{"HTTP_X_FORWARDED_SSL", "on"}
+			ev.Headers = append(ev.Headers, "X-Forwarded-Ssl")
+		}, IDProxySSLHeader, Fail, `expects "on"`},
+		{"value case", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = []any{"HTTP_X_FORWARDED_PROTO", "HTTPS"}
+		}, IDProxySSLHeader, Fail, `expects "HTTPS"`},
+		{"not a pair", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = "HTTP_X_FORWARDED_PROTO"
+		}, IDProxySSLHeader, Fail, "not a (header, value) pair"},
+		{"host with port", func(ev *Evidence) {
+			ev.Probe.Settings["ALLOWED_HOSTS"] = []any{"localhost:8080"}
+			ev.Probe.Host, ev.Probe.HostError = "", "Invalid HTTP_HOST header: 'localhost:8080'."
+		}, IDAllowedHosts, Fail, `replace "localhost:8080" with "localhost"`},
+		{"host missing", func(ev *Evidence) {
+			ev.Probe.Settings["ALLOWED_HOSTS"] = []any{"example.com"}
+			ev.Probe.Host, ev.Probe.HostError = "", "Invalid HTTP_HOST header: 'localhost:8080'."
+		}, IDAllowedHosts, Fail, `add "localhost" to ALLOWED_HOSTS`},
+		{"csrf refused over http", func(ev *Evidence) {
+			ev.Probe.Scheme = "http"
+			ev.Probe.CSRF.OK, ev.Probe.CSRF.Reason = false, "Origin checking failed"
+		}, IDCSRFOrigin, Fail, "make the app see https"},
+		{"csrf refused over https", func(ev *Evidence) {
+			ev.Probe.CSRF.OK, ev.Probe.CSRF.Reason = false, "Origin checking failed"
+		}, IDCSRFOrigin, Fail, `CSRF_TRUSTED_ORIGINS = ["https://localhost:8080"]`},
+		{"csrf middleware off", func(ev *Evidence) {
+			ev.Probe.CSRF.MiddlewareEnabled = false
+		}, IDCSRFOrigin, Warn, "CsrfViewMiddleware"},
+		{"origins without scheme on 5.2", func(ev *Evidence) {
+			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"localhost:8080"}
+		}, IDCSRFTrustedOrigins, Fail, `"https://localhost:8080"`},
+		{"origin with a slash", func(ev *Evidence) {
+			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"https://localhost:8080/"}
+		}, IDCSRFTrustedOrigins, Warn, "slash"},
+		{"plain http origin", func(ev *Evidence) {
+			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"http://localhost:8080"}
+		}, IDCSRFTrustedOrigins, Warn, "plain-http"},
+		{"x-forwarded-host", func(ev *Evidence) {
+			ev.Probe.Settings["USE_X_FORWARDED_HOST"] = true
+		}, IDForwardedHost, Warn, "X-Forwarded-Host"},
+		{"cookies", func(ev *Evidence) {
+			ev.Probe.Settings["CSRF_COOKIE_SECURE"] = false
+		}, IDSecureCookies, Warn, "CSRF_COOKIE_SECURE = True"},
+		{"hsts", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_HSTS_SECONDS"] = float64(31536000)
+			ev.Root.HSTS = "max-age=31536000"
+		}, IDHSTS, Warn, "every localhost port"},
+		{"host names in forwarded_allow_ips", func(ev *Evidence) {
+			ev.Probe.Server.ForwardedAllowIPs = []string{"proxy.internal"}
+		}, IDForwardedAllowIPs, Fail, `"proxy.internal"`},
+		{"forwarded_allow_ips star", func(ev *Evidence) {
+			ev.Probe.Server.ForwardedAllowIPs = []string{"*"}
+		}, IDForwardedAllowIPs, Warn, "any client"},
+		{"networks in forwarded_allow_ips", func(ev *Evidence) {
+			ev.Probe.Server.ForwardedAllowIPs = []string{"10.0.0.0/8", "127.0.0.1"}
+		}, IDForwardedAllowIPs, Pass, "listed addresses"},
+		{"proxy_allow_ips for forwarded headers", func(ev *Evidence) {
+			ev.Probe.Server.ProxyAllowIPs = []string{"10.0.0.5"}
+		}, IDForwardedAllowIPs, Warn, "PROXY protocol"},
+		{"exposed gateway trusting the header", func(ev *Evidence) {
+			ev.Probe.Server.Bind = []string{"0.0.0.0:8000"}
+		}, IDGatewayExposed, Fail, "bind the gateway to 127.0.0.1"},
+		{"exposed gateway trusting nothing", func(ev *Evidence) {
+			ev.Probe.Server.Bind = []string{"[::]:8000"}
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+		}, IDGatewayExposed, Pass, "trusts no forwarded header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := django("5.2.18")
+			tc.change(&ev)
+			r := find(t, Check(ev), tc.id)
+			if r.Status != tc.status || !strings.Contains(r.Summary+" "+r.Fix, tc.want) {
+				t.Errorf("%s: %s %q fix %q; want %s mentioning %q", tc.id, r.Status, r.Summary, r.Fix, tc.status, tc.want)
+			}
+			if r.Status != Pass && r.Fix == "" {
+				t.Errorf("%s: %s without a fix", tc.id, r.Status)
+			}
+		})
+	}
+}
+
+// Django 3.2 reads CSRF_TRUSTED_ORIGINS as host names.
+func TestCSRFTrustedOriginsOnDjango32(t *testing.T) {
+	ev := django("3.2.25")
+	ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"localhost:8080"}
+	if r := find(t, Check(ev), IDCSRFTrustedOrigins); r.Status != Pass {
+		t.Errorf("host name on 3.2: %s %q", r.Status, r.Summary)
+	}
+	ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"https://localhost:8080"}
+	if r := find(t, Check(ev), IDCSRFTrustedOrigins); r.Status != Fail || !strings.Contains(r.Fix, `"localhost:8080"`) {
+		t.Errorf("origin on 3.2: %s %q fix %q", r.Status, r.Summary, r.Fix)
+	}
+}
+
+// Flask: ProxyFix must read X-Forwarded-Proto and count one hop; without
+// ProxyFix there is no ProxyFix check, and the scheme fix names it.
+func TestProxyFix(t *testing.T) {
+	flask := func(mw []map[string]any, scheme string) Evidence {
+		return Evidence{Origin: "https://localhost:8080", Root: Answer{Status: 200}, Probe: templates.ProbeReport{
+			Framework: templates.ProbeFramework{Name: "flask", Version: "2.2.2"}, Scheme: scheme, Middleware: mw,
+			Gateway: map[string]any{"wsgi.url_scheme": "http"},
+		}}
+	}
+	proxyFix := func(xFor, xProto float64) []map[string]any {
+		return []map[string]any{{"class": "werkzeug.middleware.proxy_fix.ProxyFix", "x_for": xFor, "x_proto": xProto, "x_host": 1.0}}
+	}
+	for _, tc := range []struct {
+		mw     []map[string]any
+		status Status
+	}{{proxyFix(1, 1), Pass}, {proxyFix(1, 0), Fail}, {proxyFix(2, 1), Warn}} {
+		if r := find(t, Check(flask(tc.mw, "https")), IDProxyFix); r.Status != tc.status {
+			t.Errorf("%v: %s %q, want %s", tc.mw, r.Status, r.Summary, tc.status)
+		}
+	}
+	results := Check(flask(nil, "http"))
+	for _, r := range results {
+		if r.ID == IDProxyFix {
+			t.Errorf("a proxyfix check without ProxyFix: %+v", r)
+		}
+	}
+	if r := find(t, results, IDScheme); r.Status != Fail || !strings.Contains(r.Fix, "ProxyFix(app.wsgi_app") {
+		t.Errorf("flask over http: %s fix %q", r.Status, r.Fix)
+	}
+}

@@ -1,0 +1,52 @@
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// Collect gathers the evidence through the proxy at origin
+// ("https://localhost:8080"): the probe at probePath, asked as a browser
+// submitting a form of the site would, and the app's answer to "GET /".
+// client must trust the proxy's certificate and must not follow redirects.
+func Collect(ctx context.Context, client *http.Client, origin, probePath string, headers []string) (Evidence, error) {
+	ev := Evidence{Origin: origin, Headers: headers}
+	body, resp, err := get(ctx, client, origin+probePath, origin)
+	if err != nil {
+		return ev, fmt.Errorf("asking the app through the proxy: %w", err)
+	}
+	if err := json.Unmarshal(body, &ev.Probe); err != nil || ev.Probe.Probe == 0 || resp.StatusCode != http.StatusOK {
+		return ev, fmt.Errorf("the app did not answer devstack's probe: it runs without it (uvicorn --factory, or a custom command); it answered %d: %.200s", resp.StatusCode, body)
+	}
+	_, resp, err = get(ctx, client, origin+"/", "")
+	if err != nil {
+		return ev, fmt.Errorf("GET / through the proxy: %w", err)
+	}
+	ev.Root = Answer{Status: resp.StatusCode, Location: resp.Header.Get("Location"),
+		HSTS: resp.Header.Get("Strict-Transport-Security")}
+	return ev, nil
+}
+
+func get(ctx context.Context, client *http.Client, url, origin string) ([]byte, *http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Referer", origin+"/")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, resp, nil
+}
