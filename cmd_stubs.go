@@ -2,16 +2,6 @@ package main
 
 import "github.com/urfave/cli/v2"
 
-func doctorCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "doctor",
-		Usage: "explain every proxy-trust misconfiguration, with its fix",
-		Action: func(c *cli.Context) error {
-			return exitError{code: 2, err: notYetAvailable("devstack doctor")}
-		},
-	}
-}
-
 func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "export",

@@ -88,6 +88,9 @@ var (
 func copyProject(t *testing.T, name string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), name)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command("cp", "-RL", filepath.Join("testdata", name), dst).CombinedOutput(); err != nil {
 		t.Fatalf("copying testdata/%s: %v\n%s", name, err, out)
 	}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devstack-dev/devstack/doctor"
+	"github.com/devstack-dev/devstack/internal/testenv"
+)
+
+// doctorReport is `devstack doctor --json`'s output.
+type doctorReport struct {
+	About struct {
+		Framework string `json:"framework"`
+		Server    string `json:"server"`
+		Origin    string `json:"origin"`
+	} `json:"about"`
+	Checks  []doctor.Result `json:"checks"`
+	Summary map[string]int  `json:"summary"`
+}
+
+// runDoctorCmd runs devstack doctor in dir and returns its exit code,
+// standard output and standard error.
+func runDoctorCmd(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(devstackBinary(t), append([]string{"doctor", "--dir", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "CAROOT="+t.TempDir(), "NO_COLOR=1", "XDG_CACHE_HOME="+t.TempDir())
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(120 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("devstack doctor did not finish within 120 s\nstdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+	}
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func doctorJSON(t *testing.T, dir string, env []string, args ...string) (int, doctorReport) {
+	t.Helper()
+	code, out, errOut := runDoctorCmd(t, dir, env, append([]string{"--json"}, args...)...)
+	var r doctorReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("doctor --json (exit %d) printed no report: %v\nstdout:\n%s\nstderr:\n%s", code, err, out, errOut)
+	}
+	return code, r
+}
+
+func (r doctorReport) status(id string) doctor.Status {
+	for _, c := range r.Checks {
+		if c.ID == id {
+			return c.Status
+		}
+	}
+	return ""
+}
+
+func (r doctorReport) ids(s doctor.Status) []string {
+	var ids []string
+	for _, c := range r.Checks {
+		if c.Status == s {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// Each misconfigured sample fails exactly the check for its mistake (and
+// those it causes), with exit status 1; the good site passes them all.
+func TestDoctorFindsEachMisconfiguration(t *testing.T) {
+	testenv.SystemPython(t)
+	for _, tc := range []struct {
+		project string
+		fails   []string
+		warns   []string // must be among the warnings
+		suite   string   // a newer Debian suite, for version-specific rules
+	}{
+		{project: "django-site"},
+		{project: "django-misconfig/no-proxy-ssl-header", warns: []string{doctor.IDProxySSLHeader}},
+		{project: "django-misconfig/wrong-proxy-header", fails: []string{doctor.IDProxySSLHeader}},
+		{project: "django-misconfig/ssl-redirect-untrusted",
+			fails: []string{doctor.IDScheme, doctor.IDSSLRedirectLoop, doctor.IDProxySSLHeader}},
+		{project: "django-misconfig/allowed-hosts-with-port", fails: []string{doctor.IDAllowedHosts, doctor.IDCSRFOrigin}},
+		// Host names are what Django 3.2 wants; 4.0 and later want origins.
+		{project: "django-misconfig/csrf-origins-no-scheme"},
+		{project: "django-misconfig/csrf-origins-no-scheme", suite: "trixie", fails: []string{doctor.IDCSRFTrustedOrigins}},
+	} {
+		name := tc.project
+		if tc.suite != "" {
+			name += "/" + tc.suite
+		}
+		t.Run(name, func(t *testing.T) {
+			var env []string
+			if tc.suite != "" {
+				env = append(env, "PYTHONPATH="+testenv.PythonSuite(t, tc.suite))
+			}
+			code, r := doctorJSON(t, copyProject(t, tc.project), env)
+			fails := r.ids(doctor.Fail)
+			if !slices.Equal(fails, tc.fails) {
+				t.Errorf("failed checks %q, want %q\n%+v", fails, tc.fails, r.Checks)
+			}
+			for _, id := range tc.warns {
+				if r.status(id) != doctor.Warn {
+					t.Errorf("check %s: %q, want a warning", id, r.status(id))
+				}
+			}
+			wantCode := 0
+			if len(tc.fails) > 0 {
+				wantCode = 1
+			}
+			if code != wantCode {
+				t.Errorf("exit status %d, want %d", code, wantCode)
+			}
+			if r.About.Origin != "https://localhost:8080" {
+				t.Errorf("origin %q, want the project's https://localhost:8080", r.About.Origin)
+			}
+			if r.Summary["fail"] != len(fails) {
+				t.Errorf("summary %v disagrees with %d failed checks", r.Summary, len(fails))
+			}
+		})
+	}
+}
+
+// The text report puts failures first, each with its evidence and fix,
+// and --strict turns warnings into exit status 1.
+func TestDoctorTextReportAndStrict(t *testing.T) {
+	testenv.SystemPython(t)
+	code, out, _ := runDoctorCmd(t, copyProject(t, "django-misconfig/wrong-proxy-header"), nil)
+	if code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) < 5 || !strings.HasPrefix(lines[0], "devstack doctor: django ") || !strings.HasPrefix(lines[2], "FAIL  proxy-ssl-header ") {
+		t.Fatalf("report does not open with the failure:\n%s", out)
+	}
+	if !strings.Contains(out, `fix: SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")`) {
+		t.Errorf("no fix line for the wrong header:\n%s", out)
+	}
+	if !strings.Contains(out, "1 failed, ") {
+		t.Errorf("no summary line:\n%s", out)
+	}
+
+	// The good site has warnings only: 0, or 1 with --strict.
+	site := copyProject(t, "django-site")
+	code, r := doctorJSON(t, site, nil)
+	if code != 0 || len(r.ids(doctor.Warn)) == 0 {
+		t.Fatalf("good site: exit %d, warnings %q; want 0 with some warnings", code, r.ids(doctor.Warn))
+	}
+	if code, _, _ := runDoctorCmd(t, site, nil, "--strict"); code != 1 {
+		t.Errorf("--strict with warnings: exit %d, want 1", code)
+	}
+}
+
+// Flask behind ProxyFix: the scheme and ProxyFix checks pass.
+func TestDoctorFlask(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	code, r := doctorJSON(t, copyProject(t, "flask-app"), nil)
+	if code != 0 || r.status(doctor.IDScheme) != doctor.Pass || r.status(doctor.IDProxyFix) != doctor.Pass {
+		t.Errorf("flask: exit %d, checks %+v", code, r.Checks)
+	}
+}
+
+// An app that cannot start: exit status 2 and the app's own error.
+func TestDoctorCannotRunABrokenApp(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	settings := filepath.Join(dir, "mysite", "settings.py")
+	data, err := os.ReadFile(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(settings, append(data, "\nbroken = (\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runDoctorCmd(t, dir, nil)
+	if code != 2 || out != "" {
+		t.Errorf("exit %d, stdout %q; want 2 and nothing", code, out)
+	}
+	if !strings.Contains(errOut, "devstack: error: the app's gateway (gunicorn) ended before it answered") ||
+		!strings.Contains(errOut, "SyntaxError") || !strings.Contains(errOut, "devstack: hint: ") {
+		t.Errorf("stderr does not explain the failure:\n%s", errOut)
+	}
+}
+
+// doctor runs beside devstack up: its own stack takes free ports.
+func TestDoctorBesideUp(t *testing.T) {
+	testenv.SystemPython(t)
+	r := startUp(t, upConfig{project: "django-site"})
+	code, rep := doctorJSON(t, copyProject(t, "django-site"), nil)
+	if code != 0 || rep.status(doctor.IDScheme) != doctor.Pass {
+		t.Errorf("doctor beside up: exit %d, %+v", code, rep.Checks)
+	}
+	if status, _ := r.get("/whoami/"); status != 200 {
+		t.Errorf("devstack up answered %d after doctor ran beside it", status)
+	}
+}
