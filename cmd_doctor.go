@@ -155,7 +155,8 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 		return nil, about, hintError{err: err,
 			hint: "run the app on its detected gunicorn or uvicorn command (devstack up shows which), then run devstack doctor again"}
 	}
-	about = doctorAbout{Dir: p.Dir, Origin: origin, Framework: ev.Probe.Framework.Name + " " + ev.Probe.Framework.Version}
+	about = doctorAbout{Dir: p.Dir, Origin: origin,
+		Framework: strings.TrimSpace(ev.Probe.Framework.Name + " " + ev.Probe.Framework.Version)}
 	if s := ev.Probe.Server; s != nil {
 		about.Server = s.Name + " " + s.Version
 	}

@@ -182,6 +182,18 @@ func TestDoctorFlask(t *testing.T) {
 	}
 }
 
+// An ASGI app whose host check refuses the browser's host.
+func TestDoctorASGIHostCheck(t *testing.T) {
+	testenv.PythonWith(t, "starlette", "uvicorn")
+	code, r := doctorJSON(t, copyProject(t, "asgi-misconfig/trusted-host-with-port"), nil)
+	if code != 1 || !slices.Equal(r.ids(doctor.Fail), []string{doctor.IDAppReached}) {
+		t.Errorf("exit %d, failed %q; want 1 and %q", code, r.ids(doctor.Fail), doctor.IDAppReached)
+	}
+	if code, r := doctorJSON(t, copyProject(t, "asgi-app"), nil); code != 0 || len(r.ids(doctor.Fail)) != 0 {
+		t.Errorf("the good ASGI sample: exit %d, %+v", code, r.Checks)
+	}
+}
+
 // An app that cannot start: exit status 2 and the app's own error.
 func TestDoctorCannotRunABrokenApp(t *testing.T) {
 	testenv.SystemPython(t)

@@ -10,6 +10,7 @@ import (
 
 // The check IDs. They are part of the command's contract (--json, scripts).
 const (
+	IDAppReached           = "app-reached"
 	IDScheme               = "scheme"
 	IDSSLRedirectLoop      = "ssl-redirect-loop"
 	IDProxySSLHeader       = "proxy-ssl-header"
@@ -25,6 +26,30 @@ const (
 	proxyHeaderMeta        = "HTTP_X_FORWARDED_PROTO"
 	djangoProxyHeaderSetup = `SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")`
 )
+
+// checkAppReached: did the request get to the framework, or did something
+// in front of it (a host check, a middleware) refuse it?
+func checkAppReached(ev Evidence) (Result, bool) {
+	p := ev.Probe
+	a := p.AppResponse
+	if p.ReachedFramework || a == nil || (a.Status < 400 && a.Error == "") {
+		return Result{}, false
+	}
+	r := Result{ID: IDAppReached, Status: Fail}
+	if a.Error != "" {
+		r.Summary = "the app raised an error before its framework saw the request: " + a.Error
+	} else {
+		r.Summary = fmt.Sprintf("the app answers %d before its framework sees the request", a.Status)
+	}
+	r.Detail = fmt.Sprintf("the answer to a request for %s: %q", ev.host(), strings.TrimSpace(a.Body))
+	if strings.Contains(strings.ToLower(a.Body), "host") {
+		r.Fix = fmt.Sprintf("a host check refused %s: list the bare host %q in it (Starlette's TrustedHostMiddleware "+
+			"compares the host without its port)", ev.host(), ev.hostname())
+	} else {
+		r.Fix = "find the middleware that answers this, and let requests from the proxy through"
+	}
+	return r, true
+}
 
 // checkScheme: does the app see https behind the https proxy?
 func checkScheme(ev Evidence) (Result, bool) {

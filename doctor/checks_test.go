@@ -76,6 +76,10 @@ func TestEachMisconfiguration(t *testing.T) {
 			ev.Probe.Scheme = "http"
 			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
 		}, IDScheme, Fail, `SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")`},
+		{"refused before the framework", func(ev *Evidence) {
+			ev.Probe.ReachedFramework = false
+			ev.Probe.AppResponse = &templates.ProbeAppAnswer{Status: 400, Body: "Invalid host header"}
+		}, IDAppReached, Fail, `the bare host "localhost"`},
 		{"scheme error", func(ev *Evidence) {
 			ev.Probe.Scheme, ev.Probe.SchemeError = "", "The SECURE_PROXY_SSL_HEADER setting must be a tuple"
 		}, IDScheme, Fail, "cannot tell the scheme"},

@@ -62,6 +62,7 @@ func Check(ev Evidence) []Result {
 			results = append(results, r)
 		}
 	}
+	add(checkAppReached(ev))
 	add(checkScheme(ev))
 	add(checkSSLRedirect(ev))
 	if ev.Probe.Framework.Name == "django" {
