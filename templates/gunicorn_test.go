@@ -53,7 +53,7 @@ func TestGunicornConfDjango(t *testing.T) {
 			_, first := g.waitMarker(0, MarkerWorkerBooted, 1)
 			g.waitMarker(first+1, MarkerWorkerBooted, 1)
 			g.waitLine(0, "the project's post_worker_init line", func(l string) bool {
-				return strings.HasPrefix(l, "sample gunicorn.conf.py: post_worker_init pid=")
+				return strings.Contains(l, "sample gunicorn.conf.py: post_worker_init pid=")
 			})
 
 			r := g.probe(testProbePath, browserHeaders(map[string]string{"X-Forwarded-Proto": "https"}))
