@@ -96,6 +96,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
 
+	var pool atomic.Pointer[x509.CertPool]
 	stack, err := orchestrator.Start(ctx, orchestrator.Options{
 		Project: p,
 		// Loaded (or minted, on first use) while the gateway starts.
@@ -104,6 +105,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 			if err != nil {
 				return nil, nil, err
 			}
+			pool.Store(ca.Pool())
 			return tlsConfig, ca.Pool(), nil
 		},
 		RunDir:  runDir,
@@ -148,11 +150,17 @@ func runUp(ctx context.Context, opt upOptions) error {
 	}()
 	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
 		Text: fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.Dir, p.Server, p.Interpreter.Path)})
+	checkCtx, stopChecks := context.WithCancel(ctx)
+	defer stopChecks()
+	if p.Server != project.ServerCommand {
+		go watchTrust(checkCtx, stack, pool.Load, proxyHeaders(p.Proxy))
+	}
 
 	select {
 	case <-signals:
 	case <-ctx.Done():
 	}
+	stopChecks()
 	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
 		Text: "stopping (press Ctrl-C again to stop at once)"})
 	stopped := make(chan struct{})

@@ -228,3 +228,32 @@ func TestDoctorBesideUp(t *testing.T) {
 		t.Errorf("devstack up answered %d after doctor ran beside it", status)
 	}
 }
+
+// devstack up runs the same checks once the app answers and again after
+// each reload: a fix saved while it runs turns the failure into a pass.
+// The checks' own requests stay out of the access log.
+func TestUpReportsTrustChecksAndTheirFix(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-misconfig/wrong-proxy-header")
+	r := startUp(t, upConfig{dir: dir})
+	r.waitLine(`check proxy-ssl-header: fail: SECURE_PROXY_SSL_HEADER names the header as sent on the wire`, 30*time.Second)
+	r.waitLine(`trust check: 1 failed, \d+ warnings, \d+ passed; devstack doctor explains each`, 30*time.Second)
+
+	settings := filepath.Join(dir, "mysite", "settings.py")
+	data, err := os.ReadFile(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := strings.Replace(string(data), "('X-Forwarded-Proto', 'https')", "('HTTP_X_FORWARDED_PROTO', 'https')", 1)
+	if fixed == string(data) {
+		t.Fatal("the sample's wrong SECURE_PROXY_SSL_HEADER line was not found")
+	}
+	if err := os.WriteFile(settings, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLine(`check proxy-ssl-header: pass`, 30*time.Second)
+	r.waitLine(`trust check: 0 failed, `, 30*time.Second)
+	if strings.Contains(r.output(), "/.devstack/probe/") {
+		t.Errorf("the probe's requests are in the log:\n%s", r.output())
+	}
+}

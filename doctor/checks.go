@@ -97,7 +97,7 @@ func schemeFix(ev Evidence) string {
 // checkSSLRedirect: does GET / over https redirect to itself?
 func checkSSLRedirect(ev Evidence) (Result, bool) {
 	r := Result{ID: IDSSLRedirectLoop}
-	a := ev.Root
+	a := *ev.Root
 	self := ev.Origin + "/"
 	if a.Status >= 300 && a.Status < 400 && (a.Location == self || a.Location == "/" || a.Location == "//"+ev.host()+"/") {
 		r.Status, r.Summary = Fail, "GET / over https redirects to itself: the browser stops with too many redirects"
@@ -317,15 +317,19 @@ func checkSecureCookies(ev Evidence) (Result, bool) {
 func checkHSTS(ev Evidence) (Result, bool) {
 	seconds, _ := ev.Probe.Settings["SECURE_HSTS_SECONDS"].(float64)
 	r := Result{ID: IDHSTS}
-	if seconds <= 0 && ev.Root.HSTS == "" {
+	hsts := ""
+	if ev.Root != nil {
+		hsts = ev.Root.HSTS
+	}
+	if seconds <= 0 && hsts == "" {
 		r.Status, r.Summary = Pass, "no HSTS for localhost"
 		return r, true
 	}
 	r.Status = Warn
 	r.Summary = "the app sends HSTS for localhost: the browser will refuse plain http on every localhost port"
 	r.Detail = fmt.Sprintf("SECURE_HSTS_SECONDS = %s", strconv.FormatFloat(seconds, 'f', -1, 64))
-	if ev.Root.HSTS != "" {
-		r.Detail += "; GET / sent Strict-Transport-Security: " + ev.Root.HSTS
+	if hsts != "" {
+		r.Detail += "; GET / sent Strict-Transport-Security: " + hsts
 	}
 	r.Fix = "set SECURE_HSTS_SECONDS only in production settings (e.g. from an environment variable); " +
 		"to undo it in Chrome, delete the localhost policy at chrome://net-internals/#hsts"

@@ -14,7 +14,7 @@ func django(version string) Evidence {
 	return Evidence{
 		Origin:  "https://localhost:8080",
 		Headers: []string{"X-Forwarded-Proto", "X-Forwarded-For", "X-Forwarded-Host"},
-		Root:    Answer{Status: 200},
+		Root:    &Answer{Status: 200},
 		Probe: templates.ProbeReport{
 			Probe:       1,
 			Framework:   templates.ProbeFramework{Name: "django", Version: version},
@@ -46,6 +46,22 @@ func find(t *testing.T, results []Result, id string) Result {
 	}
 	t.Fatalf("no %s check in %+v", id, results)
 	return Result{}
+}
+
+// Without GET / (devstack up's checks) the redirect check is left out.
+func TestWithoutTheRootAnswer(t *testing.T) {
+	ev := django("4.2.28")
+	ev.Root = nil
+	ev.Probe.Settings["SECURE_HSTS_SECONDS"] = float64(60)
+	results := Check(ev)
+	for _, r := range results {
+		if r.ID == IDSSLRedirectLoop {
+			t.Errorf("a redirect check without GET /: %+v", r)
+		}
+	}
+	if r := find(t, results, IDHSTS); r.Status != Warn {
+		t.Errorf("HSTS from the setting alone: %s", r.Status)
+	}
 }
 
 func TestAGoodSitePassesEverything(t *testing.T) {
@@ -84,10 +100,10 @@ func TestEachMisconfiguration(t *testing.T) {
 			ev.Probe.Scheme, ev.Probe.SchemeError = "", "The SECURE_PROXY_SSL_HEADER setting must be a tuple"
 		}, IDScheme, Fail, "cannot tell the scheme"},
 		{"redirect loop", func(ev *Evidence) {
-			ev.Root = Answer{Status: 301, Location: "https://localhost:8080/"}
+			ev.Root = &Answer{Status: 301, Location: "https://localhost:8080/"}
 		}, IDSSLRedirectLoop, Fail, "redirects to itself"},
 		{"redirect elsewhere", func(ev *Evidence) {
-			ev.Root = Answer{Status: 302, Location: "/accounts/login/?next=/"}
+			ev.Root = &Answer{Status: 302, Location: "/accounts/login/?next=/"}
 		}, IDSSLRedirectLoop, Pass, "does not redirect to itself"},
 		{"no proxy header, gunicorn trusts", func(ev *Evidence) {
 			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
@@ -199,7 +215,7 @@ func TestCSRFTrustedOriginsOnDjango32(t *testing.T) {
 // ProxyFix there is no ProxyFix check, and the scheme fix names it.
 func TestProxyFix(t *testing.T) {
 	flask := func(mw []map[string]any, scheme string) Evidence {
-		return Evidence{Origin: "https://localhost:8080", Root: Answer{Status: 200}, Probe: templates.ProbeReport{
+		return Evidence{Origin: "https://localhost:8080", Root: &Answer{Status: 200}, Probe: templates.ProbeReport{
 			Framework: templates.ProbeFramework{Name: "flask", Version: "2.2.2"}, Scheme: scheme, Middleware: mw,
 			Gateway: map[string]any{"wsgi.url_scheme": "http"},
 		}}

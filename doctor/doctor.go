@@ -39,8 +39,9 @@ type Evidence struct {
 	// Probe is the probe's report for a request sent through the proxy
 	// with the Origin and Referer of a form on the site.
 	Probe templates.ProbeReport
-	// Root is the app's answer to "GET /" through the proxy.
-	Root Answer
+	// Root is the app's answer to "GET /" through the proxy; nil when it
+	// was not asked (see CollectProbe).
+	Root *Answer
 	// Headers are the forwarding headers the proxy sets (canonical names,
 	// e.g. "X-Forwarded-Proto").
 	Headers []string
@@ -64,7 +65,9 @@ func Check(ev Evidence) []Result {
 	}
 	add(checkAppReached(ev))
 	add(checkScheme(ev))
-	add(checkSSLRedirect(ev))
+	if ev.Root != nil {
+		add(checkSSLRedirect(ev))
+	}
 	if ev.Probe.Framework.Name == "django" {
 		add(checkProxySSLHeader(ev))
 		add(checkAllowedHosts(ev))

@@ -13,6 +13,22 @@ import (
 // submitting a form of the site would, and the app's answer to "GET /".
 // client must trust the proxy's certificate and must not follow redirects.
 func Collect(ctx context.Context, client *http.Client, origin, probePath string, headers []string) (Evidence, error) {
+	ev, err := CollectProbe(ctx, client, origin, probePath, headers)
+	if err != nil {
+		return ev, err
+	}
+	_, resp, err := get(ctx, client, origin+"/", "")
+	if err != nil {
+		return ev, fmt.Errorf("GET / through the proxy: %w", err)
+	}
+	ev.Root = &Answer{Status: resp.StatusCode, Location: resp.Header.Get("Location"),
+		HSTS: resp.Header.Get("Strict-Transport-Security")}
+	return ev, nil
+}
+
+// CollectProbe is Collect without "GET /": the checks that need the app's
+// own answer (ssl-redirect-loop) are then left out.
+func CollectProbe(ctx context.Context, client *http.Client, origin, probePath string, headers []string) (Evidence, error) {
 	ev := Evidence{Origin: origin, Headers: headers}
 	body, resp, err := get(ctx, client, origin+probePath, origin)
 	if err != nil {
@@ -21,12 +37,6 @@ func Collect(ctx context.Context, client *http.Client, origin, probePath string,
 	if err := json.Unmarshal(body, &ev.Probe); err != nil || ev.Probe.Probe == 0 || resp.StatusCode != http.StatusOK {
 		return ev, fmt.Errorf("the app did not answer devstack's probe: it runs without it (uvicorn --factory, or a custom command); it answered %d: %.200s", resp.StatusCode, body)
 	}
-	_, resp, err = get(ctx, client, origin+"/", "")
-	if err != nil {
-		return ev, fmt.Errorf("GET / through the proxy: %w", err)
-	}
-	ev.Root = Answer{Status: resp.StatusCode, Location: resp.Header.Get("Location"),
-		HSTS: resp.Header.Get("Strict-Transport-Security")}
 	return ev, nil
 }
 
