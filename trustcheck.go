@@ -15,9 +15,10 @@ import (
 
 // watchTrust runs the doctor's checks through the running stack once the
 // app answers, and again after every reload (settings.py is code: a save
-// can fix or break the trust settings). It publishes a check event for each
-// check that is not passing the first time, then for each whose status
-// changed, with a one-line summary. It returns when the stack's bus closes.
+// can fix or break the trust settings). It publishes a check event for
+// every check the first time, then for each whose status changed, with a
+// one-line summary (the log writers show passing checks only when they
+// failed or warned before). It returns when the stack's bus closes.
 //
 // GET / is left out here (it would show in the access log after every
 // reload), so a redirect loop is reported through its cause, the scheme.
@@ -64,7 +65,7 @@ func watchTrust(ctx context.Context, stack *orchestrator.Stack, pool func() *x50
 		for _, r := range results {
 			now[r.ID] = r.Status
 			before, seen := last[r.ID]
-			if (last == nil && r.Status != doctor.Pass) || (last != nil && (!seen || before != r.Status)) {
+			if last == nil || !seen || before != r.Status {
 				changed = true
 				bus.Publish(orchestrator.Event{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack,
 					Check: orchestrator.CheckRecord{ID: r.ID, Status: string(r.Status), Detail: r.Summary, Fix: r.Fix}})

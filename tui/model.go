@@ -152,8 +152,12 @@ func (m *model) apply(msg tea.Msg) (refresh bool) {
 		text, _ := render(e)
 		m.stack.reload = reloadView{text: text, failed: e.Reload.Err != "", at: e.Time}
 	case checkMsg:
-		e = msg.Event
+		e, refresh = msg.Event, true
+		prev := m.stack.checks[e.Check.ID]
 		m.stack.checks[e.Check.ID] = e.Check.Status
+		if quietCheck(prev, e.Check.Status) {
+			return refresh // counted in the header, not worth a log line
+		}
 	case devstackMsg:
 		e, refresh = msg.Event, true // "ready https://…" comes as a message
 	case skippedLinesMsg:

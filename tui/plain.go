@@ -51,11 +51,12 @@ type PlainOptions struct {
 //
 // It is safe for concurrent use.
 type Plain struct {
-	mu    sync.Mutex
-	w     io.Writer
-	color bool
-	width int
-	buf   []byte
+	mu     sync.Mutex
+	w      io.Writer
+	color  bool
+	width  int
+	buf    []byte
+	checks map[string]string // the latest status of each trust check
 }
 
 // NewPlain returns a writer of events to w.
@@ -94,6 +95,16 @@ func (p *Plain) Write(e orchestrator.Event) error {
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if e.Kind == orchestrator.EventCheck {
+		if p.checks == nil {
+			p.checks = map[string]string{}
+		}
+		prev := p.checks[e.Check.ID]
+		p.checks[e.Check.ID] = e.Check.Status
+		if quietCheck(prev, e.Check.Status) {
+			return nil
+		}
+	}
 	p.width = max(p.width, utf8.RuneCountInString(source))
 	pad := strings.Repeat(" ", p.width-utf8.RuneCountInString(source))
 	p.buf = p.buf[:0]
@@ -182,6 +193,12 @@ func statusColor(status int) string {
 		return colorYellow
 	}
 	return ""
+}
+
+// quietCheck says a check result needs no line of its own: it passes, and
+// it did not fail or warn before. The summary devstack prints counts it.
+func quietCheck(prev, status string) bool {
+	return status == "pass" && (prev == "" || prev == "pass")
 }
 
 func renderCheck(c orchestrator.CheckRecord) (string, string) {

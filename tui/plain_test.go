@@ -38,7 +38,10 @@ func sampleEvents() []orchestrator.Event {
 		{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{
 			ID: "django.secure-proxy-ssl-header", Status: "fail", Detail: "request.is_secure() is False behind the proxy",
 			Fix: "SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\")"}},
+		// A pass is printed only after a failure or warning of the same check.
 		{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{ID: "django.allowed-hosts", Status: "pass", Fix: "unused"}},
+		{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{
+			ID: "django.secure-proxy-ssl-header", Status: "pass", Detail: "the proxy's header is read"}},
 		{Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 3)",
 			Change: orchestrator.StateChange{State: orchestrator.StateCrashed, Exit: "exit code 3"}},
 		{Kind: orchestrator.EventSkipped, Source: orchestrator.SourceDevstack, Skipped: 7,
