@@ -23,6 +23,7 @@ const (
 	IDProxyFix             = "proxyfix"
 	IDForwardedAllowIPs    = "forwarded-allow-ips"
 	IDGatewayExposed       = "gateway-exposed"
+	IDSchemeHeaders        = "scheme-headers"
 	proxyHeaderMeta        = "HTTP_X_FORWARDED_PROTO"
 	djangoProxyHeaderSetup = `SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")`
 )
@@ -397,6 +398,42 @@ func checkForwardedAllowIPs(ev Evidence) (Result, bool) {
 		r.Summary = "proxy_allow_ips is set: it applies only to the PROXY protocol, not to X-Forwarded-* headers"
 		r.Fix = "set forwarded_allow_ips to trust the proxy's forwarded headers"
 	}
+	return r, true
+}
+
+// checkSchemeHeaders: gunicorn decides the scheme from every header in
+// secure_scheme_headers; those the proxy does not set come from the client
+// unless a production proxy clears them.
+func checkSchemeHeaders(ev Evidence) (Result, bool) {
+	headers := ev.Probe.Server.SecureSchemeHeaders
+	if len(headers) == 0 {
+		return Result{}, false
+	}
+	var loose []string
+	for name := range headers {
+		if !slices.ContainsFunc(ev.Headers, func(h string) bool { return strings.EqualFold(h, name) }) {
+			loose = append(loose, name)
+		}
+	}
+	slices.Sort(loose)
+	var pairs []string
+	for name, value := range headers {
+		pairs = append(pairs, fmt.Sprintf("%q: %q", name, value))
+	}
+	slices.Sort(pairs)
+	r := Result{ID: IDSchemeHeaders, Detail: fmt.Sprintf("secure_scheme_headers = {%s}; the proxy sets %s",
+		strings.Join(pairs, ", "), strings.Join(ev.Headers, ", "))}
+	if len(loose) == 0 {
+		r.Status, r.Summary = Pass, "gunicorn reads the scheme only from headers the proxy sets"
+		return r, true
+	}
+	r.Status = Warn
+	r.Summary = fmt.Sprintf("gunicorn also reads the scheme from %s, which the proxy does not set: "+
+		"a client can send one (\"X-Forwarded-Ssl: off\") and get 400 Contradictory scheme headers, or flip the scheme",
+		strings.Join(loose, ", "))
+	r.Detail += "; devstack's proxy drops them from clients, but nginx and Caddy pass headers they do not set"
+	r.Fix = `in gunicorn.conf.py: secure_scheme_headers = {"X-FORWARDED-PROTO": "https"} ` +
+		"(or have every proxy in front clear the others)"
 	return r, true
 }
 

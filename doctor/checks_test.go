@@ -24,7 +24,8 @@ func django(version string) Evidence {
 			AbsoluteURL: "https://localhost:8080/",
 			Gateway:     map[string]any{"wsgi.url_scheme": "http"},
 			Server: &templates.ProbeServer{Name: "gunicorn", Version: "23.0.0",
-				Bind: []string{"127.0.0.1:8000"}, ForwardedAllowIPs: []string{"127.0.0.1", "::1"}},
+				Bind: []string{"127.0.0.1:8000"}, ForwardedAllowIPs: []string{"127.0.0.1", "::1"},
+				SecureSchemeHeaders: map[string]string{"X-FORWARDED-PROTO": "https"}},
 			CSRF: &templates.ProbeCSRF{MiddlewareEnabled: true, Checked: "origin", OK: true},
 			Settings: map[string]any{
 				"ALLOWED_HOSTS":           []any{"localhost"},
@@ -176,6 +177,14 @@ func TestEachMisconfiguration(t *testing.T) {
 		{"proxy_allow_ips for forwarded headers", func(ev *Evidence) {
 			ev.Probe.Server.ProxyAllowIPs = []string{"10.0.0.5"}
 		}, IDForwardedAllowIPs, Warn, "PROXY protocol"},
+		{"gunicorn's default scheme headers", func(ev *Evidence) {
+			ev.Probe.Server.SecureSchemeHeaders = map[string]string{
+				"X-FORWARDED-PROTOCOL": "ssl", "X-FORWARDED-PROTO": "https", "X-FORWARDED-SSL": "on"}
+		}, IDSchemeHeaders, Warn, "X-FORWARDED-PROTOCOL, X-FORWARDED-SSL"},
+		{"a scheme header the proxy is set to send", func(ev *Evidence) {
+			ev.Probe.Server.SecureSchemeHeaders = map[string]string{"X-FORWARDED-PROTO": "https", "X-FORWARDED-SSL": "on"}
+			ev.Headers = append(ev.Headers, "X-Forwarded-Ssl")
+		}, IDSchemeHeaders, Pass, "only from headers the proxy sets"},
 		{"exposed gateway trusting the header", func(ev *Evidence) {
 			ev.Probe.Server.Bind = []string{"0.0.0.0:8000"}
 		}, IDGatewayExposed, Fail, "bind the gateway to 127.0.0.1"},

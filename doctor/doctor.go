@@ -82,6 +82,7 @@ func Check(ev Evidence) []Result {
 	}
 	if s := ev.Probe.Server; s != nil && s.Name == "gunicorn" {
 		add(checkForwardedAllowIPs(ev))
+		add(checkSchemeHeaders(ev))
 		add(checkGatewayExposed(ev))
 	}
 	return results
