@@ -17,6 +17,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/devstack-dev/devstack/certs"
 	"github.com/devstack-dev/devstack/doctor"
 	"github.com/devstack-dev/devstack/orchestrator"
 	"github.com/devstack-dev/devstack/project"
@@ -71,6 +72,7 @@ type doctorAbout struct {
 	Framework string `json:"framework"`
 	Server    string `json:"server"`
 	Origin    string `json:"origin"`
+	Via       string `json:"via"` // the running devstack up, or a short-lived stack
 }
 
 // runDoctor starts the project's stack on free loopback ports, without
@@ -90,6 +92,9 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 	p, err := project.Detect(dir, flags)
 	if err != nil {
 		return nil, about, err
+	}
+	if results, about, ok := doctorThroughRunningUp(ctx, p.Dir); ok {
+		return results, about, nil
 	}
 	// The requests still name the site as the browser does, with the
 	// project's port: ALLOWED_HOSTS and CSRF verdicts depend on it.
@@ -136,31 +141,60 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 
 	proxyAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Port))
 	var dialer net.Dialer
-	client := &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			Proxy:           nil,
-			TLSClientConfig: &tls.Config{RootCAs: pool},
-			// Every request goes to this run's proxy, whatever port the
-			// origin names.
-			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-				return dialer.DialContext(ctx, network, proxyAddr)
-			},
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	// Every request goes to this run's proxy, whatever port the origin names.
+	client := doctorClient(pool, func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, proxyAddr)
+	})
 	defer client.CloseIdleConnections()
 	ev, err := doctor.Collect(ctx, client, origin, stack.ProbePath(), proxyHeaders(p.Proxy))
 	if err != nil {
 		return nil, about, hintError{err: err,
 			hint: "run the app on its detected gunicorn or uvicorn command (devstack up shows which), then run devstack doctor again"}
 	}
-	about = doctorAbout{Dir: p.Dir, Origin: origin,
+	return doctor.Check(ev), aboutOf(p.Dir, ev, "a short-lived stack"), nil
+}
+
+// doctorThroughRunningUp runs the checks through the stack of a devstack up
+// running for dir, if there is one that answers.
+func doctorThroughRunningUp(ctx context.Context, dir string) ([]doctor.Result, doctorAbout, bool) {
+	st, err := readRunState(dir)
+	if err != nil {
+		return nil, doctorAbout{}, false
+	}
+	caDir, err := certs.Dir()
+	if err != nil {
+		return nil, doctorAbout{}, false
+	}
+	ca, err := certs.Load(caDir)
+	if err != nil {
+		return nil, doctorAbout{}, false
+	}
+	client := doctorClient(ca.Pool(), nil)
+	defer client.CloseIdleConnections()
+	ev, err := doctor.Collect(ctx, client, st.Origin, st.ProbePath, st.Headers)
+	if err != nil {
+		return nil, doctorAbout{}, false
+	}
+	return doctor.Check(ev), aboutOf(dir, ev, fmt.Sprintf("the running devstack up (pid %d)", st.PID)), true
+}
+
+// doctorClient trusts pool, follows no redirect and, with dial set, sends
+// every request there whatever the URL's port.
+func doctorClient(pool *x509.CertPool, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+	return &http.Client{
+		Timeout:       30 * time.Second,
+		Transport:     &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: pool}, DialContext: dial},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func aboutOf(dir string, ev doctor.Evidence, via string) doctorAbout {
+	about := doctorAbout{Dir: dir, Origin: ev.Origin, Via: via,
 		Framework: strings.TrimSpace(ev.Probe.Framework.Name + " " + ev.Probe.Framework.Version)}
 	if s := ev.Probe.Server; s != nil {
 		about.Server = s.Name + " " + s.Version
 	}
-	return doctor.Check(ev), about, nil
+	return about
 }
 
 // awaitApp waits until the app answered through the proxy, or its gateway
@@ -214,7 +248,7 @@ var statusWords = map[doctor.Status]string{doctor.Pass: "PASS", doctor.Warn: "WA
 // printDoctor writes the results for a person: failures first, then
 // warnings, then passes, each with its evidence and fix.
 func printDoctor(w io.Writer, about doctorAbout, results []doctor.Result) {
-	fmt.Fprintf(w, "devstack doctor: %s under %s in %s, through %s\n\n", about.Framework, about.Server, about.Dir, about.Origin)
+	fmt.Fprintf(w, "devstack doctor: %s under %s in %s, through %s (%s)\n\n", about.Framework, about.Server, about.Dir, about.Origin, about.Via)
 	for _, want := range []doctor.Status{doctor.Fail, doctor.Warn, doctor.Pass} {
 		for _, r := range results {
 			if r.Status != want {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -151,9 +153,22 @@ func runUp(ctx context.Context, opt upOptions) error {
 	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
 		Text: fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.Dir, p.Server, p.Interpreter.Path)})
 	checkCtx, stopChecks := context.WithCancel(ctx)
+	var recorded sync.WaitGroup
 	defer stopChecks()
 	if p.Server != project.ServerCommand {
 		go watchTrust(checkCtx, stack, pool.Load, proxyHeaders(p.Proxy))
+		// Tell devstack doctor where this stack is, while it runs.
+		recorded.Go(func() {
+			select {
+			case <-stack.Ready():
+			case <-checkCtx.Done():
+				return
+			}
+			remove := writeRunState(runState{PID: os.Getpid(), Dir: p.Dir, Origin: strings.TrimSuffix(stack.URL(), "/"),
+				ProbePath: stack.ProbePath(), Headers: proxyHeaders(p.Proxy)})
+			<-checkCtx.Done()
+			remove()
+		})
 	}
 
 	select {
@@ -161,6 +176,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 	case <-ctx.Done():
 	}
 	stopChecks()
+	recorded.Wait()
 	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
 		Text: "stopping (press Ctrl-C again to stop at once)"})
 	stopped := make(chan struct{})

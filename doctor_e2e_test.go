@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ type doctorReport struct {
 		Framework string `json:"framework"`
 		Server    string `json:"server"`
 		Origin    string `json:"origin"`
+		Via       string `json:"via"`
 	} `json:"about"`
 	Checks  []doctor.Result `json:"checks"`
 	Summary map[string]int  `json:"summary"`
@@ -216,16 +218,35 @@ func TestDoctorCannotRunABrokenApp(t *testing.T) {
 	}
 }
 
-// doctor runs beside devstack up: its own stack takes free ports.
+// doctor runs beside devstack up: for another project it starts its own
+// stack on free ports; for the project up is serving it goes through up's
+// stack, and once up has stopped, through its own again.
 func TestDoctorBesideUp(t *testing.T) {
 	testenv.SystemPython(t)
-	r := startUp(t, upConfig{project: "django-site"})
-	code, rep := doctorJSON(t, copyProject(t, "django-site"), nil)
-	if code != 0 || rep.status(doctor.IDScheme) != doctor.Pass {
-		t.Errorf("doctor beside up: exit %d, %+v", code, rep.Checks)
+	cache := t.TempDir()
+	dir := copyProject(t, "django-site")
+	r := startUp(t, upConfig{dir: dir, env: []string{"XDG_CACHE_HOME=" + cache}})
+	shared := []string{"CAROOT=" + r.caroot, "XDG_CACHE_HOME=" + cache}
+
+	code, rep := doctorJSON(t, copyProject(t, "django-site"), shared)
+	if code != 0 || rep.status(doctor.IDScheme) != doctor.Pass || rep.About.Via != "a short-lived stack" {
+		t.Errorf("doctor on another project beside up: exit %d, via %q, %+v", code, rep.About.Via, rep.Checks)
+	}
+	code, rep = doctorJSON(t, dir, shared)
+	if want := "the running devstack up (pid " + strconv.Itoa(r.cmd.Process.Pid) + ")"; code != 0 || rep.About.Via != want {
+		t.Errorf("doctor on up's project: exit %d, via %q; want 0 via %q", code, rep.About.Via, want)
+	}
+	if rep.About.Origin != "https://localhost:"+strconv.Itoa(r.port) {
+		t.Errorf("origin %q, want up's https://localhost:%d", rep.About.Origin, r.port)
 	}
 	if status, _ := r.get("/whoami/"); status != 200 {
 		t.Errorf("devstack up answered %d after doctor ran beside it", status)
+	}
+	if err := r.stop(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, rep = doctorJSON(t, dir, shared); rep.About.Via != "a short-lived stack" {
+		t.Errorf("doctor after up stopped: via %q", rep.About.Via)
 	}
 }
 

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// runState is what a running devstack up tells devstack doctor, so the
+// checks can go through the stack the developer is using: where its proxy
+// is and the probe's secret path. It lives in the user's cache directory,
+// readable only by the user, and is removed when up stops.
+type runState struct {
+	PID       int      `json:"pid"`
+	Dir       string   `json:"dir"`
+	Origin    string   `json:"origin"`
+	ProbePath string   `json:"probe_path"`
+	Headers   []string `json:"headers"`
+}
+
+// runStatePath is the file for the project in dir.
+func runStatePath(dir string) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(cache, "devstack", "running", hex.EncodeToString(sum[:8])+".json"), nil
+}
+
+// writeRunState records st and returns a function that removes the record.
+// A failure only costs doctor the running stack, so it is not reported.
+func writeRunState(st runState) (remove func()) {
+	path, err := runStatePath(st.Dir)
+	if err != nil {
+		return func() {}
+	}
+	data, err := json.Marshal(st)
+	if err != nil || os.MkdirAll(filepath.Dir(path), 0o700) != nil {
+		return func() {}
+	}
+	tmp := path + ".tmp"
+	if os.WriteFile(tmp, data, 0o600) != nil || os.Rename(tmp, path) != nil {
+		os.Remove(tmp)
+		return func() {}
+	}
+	return func() {
+		// Only our own record: another up may have started since.
+		if cur, err := readRunState(st.Dir); err == nil && cur.PID == st.PID {
+			os.Remove(path)
+		}
+	}
+}
+
+// readRunState returns the record of a devstack up running for dir, if its
+// process is still alive.
+func readRunState(dir string) (runState, error) {
+	var st runState
+	path, err := runStatePath(dir)
+	if err != nil {
+		return st, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(data, &st); err != nil || st.Dir != dir || st.PID <= 0 {
+		return st, errors.New("a stale or foreign run record")
+	}
+	if err := syscall.Kill(st.PID, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return st, errors.New("the devstack up that wrote the record is gone")
+	}
+	return st, nil
+}
