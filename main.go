@@ -143,8 +143,3 @@ func reportError(w io.Writer, err error) int {
 	}
 	return code
 }
-
-// notYetAvailable is returned by commands whose engine has not been built yet.
-func notYetAvailable(name string) error {
-	return fmt.Errorf("%q is not available in this build yet", name)
-}

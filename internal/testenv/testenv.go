@@ -5,8 +5,11 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -32,4 +35,28 @@ func LookPath(t testing.TB, program, install string) string {
 		Missing(t, "%s not found on PATH (install: %s)", program, install)
 	}
 	return p
+}
+
+// CaddyVersion is the Caddy scripts/setup.sh builds into .cache/.
+const CaddyVersion = "v2.11.9"
+
+// Caddy returns a Caddy of version 2.7 or later (the one scripts/setup.sh
+// builds, else one on PATH), or skips/fails the test.
+func Caddy(t testing.TB) string {
+	t.Helper()
+	if root, err := RepoRoot(); err == nil {
+		p := filepath.Join(root, ".cache", "caddy-"+CaddyVersion, "caddy")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("caddy"); err == nil {
+		out, _ := exec.Command(p, "version").Output()
+		var major, minor int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(string(out), "v"), "%d.%d", &major, &minor); err == nil && (major > 2 || (major == 2 && minor >= 7)) {
+			return p
+		}
+	}
+	Missing(t, "Caddy 2.7 or later (run: scripts/setup.sh, which builds Caddy %s into .cache/)", CaddyVersion)
+	return ""
 }

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devstack-dev/devstack/certs"
+	"github.com/devstack-dev/devstack/internal/testenv"
+	"github.com/devstack-dev/devstack/templates"
+)
+
+// exportFor runs devstack export kind for dir, with the domain and upstream
+// a test can serve.
+func exportFor(t *testing.T, kind, dir string, appPort int) string {
+	t.Helper()
+	cmd := exec.Command(devstackBinary(t), "export", kind, "--dir", dir, "--domain", "localhost",
+		"--upstream", "127.0.0.1:"+strconv.Itoa(appPort))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("devstack export %s: %v", kind, err)
+	}
+	return string(out)
+}
+
+// runningBehind starts devstack up on the sample site and returns it with
+// the probe's path, for a production proxy to be put in front of its
+// gateway.
+func runningBehind(t *testing.T) (*upRun, string, string) {
+	t.Helper()
+	cache := t.TempDir()
+	dir := copyProject(t, "django-site")
+	r := startUp(t, upConfig{dir: dir, env: []string{"XDG_CACHE_HOME=" + cache}})
+	t.Setenv("XDG_CACHE_HOME", cache)
+	var st runState
+	eventually(t, 10*time.Second, "devstack up's run record", func() bool {
+		var err error
+		st, err = readRunState(dir)
+		return err == nil
+	})
+	return r, dir, st.ProbePath
+}
+
+// probeThrough asks the probe through a production proxy at addr, as a
+// browser on https://localhost:port would, with forged forwarding headers
+// a client could send.
+func probeThrough(t *testing.T, r *upRun, addr, probePath string) templates.ProbeReport {
+	t.Helper()
+	ca, err := certs.Load(r.caroot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: ca.Pool()},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		},
+	}}
+	defer client.CloseIdleConnections()
+	origin := "https://localhost:" + port
+	var report templates.ProbeReport
+	eventually(t, 20*time.Second, "the probe through the exported proxy", func() bool {
+		req, _ := http.NewRequest("GET", origin+probePath, nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Referer", origin+"/")
+		req.Header.Set("X-Forwarded-For", "203.0.113.66")
+		req.Header.Set("X-Forwarded-Proto", "http")
+		req.Header.Set("X-Forwarded-Host", "evil.example")
+		req.Header.Set("X-Forwarded-Ssl", "off")
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == 200 && json.Unmarshal(body, &report) == nil && report.Probe > 0
+	})
+	return report
+}
+
+// checkLikeDevstack checks the app behind a production proxy sees what it
+// sees behind devstack's: https, the browser's host, the real client, and
+// none of the client's forged forwarding headers.
+func checkLikeDevstack(t *testing.T, name string, rep templates.ProbeReport, host string) {
+	t.Helper()
+	if rep.Scheme != "https" || rep.IsSecure == nil || !*rep.IsSecure {
+		t.Errorf("%s: the app sees %q, want https", name, rep.Scheme)
+	}
+	if rep.Host != host {
+		t.Errorf("%s: the app sees host %q, want %q (a forged X-Forwarded-Host must not win)", name, rep.Host, host)
+	}
+	if rep.RemoteAddr != "127.0.0.1" {
+		t.Errorf("%s: the app sees client %q, want 127.0.0.1 (a forged X-Forwarded-For must not win)", name, rep.RemoteAddr)
+	}
+	if v, ok := rep.Headers["x-forwarded-ssl"]; ok {
+		t.Errorf("%s: the client's X-Forwarded-Ssl reached the app: %q", name, v)
+	}
+	if rep.CSRF == nil || !rep.CSRF.OK {
+		t.Errorf("%s: CSRF verdict for a form of the site: %+v", name, rep.CSRF)
+	}
+}
+
+// The exported nginx configuration, run by the real nginx in front of the
+// gateway, gives the app what devstack's proxy gives it.
+func TestExportNginxBehavesLikeTheLocalProxy(t *testing.T) {
+	nginx := testenv.LookPath(t, "nginx", "apt-get install nginx-light")
+	r, dir, probePath := runningBehind(t)
+	conf := exportFor(t, "nginx", dir, r.appPort)
+
+	work := t.TempDir()
+	ca, err := certs.Load(r.caroot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.NewLeaf(work, nil); err != nil {
+		t.Fatal(err)
+	}
+	httpsPort, httpPort := freePort(t), freePort(t)
+	// Only what a test machine needs changes: ports, certificate paths.
+	conf = strings.NewReplacer(
+		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d ssl;", httpsPort),
+		"listen [::]:443 ssl;", "",
+		"listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", httpPort),
+		"listen [::]:80;", "",
+		"/etc/letsencrypt/live/localhost/fullchain.pem", filepath.Join(work, certs.LeafCertFile),
+		"/etc/letsencrypt/live/localhost/privkey.pem", filepath.Join(work, certs.LeafKeyFile),
+	).Replace(conf)
+	if err := os.WriteFile(filepath.Join(work, "site.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	user := ""
+	if os.Getuid() == 0 {
+		user = "user root;"
+	}
+	main := fmt.Sprintf(`%s
+daemon off;
+pid %[2]s/nginx.pid;
+error_log stderr warn;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path %[2]s/body;
+	proxy_temp_path %[2]s/proxy;
+	fastcgi_temp_path %[2]s/fastcgi;
+	uwsgi_temp_path %[2]s/uwsgi;
+	scgi_temp_path %[2]s/scgi;
+	include %[2]s/site.conf;
+}
+`, user, work)
+	if err := os.WriteFile(filepath.Join(work, "nginx.conf"), []byte(main), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startProxyProcess(t, nginx, "-p", work, "-c", filepath.Join(work, "nginx.conf"))
+
+	rep := probeThrough(t, r, fmt.Sprintf("127.0.0.1:%d", httpsPort), probePath)
+	checkLikeDevstack(t, "nginx", rep, fmt.Sprintf("localhost:%d", httpsPort))
+
+	// Plain http is redirected to https.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/x", httpPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 301 || !strings.HasPrefix(resp.Header.Get("Location"), "https://") {
+		t.Errorf("plain http: %d %q, want a 301 to https", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// The exported Caddyfile, run by a real Caddy 2.7+ in front of the gateway,
+// gives the app what devstack's proxy gives it.
+func TestExportCaddyBehavesLikeTheLocalProxy(t *testing.T) {
+	caddy := testenv.Caddy(t)
+	r, dir, probePath := runningBehind(t)
+	conf := exportFor(t, "caddy", dir, r.appPort)
+
+	work := t.TempDir()
+	ca, err := certs.Load(r.caroot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.NewLeaf(work, nil); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	// Only what a test machine needs changes: the address and the
+	// certificate (Caddy would get one from Let's Encrypt).
+	global := fmt.Sprintf("{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n}\n\n", filepath.Join(work, "data"))
+	conf = strings.Replace(conf, "localhost {", fmt.Sprintf("https://localhost:%d {\n\tbind 127.0.0.1\n\ttls %s %s",
+		port, filepath.Join(work, certs.LeafCertFile), filepath.Join(work, certs.LeafKeyFile)), 1)
+	if err := os.WriteFile(filepath.Join(work, "Caddyfile"), []byte(global+conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", work)
+	t.Setenv("XDG_DATA_HOME", work)
+	t.Setenv("XDG_CONFIG_HOME", work)
+	startProxyProcess(t, caddy, "run", "--config", filepath.Join(work, "Caddyfile"), "--adapter", "caddyfile")
+
+	rep := probeThrough(t, r, fmt.Sprintf("127.0.0.1:%d", port), probePath)
+	checkLikeDevstack(t, "caddy", rep, fmt.Sprintf("localhost:%d", port))
+}
+
+// startProxyProcess runs a proxy in its own process group until the test
+// ends.
+func startProxyProcess(t *testing.T, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, out.String())
+		}
+	})
+}

@@ -1,0 +1,107 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"slices"
+	"text/template"
+)
+
+//go:embed export/*.tmpl
+var exportFiles embed.FS
+
+// ExportKinds are the production proxies Export writes a configuration for.
+var ExportKinds = []string{"caddy", "nginx"}
+
+// ExportConfig is what the production proxy's configuration is made from:
+// the same policy as devstack's local proxy.
+type ExportConfig struct {
+	Domain   string // the site's name, e.g. "example.com"
+	Upstream string // the gateway's address, "127.0.0.1:8000"
+	Describe string // what is behind it, for the opening comment
+	MaxBody  int64  // the largest request body, in bytes
+
+	// The forwarding headers the proxy sets, as devstack's proxy does.
+	ForwardedHost bool // X-Forwarded-Host
+	ForwardedSSL  bool // X-Forwarded-Ssl: on
+	RealIP        bool // X-Real-IP
+}
+
+// header is one header line of a template.
+type header struct{ Name, Value string }
+
+// clearable are the forwarding headers a proxy must not pass on from a
+// client when it does not set them itself: gunicorn, Django and Werkzeug
+// read some of them as the scheme, host or client.
+var clearable = []string{"Forwarded", "X-Forwarded-Host", "X-Forwarded-Ssl", "X-Forwarded-Protocol",
+	"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Forwarded-Scheme", "X-Url-Scheme", "X-Real-IP"}
+
+// Export renders the configuration of kind ("caddy" or "nginx").
+func Export(kind string, c ExportConfig) ([]byte, error) {
+	name := map[string]string{"caddy": "Caddyfile.tmpl", "nginx": "nginx.conf.tmpl"}[kind]
+	if name == "" {
+		return nil, fmt.Errorf("no %q export: choose one of %v", kind, ExportKinds)
+	}
+	t, err := template.ParseFS(exportFiles, "export/"+name)
+	if err != nil {
+		return nil, err
+	}
+	nginxSet := []header{{"X-Forwarded-Proto", "$scheme"}, {"X-Forwarded-For", "$remote_addr"}}
+	var caddySet []header // Caddy sets X-Forwarded-Proto/-For/-Host itself
+	set := []string{"X-Forwarded-Proto", "X-Forwarded-For"}
+	if c.ForwardedHost {
+		nginxSet = append(nginxSet, header{"X-Forwarded-Host", "$http_host"})
+		set = append(set, "X-Forwarded-Host")
+	}
+	if c.ForwardedSSL {
+		nginxSet = append(nginxSet, header{"X-Forwarded-Ssl", "on"})
+		caddySet = append(caddySet, header{"X-Forwarded-Ssl", "on"})
+		set = append(set, "X-Forwarded-Ssl")
+	}
+	if c.RealIP {
+		nginxSet = append(nginxSet, header{"X-Real-IP", "$remote_addr"})
+		caddySet = append(caddySet, header{"X-Real-IP", "{remote_host}"})
+		set = append(set, "X-Real-IP")
+	}
+	var clear []string
+	for _, h := range clearable {
+		if !slices.Contains(set, h) {
+			clear = append(clear, h)
+		}
+	}
+	var out bytes.Buffer
+	err = t.Execute(&out, map[string]any{
+		"Domain": c.Domain, "Upstream": c.Upstream, "Describe": c.Describe,
+		"UpstreamName": "app", "MaxBody": nginxSize(c.MaxBody), "MaxBodyCaddy": caddySize(c.MaxBody),
+		"BufferCaddy": caddySize(min(c.MaxBody, 16<<20)),
+		"Set":         nginxSet, "SetCaddy": caddySet, "Clear": clear,
+	})
+	return out.Bytes(), err
+}
+
+// nginxSize writes n bytes in nginx's units (k, m, g), rounding up.
+func nginxSize(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if n >= u.size {
+			return fmt.Sprintf("%d%s", (n+u.size-1)/u.size, u.suffix)
+		}
+	}
+	return fmt.Sprint(n)
+}
+
+// caddySize writes n bytes in Caddy's units (KiB, MiB, GiB), rounding up.
+func caddySize(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size {
+			return fmt.Sprintf("%d%s", (n+u.size-1)/u.size, u.suffix)
+		}
+	}
+	return fmt.Sprintf("%dB", n)
+}
