@@ -72,10 +72,16 @@ func Export(kind string, c ExportConfig) ([]byte, error) {
 	}
 	var out bytes.Buffer
 	err = t.Execute(&out, map[string]any{
-		"Domain": c.Domain, "Upstream": c.Upstream, "Describe": c.Describe,
-		"UpstreamName": "app", "MaxBody": nginxSize(c.MaxBody), "MaxBodyCaddy": caddySize(c.MaxBody),
-		"BufferCaddy": caddySize(min(c.MaxBody, 16<<20)),
-		"Set":         nginxSet, "SetCaddy": caddySet, "Clear": clear,
+		"Domain":       c.Domain,
+		"Upstream":     c.Upstream,
+		"Describe":     c.Describe,
+		"UpstreamName": "app",
+		"MaxBody":      nginxSize(c.MaxBody),
+		"MaxBodyCaddy": caddySize(c.MaxBody),
+		"BufferCaddy":  caddySize(min(c.MaxBody, 16<<20)),
+		"Set":          nginxSet,
+		"SetCaddy":     caddySet,
+		"Clear":        clear,
 	})
 	return out.Bytes(), err
 }
