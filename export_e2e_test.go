@@ -120,14 +120,7 @@ func TestExportNginxBehavesLikeTheLocalProxy(t *testing.T) {
 	r, dir, probePath := runningBehind(t)
 	conf := exportFor(t, "nginx", dir, r.appPort)
 
-	work := t.TempDir()
-	ca, err := certs.Load(r.caroot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ca.NewLeaf(work, nil); err != nil {
-		t.Fatal(err)
-	}
+	work := leafIn(t, r)
 	httpsPort, httpPort := freePort(t), freePort(t)
 	// Only what a test machine needs changes: ports, certificate paths.
 	conf = strings.NewReplacer(
@@ -187,14 +180,7 @@ func TestExportCaddyBehavesLikeTheLocalProxy(t *testing.T) {
 	r, dir, probePath := runningBehind(t)
 	conf := exportFor(t, "caddy", dir, r.appPort)
 
-	work := t.TempDir()
-	ca, err := certs.Load(r.caroot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ca.NewLeaf(work, nil); err != nil {
-		t.Fatal(err)
-	}
+	work := leafIn(t, r)
 	port := freePort(t)
 	// Only what a test machine needs changes: the address and the
 	// certificate (Caddy would get one from Let's Encrypt).
@@ -211,6 +197,21 @@ func TestExportCaddyBehavesLikeTheLocalProxy(t *testing.T) {
 
 	rep := probeThrough(t, r, fmt.Sprintf("127.0.0.1:%d", port), probePath)
 	checkLikeDevstack(t, "caddy", rep, fmt.Sprintf("localhost:%d", port))
+}
+
+// leafIn writes a certificate for localhost, issued by up's CA, into a new
+// directory and returns it.
+func leafIn(t *testing.T, r *upRun) string {
+	t.Helper()
+	work := t.TempDir()
+	ca, err := certs.Load(r.caroot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.NewLeaf(work, nil); err != nil {
+		t.Fatal(err)
+	}
+	return work
 }
 
 // startProxyProcess runs a proxy in its own process group until the test
