@@ -151,6 +151,7 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 		return nil, about, hintError{err: err,
 			hint: "run the app on its detected gunicorn or uvicorn command (devstack up shows which), then run devstack doctor again"}
 	}
+	_ = doctor.CollectDirect(ctx, &ev, orchestrator.GatewayAddr(p)) // without it, that one check is left out
 	return doctor.Check(ev), aboutOf(p.Dir, ev, "a short-lived stack"), nil
 }
 
@@ -174,6 +175,9 @@ func doctorThroughRunningUp(ctx context.Context, dir string) ([]doctor.Result, d
 	ev, err := doctor.Collect(ctx, client, st.Origin, st.ProbePath, st.Headers)
 	if err != nil {
 		return nil, doctorAbout{}, false
+	}
+	if st.Gateway != "" {
+		_ = doctor.CollectDirect(ctx, &ev, st.Gateway) // without it, that one check is left out
 	}
 	return doctor.Check(ev), aboutOf(dir, ev, fmt.Sprintf("the running devstack up (pid %d)", st.PID)), true
 }

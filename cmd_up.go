@@ -165,7 +165,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 				return
 			}
 			remove := writeRunState(runState{PID: os.Getpid(), Dir: p.Dir, Origin: strings.TrimSuffix(stack.URL(), "/"),
-				ProbePath: stack.ProbePath(), Headers: proxyHeaders(p.Proxy)})
+				ProbePath: stack.ProbePath(), Headers: proxyHeaders(p.Proxy), Gateway: orchestrator.GatewayAddr(p)})
 			<-checkCtx.Done()
 			remove()
 		})

@@ -103,7 +103,8 @@ func TestDoctorFindsEachMisconfiguration(t *testing.T) {
 		{project: "django-misconfig/no-proxy-ssl-header", warns: []string{doctor.IDProxySSLHeader}},
 		{project: "django-misconfig/wrong-proxy-header", fails: []string{doctor.IDProxySSLHeader}},
 		{project: "django-misconfig/ssl-redirect-untrusted",
-			fails: []string{doctor.IDScheme, doctor.IDSSLRedirectLoop, doctor.IDProxySSLHeader}},
+			fails: []string{doctor.IDScheme, doctor.IDSSLRedirectLoop, doctor.IDProxySSLHeader},
+			warns: []string{doctor.IDDirectRedirect}},
 		{project: "django-misconfig/allowed-hosts-with-port", fails: []string{doctor.IDAllowedHosts, doctor.IDCSRFOrigin}},
 		// Host names are what Django 3.2 wants; 4.0 and later want origins.
 		{project: "django-misconfig/csrf-origins-no-scheme"},

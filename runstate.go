@@ -19,6 +19,7 @@ type runState struct {
 	Dir       string   `json:"dir"`
 	Origin    string   `json:"origin"`
 	ProbePath string   `json:"probe_path"`
+	Gateway   string   `json:"gateway"` // the gateway's address, for the health-check request
 	Headers   []string `json:"headers"`
 }
 

@@ -24,6 +24,7 @@ const (
 	IDForwardedAllowIPs    = "forwarded-allow-ips"
 	IDGatewayExposed       = "gateway-exposed"
 	IDSchemeHeaders        = "scheme-headers"
+	IDDirectRedirect       = "health-check-redirect"
 	proxyHeaderMeta        = "HTTP_X_FORWARDED_PROTO"
 	djangoProxyHeaderSetup = `SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")`
 )
@@ -334,6 +335,26 @@ func checkHSTS(ev Evidence) (Result, bool) {
 	}
 	r.Fix = "set SECURE_HSTS_SECONDS only in production settings (e.g. from an environment variable); " +
 		"to undo it in Chrome, delete the localhost policy at chrome://net-internals/#hsts"
+	return r, true
+}
+
+// checkDirectRedirect: SECURE_SSL_REDIRECT also answers requests that reach
+// the gateway without the proxy, health checks among them.
+func checkDirectRedirect(ev Evidence) (Result, bool) {
+	if on, _ := ev.Probe.Settings["SECURE_SSL_REDIRECT"].(bool); !on {
+		return Result{}, false
+	}
+	d := ev.Direct
+	r := Result{ID: IDDirectRedirect, Detail: fmt.Sprintf("GET / straight to the gateway over http answered %d", d.Status)}
+	if d.Status >= 300 && d.Status < 400 && strings.HasPrefix(d.Location, "https://") {
+		r.Status = Warn
+		r.Summary = "SECURE_SSL_REDIRECT also redirects requests that reach the gateway directly: a health check on the app port gets a redirect, not its answer"
+		r.Detail += " with Location: " + d.Location
+		r.Fix = `exempt the health check's path: SECURE_REDIRECT_EXEMPT = [r"^healthz/$"] (without the leading slash), ` +
+			"or send the health check through the proxy"
+		return r, true
+	}
+	r.Status, r.Summary = Pass, "a request straight to the gateway is not redirected to https"
 	return r, true
 }
 

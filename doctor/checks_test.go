@@ -185,6 +185,14 @@ func TestEachMisconfiguration(t *testing.T) {
 			ev.Probe.Server.SecureSchemeHeaders = map[string]string{"X-FORWARDED-PROTO": "https", "X-FORWARDED-SSL": "on"}
 			ev.Headers = append(ev.Headers, "X-Forwarded-Ssl")
 		}, IDSchemeHeaders, Pass, "only from headers the proxy sets"},
+		{"ssl redirect on direct requests", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_SSL_REDIRECT"] = true
+			ev.Direct = &Answer{Status: 301, Location: "https://127.0.0.1:8000/"}
+		}, IDDirectRedirect, Warn, "SECURE_REDIRECT_EXEMPT"},
+		{"ssl redirect with an exempt health check", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_SSL_REDIRECT"] = true
+			ev.Direct = &Answer{Status: 200}
+		}, IDDirectRedirect, Pass, "not redirected"},
 		{"exposed gateway trusting the header", func(ev *Evidence) {
 			ev.Probe.Server.Bind = []string{"0.0.0.0:8000"}
 		}, IDGatewayExposed, Fail, "bind the gateway to 127.0.0.1"},

@@ -42,6 +42,9 @@ type Evidence struct {
 	// Root is the app's answer to "GET /" through the proxy; nil when it
 	// was not asked (see CollectProbe).
 	Root *Answer
+	// Direct is the app's answer to "GET /" sent straight to the gateway
+	// over plain http, as a health check would; nil when not asked.
+	Direct *Answer
 	// Headers are the forwarding headers the proxy sets (canonical names,
 	// e.g. "X-Forwarded-Proto").
 	Headers []string
@@ -76,6 +79,9 @@ func Check(ev Evidence) []Result {
 		add(checkForwardedHost(ev))
 		add(checkSecureCookies(ev))
 		add(checkHSTS(ev))
+		if ev.Direct != nil {
+			add(checkDirectRedirect(ev))
+		}
 	}
 	if ev.Probe.Framework.Name == "flask" {
 		add(checkProxyFix(ev))

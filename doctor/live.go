@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 )
 
 // Collect gathers the evidence through the proxy at origin
@@ -59,4 +60,19 @@ func get(ctx context.Context, client *http.Client, url, origin string) ([]byte, 
 		return nil, nil, err
 	}
 	return body, resp, nil
+}
+
+// CollectDirect asks the gateway at addr ("127.0.0.1:8000") for "/" over
+// plain http, without any forwarding header, as a load balancer's or an
+// orchestrator's health check does, and adds the answer to ev.
+func CollectDirect(ctx context.Context, ev *Evidence, addr string) error {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	defer client.CloseIdleConnections()
+	_, resp, err := get(ctx, client, "http://"+addr+"/", "")
+	if err != nil {
+		return fmt.Errorf("GET / on the gateway: %w", err)
+	}
+	ev.Direct = &Answer{Status: resp.StatusCode, Location: resp.Header.Get("Location")}
+	return nil
 }
