@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -93,12 +94,13 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 	if err != nil {
 		return nil, about, err
 	}
-	if results, about, ok := doctorThroughRunningUp(ctx, p.Dir); ok {
+	if results, about, ok := doctorThroughRunningUp(ctx, p.Dir, p.Hosts); ok {
 		return results, about, nil
 	}
 	// The requests still name the site as the browser does, with the
 	// project's port: ALLOWED_HOSTS and CSRF verdicts depend on it.
-	origin := fmt.Sprintf("https://localhost:%d", p.Port)
+	browserPort := p.Port
+	origin := fmt.Sprintf("https://localhost:%d", browserPort)
 	if p.Port, err = freeLoopbackPort(); err != nil {
 		return nil, about, err
 	}
@@ -140,16 +142,16 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 	}
 
 	proxyAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Port))
-	var dialer net.Dialer
 	// Every request goes to this run's proxy, whatever port the origin names.
-	client := doctorClient(pool, func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return dialer.DialContext(ctx, network, proxyAddr)
-	})
+	client := doctorClient(pool, dialTo(proxyAddr))
 	defer client.CloseIdleConnections()
 	ev, err := doctor.Collect(ctx, client, origin, stack.ProbePath(), proxyHeaders(p.Proxy))
 	if err != nil {
 		return nil, about, hintError{err: err,
 			hint: "run the app on its detected gunicorn or uvicorn command (devstack up shows which), then run devstack doctor again"}
+	}
+	if err := doctor.CollectHosts(ctx, client, &ev, strconv.Itoa(browserPort), stack.ProbePath(), p.Hosts); err != nil {
+		return nil, about, err
 	}
 	_ = doctor.CollectDirect(ctx, &ev, orchestrator.GatewayAddr(p)) // without it, that one check is left out
 	return doctor.Check(ev), aboutOf(p.Dir, ev, "a short-lived stack"), nil
@@ -157,7 +159,7 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 
 // doctorThroughRunningUp runs the checks through the stack of a devstack up
 // running for dir, if there is one that answers.
-func doctorThroughRunningUp(ctx context.Context, dir string) ([]doctor.Result, doctorAbout, bool) {
+func doctorThroughRunningUp(ctx context.Context, dir string, hosts []string) ([]doctor.Result, doctorAbout, bool) {
 	st, err := readRunState(dir)
 	if err != nil {
 		return nil, doctorAbout{}, false
@@ -170,9 +172,16 @@ func doctorThroughRunningUp(ctx context.Context, dir string) ([]doctor.Result, d
 	if err != nil {
 		return nil, doctorAbout{}, false
 	}
-	client := doctorClient(ca.Pool(), nil)
+	u, err := url.Parse(st.Origin)
+	if err != nil {
+		return nil, doctorAbout{}, false
+	}
+	client := doctorClient(ca.Pool(), dialTo(net.JoinHostPort("127.0.0.1", u.Port())))
 	defer client.CloseIdleConnections()
 	ev, err := doctor.Collect(ctx, client, st.Origin, st.ProbePath, st.Headers)
+	if err == nil {
+		err = doctor.CollectHosts(ctx, client, &ev, u.Port(), st.ProbePath, hosts)
+	}
 	if err != nil {
 		return nil, doctorAbout{}, false
 	}
@@ -180,6 +189,15 @@ func doctorThroughRunningUp(ctx context.Context, dir string) ([]doctor.Result, d
 		_ = doctor.CollectDirect(ctx, &ev, st.Gateway) // without it, that one check is left out
 	}
 	return doctor.Check(ev), aboutOf(dir, ev, fmt.Sprintf("the running devstack up (pid %d)", st.PID)), true
+}
+
+// dialTo returns a dial function that connects to addr whatever address
+// it is asked for: the proxy answers for every host name of the site.
+func dialTo(addr string) func(ctx context.Context, network, _ string) (net.Conn, error) {
+	var dialer net.Dialer
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, addr)
+	}
 }
 
 // doctorClient trusts pool, follows no redirect and, with dial set, sends

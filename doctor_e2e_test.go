@@ -279,3 +279,37 @@ func TestUpReportsTrustChecksAndTheirFix(t *testing.T) {
 		t.Errorf("the probe's requests are in the log:\n%s", r.output())
 	}
 }
+
+// The project's other host names (hosts in devstack.toml) are checked
+// against ALLOWED_HOSTS too, each as a browser using it would send it.
+func TestDoctorChecksEveryConfiguredHost(t *testing.T) {
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	if err := os.WriteFile(filepath.Join(dir, "devstack.toml"), []byte(`hosts = ["myapp.test", "shop.test"]`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	settings := filepath.Join(dir, "mysite", "settings.py")
+	data, err := os.ReadFile(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), `ALLOWED_HOSTS = ["localhost", "127.0.0.1"]`,
+		`ALLOWED_HOSTS = ["localhost", "127.0.0.1", "myapp.test"]`, 1)
+	if edited == string(data) {
+		t.Fatal("the sample's ALLOWED_HOSTS line was not found")
+	}
+	if err := os.WriteFile(settings, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, r := doctorJSON(t, dir, nil)
+	var got doctor.Result
+	for _, c := range r.Checks {
+		if c.ID == doctor.IDAllowedHosts {
+			got = c
+		}
+	}
+	if code != 1 || got.Status != doctor.Fail || !strings.Contains(got.Summary, "shop.test:8080") ||
+		strings.Contains(got.Summary, "myapp.test") || got.Fix != `add "shop.test" to ALLOWED_HOSTS` {
+		t.Errorf("exit %d, allowed-hosts %+v; want a failure for shop.test only", code, got)
+	}
+}

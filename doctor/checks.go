@@ -173,18 +173,38 @@ func metaNames(headers []string) []string {
 	return out
 }
 
-// checkAllowedHosts: does Django accept the host the browser uses?
+// checkAllowedHosts: does Django accept the host the browser uses, and
+// the project's other host names?
 func checkAllowedHosts(ev Evidence) (Result, bool) {
 	r := Result{ID: IDAllowedHosts}
 	hosts, _ := ev.Probe.Settings["ALLOWED_HOSTS"].([]any)
-	r.Detail = "ALLOWED_HOSTS = " + quote(ev.Probe.Settings["ALLOWED_HOSTS"])
-	if ev.Probe.HostError == "" {
-		r.Status, r.Summary = Pass, fmt.Sprintf("Django accepts the host %s", ev.host())
+	setting := "ALLOWED_HOSTS = " + quote(ev.Probe.Settings["ALLOWED_HOSTS"])
+	refused := []HostVerdict{}
+	if ev.Probe.HostError != "" {
+		refused = append(refused, HostVerdict{Host: ev.host(), Error: ev.Probe.HostError})
+	}
+	for _, v := range ev.OtherHosts {
+		if v.Error != "" {
+			refused = append(refused, v)
+		}
+	}
+	if len(refused) == 0 {
+		names := []string{ev.host()}
+		for _, v := range ev.OtherHosts {
+			names = append(names, v.Host)
+		}
+		r.Status, r.Summary = Pass, "Django accepts the host "+strings.Join(names, ", ")
+		r.Detail = setting
 		return r, true
 	}
 	r.Status = Fail
-	r.Summary = fmt.Sprintf("Django refuses the host %s: every page answers 400 Bad Request", ev.host())
-	r.Detail = ev.Probe.HostError + "; " + r.Detail
+	var names, bare []string
+	for _, v := range refused {
+		names = append(names, v.Host)
+		bare = append(bare, fmt.Sprintf("%q", hostname(v.Host)))
+	}
+	r.Summary = fmt.Sprintf("Django refuses the host %s: every page answers 400 Bad Request", strings.Join(names, ", "))
+	r.Detail = refused[0].Error + "; " + setting
 	var bad []string
 	for _, h := range hosts {
 		s, _ := h.(string)
@@ -193,12 +213,20 @@ func checkAllowedHosts(ev Evidence) (Result, bool) {
 		}
 	}
 	if len(bad) > 0 {
-		r.Fix = fmt.Sprintf("ALLOWED_HOSTS entries are bare host names, without scheme, port or path: replace %s with %q",
-			strings.Join(bad, ", "), ev.hostname())
+		r.Fix = fmt.Sprintf("ALLOWED_HOSTS entries are bare host names, without scheme, port or path: replace %s with %s",
+			strings.Join(bad, ", "), strings.Join(bare, ", "))
 	} else {
-		r.Fix = fmt.Sprintf("add %q to ALLOWED_HOSTS", ev.hostname())
+		r.Fix = fmt.Sprintf("add %s to ALLOWED_HOSTS", strings.Join(bare, ", "))
 	}
 	return r, true
+}
+
+// hostname is host without its port.
+func hostname(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
 }
 
 // checkCSRFOrigin: would Django accept a form posted from the site?

@@ -136,6 +136,12 @@ func TestEachMisconfiguration(t *testing.T) {
 			ev.Probe.Settings["ALLOWED_HOSTS"] = []any{"example.com"}
 			ev.Probe.Host, ev.Probe.HostError = "", "Invalid HTTP_HOST header: 'localhost:8080'."
 		}, IDAllowedHosts, Fail, `add "localhost" to ALLOWED_HOSTS`},
+		{"another configured host refused", func(ev *Evidence) {
+			ev.OtherHosts = []HostVerdict{{Host: "myapp.test:8080"}, {Host: "shop.test:8080", Error: "Invalid HTTP_HOST header: 'shop.test:8080'."}}
+		}, IDAllowedHosts, Fail, `add "shop.test" to ALLOWED_HOSTS`},
+		{"other configured hosts accepted", func(ev *Evidence) {
+			ev.OtherHosts = []HostVerdict{{Host: "myapp.test:8080"}}
+		}, IDAllowedHosts, Pass, "localhost:8080, myapp.test:8080"},
 		{"csrf refused over http", func(ev *Evidence) {
 			ev.Probe.Scheme = "http"
 			ev.Probe.CSRF.OK, ev.Probe.CSRF.Reason = false, "Origin checking failed"

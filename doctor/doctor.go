@@ -45,9 +45,18 @@ type Evidence struct {
 	// Direct is the app's answer to "GET /" sent straight to the gateway
 	// over plain http, as a health check would; nil when not asked.
 	Direct *Answer
+	// OtherHosts are the verdicts for the project's other host names
+	// (devstack.toml's hosts), asked like Probe with that name.
+	OtherHosts []HostVerdict
 	// Headers are the forwarding headers the proxy sets (canonical names,
 	// e.g. "X-Forwarded-Proto").
 	Headers []string
+}
+
+// HostVerdict is whether the app accepted one host name ("myapp.test:8080").
+type HostVerdict struct {
+	Host  string
+	Error string // the framework's refusal; empty when accepted
 }
 
 // Answer is an HTTP response, reduced to what the checks read.
@@ -115,13 +124,7 @@ func (ev Evidence) host() string {
 }
 
 // hostname is the browser's host without the port.
-func (ev Evidence) hostname() string {
-	h := ev.host()
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
-		return h[:i]
-	}
-	return h
-}
+func (ev Evidence) hostname() string { return hostname(ev.host()) }
 
 // gatewaySaw describes the scheme the gateway passed on, for details.
 func (ev Evidence) gatewaySaw() string {

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
+
+	"github.com/devstack-dev/devstack/templates"
 )
 
 // Collect gathers the evidence through the proxy at origin
@@ -74,5 +77,27 @@ func CollectDirect(ctx context.Context, ev *Evidence, addr string) error {
 		return fmt.Errorf("GET / on the gateway: %w", err)
 	}
 	ev.Direct = &Answer{Status: resp.StatusCode, Location: resp.Header.Get("Location")}
+	return nil
+}
+
+// CollectHosts asks the probe once more for each of hosts, as a browser on
+// https://HOST:port would, and adds the app's verdicts to ev. Loopback
+// names are skipped: Probe already answers for localhost.
+func CollectHosts(ctx context.Context, client *http.Client, ev *Evidence, port, probePath string, hosts []string) error {
+	for _, h := range hosts {
+		if h == "localhost" || h == "127.0.0.1" || h == "::1" {
+			continue
+		}
+		origin := "https://" + net.JoinHostPort(h, port)
+		body, resp, err := get(ctx, client, origin+probePath, origin)
+		if err != nil {
+			return fmt.Errorf("asking the app as %s: %w", origin, err)
+		}
+		var r templates.ProbeReport
+		if err := json.Unmarshal(body, &r); err != nil || resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("the app did not answer the probe as %s: %d %.200s", origin, resp.StatusCode, body)
+		}
+		ev.OtherHosts = append(ev.OtherHosts, HostVerdict{Host: net.JoinHostPort(h, port), Error: r.HostError})
+	}
 	return nil
 }
