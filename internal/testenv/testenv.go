@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // InCI reports whether the tests run under CI, where every dependency that
@@ -59,4 +61,30 @@ func Caddy(t testing.TB) string {
 	}
 	Missing(t, "Caddy 2.7 or later (run: scripts/setup.sh, which builds Caddy %s into .cache/)", CaddyVersion)
 	return ""
+}
+
+// StartGroup starts cmd in a process group of its own (unless cmd already
+// has SysProcAttr) and stops the whole group when the test ends: SIGTERM,
+// then SIGKILL after grace. The returned channel is closed once cmd has
+// exited.
+func StartGroup(t testing.TB, cmd *exec.Cmd, grace time.Duration) <-chan struct{} {
+	t.Helper()
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %v: %v", cmd.Args, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(grace):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	})
+	return exited
 }
