@@ -145,7 +145,7 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 	// Every request goes to this run's proxy, whatever port the origin names.
 	client := doctorClient(pool, dialTo(proxyAddr))
 	defer client.CloseIdleConnections()
-	ev, err := doctor.Collect(ctx, client, origin, stack.ProbePath(), proxyHeaders(p.Proxy))
+	ev, err := doctor.Collect(ctx, client, origin, stack.ProbePath(), orchestrator.HeaderPolicy(p.Proxy).Names())
 	if err != nil {
 		return nil, about, hintError{err: err,
 			hint: "run the app on its detected gunicorn or uvicorn command (devstack up shows which), then run devstack doctor again"}
@@ -239,21 +239,6 @@ func awaitApp(ctx context.Context, stack *orchestrator.Stack) error {
 			}
 		}
 	}
-}
-
-// proxyHeaders lists the forwarding headers the proxy sets.
-func proxyHeaders(ps project.ProxySettings) []string {
-	var h []string
-	for _, x := range []struct {
-		on   bool
-		name string
-	}{{ps.ForwardedProto, "X-Forwarded-Proto"}, {ps.ForwardedFor, "X-Forwarded-For"}, {ps.ForwardedHost, "X-Forwarded-Host"},
-		{ps.ForwardedSSL, "X-Forwarded-Ssl"}, {ps.RealIP, "X-Real-IP"}} {
-		if x.on {
-			h = append(h, x.name)
-		}
-	}
-	return h
 }
 
 func freeLoopbackPort() (int, error) {

@@ -156,7 +156,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 	var recorded sync.WaitGroup
 	defer stopChecks()
 	if p.Server != project.ServerCommand {
-		go watchTrust(checkCtx, stack, pool.Load, proxyHeaders(p.Proxy))
+		go watchTrust(checkCtx, stack, pool.Load, orchestrator.HeaderPolicy(p.Proxy).Names())
 		// Tell devstack doctor where this stack is, while it runs.
 		recorded.Go(func() {
 			select {
@@ -165,7 +165,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 				return
 			}
 			remove := writeRunState(runState{PID: os.Getpid(), Dir: p.Dir, Origin: strings.TrimSuffix(stack.URL(), "/"),
-				ProbePath: stack.ProbePath(), Headers: proxyHeaders(p.Proxy), Gateway: orchestrator.GatewayAddr(p)})
+				ProbePath: stack.ProbePath(), Headers: orchestrator.HeaderPolicy(p.Proxy).Names(), Gateway: orchestrator.GatewayAddr(p)})
 			<-checkCtx.Done()
 			remove()
 		})

@@ -199,17 +199,23 @@ func hasIPv6Loopback() bool {
 	return true
 }
 
+// HeaderPolicy is the proxy's forwarding-header policy for the project's
+// proxy settings.
+func HeaderPolicy(ps project.ProxySettings) proxy.HeaderPolicy {
+	return proxy.HeaderPolicy{
+		OmitProto: !ps.ForwardedProto, OmitFor: !ps.ForwardedFor, OmitHost: !ps.ForwardedHost,
+		SSL: ps.ForwardedSSL, RealIP: ps.RealIP,
+	}
+}
+
 func (s *Stack) startProxy() error {
 	ps := s.p.Proxy
 	upstream := &url.URL{Scheme: "http", Host: appAddr(s.p)}
 	name := gatewayName(s.p)
 	prox, err := proxy.New(proxy.Config{
-		Upstream: upstream,
-		TLS:      s.opts.TLS,
-		Headers: proxy.HeaderPolicy{
-			OmitProto: !ps.ForwardedProto, OmitFor: !ps.ForwardedFor, OmitHost: !ps.ForwardedHost,
-			SSL: ps.ForwardedSSL, RealIP: ps.RealIP,
-		},
+		Upstream:     upstream,
+		TLS:          s.opts.TLS,
+		Headers:      HeaderPolicy(ps),
 		HoldTimeout:  ps.HoldTimeout,
 		MaxBodyBytes: ps.MaxBody,
 		OnAccess: func(r proxy.AccessRecord) {
