@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -143,7 +142,7 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 
 	proxyAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Port))
 	// Every request goes to this run's proxy, whatever port the origin names.
-	client := doctorClient(pool, dialTo(proxyAddr))
+	client := doctor.Client(pool, proxyAddr, 30*time.Second)
 	defer client.CloseIdleConnections()
 	ev, err := doctor.Collect(ctx, client, origin, stack.ProbePath(), orchestrator.HeaderPolicy(p.Proxy).Names())
 	if err != nil {
@@ -176,7 +175,7 @@ func doctorThroughRunningUp(ctx context.Context, dir string, hosts []string) ([]
 	if err != nil {
 		return nil, doctorAbout{}, false
 	}
-	client := doctorClient(ca.Pool(), dialTo(net.JoinHostPort("127.0.0.1", u.Port())))
+	client := doctor.Client(ca.Pool(), net.JoinHostPort("127.0.0.1", u.Port()), 30*time.Second)
 	defer client.CloseIdleConnections()
 	ev, err := doctor.Collect(ctx, client, st.Origin, st.ProbePath, st.Headers)
 	if err == nil {
@@ -189,25 +188,6 @@ func doctorThroughRunningUp(ctx context.Context, dir string, hosts []string) ([]
 		_ = doctor.CollectDirect(ctx, &ev, st.Gateway) // without it, that one check is left out
 	}
 	return doctor.Check(ev), aboutOf(dir, ev, fmt.Sprintf("the running devstack up (pid %d)", st.PID)), true
-}
-
-// dialTo returns a dial function that connects to addr whatever address
-// it is asked for: the proxy answers for every host name of the site.
-func dialTo(addr string) func(ctx context.Context, network, _ string) (net.Conn, error) {
-	var dialer net.Dialer
-	return func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return dialer.DialContext(ctx, network, addr)
-	}
-}
-
-// doctorClient trusts pool, follows no redirect and, with dial set, sends
-// every request there whatever the URL's port.
-func doctorClient(pool *x509.CertPool, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
-	return &http.Client{
-		Timeout:       30 * time.Second,
-		Transport:     &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: pool}, DialContext: dial},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }
 
 func aboutOf(dir string, ev doctor.Evidence, via string) doctorAbout {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/certs"
+	"github.com/devstack-dev/devstack/doctor"
 	"github.com/devstack-dev/devstack/internal/testenv"
 	"github.com/devstack-dev/devstack/templates"
 )
@@ -62,12 +61,7 @@ func probeThrough(t *testing.T, r *upRun, addr, probePath string) templates.Prob
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: ca.Pool()},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		},
-	}}
+	client := doctor.Client(ca.Pool(), addr, 10*time.Second)
 	defer client.CloseIdleConnections()
 	origin := "https://localhost:" + port
 	var report templates.ProbeReport

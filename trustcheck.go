@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -31,11 +29,7 @@ func watchTrust(ctx context.Context, stack *orchestrator.Stack, pool func() *x50
 	case <-ctx.Done():
 		return
 	}
-	client := &http.Client{
-		Timeout:       10 * time.Second,
-		Transport:     &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: pool()}},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	client := doctor.Client(pool(), "", 10*time.Second)
 	defer client.CloseIdleConnections()
 	say := func(text string) {
 		bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack, Text: text})

@@ -2,6 +2,8 @@ package doctor
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +13,22 @@ import (
 
 	"github.com/devstack-dev/devstack/templates"
 )
+
+// Client is the HTTP client the checks send their requests with: it trusts
+// roots (nil: the system's), follows no redirect (the checks read them) and,
+// when dialAddr is set, connects there whatever host the URL names, since
+// the proxy answers for every name of the site.
+func Client(roots *x509.CertPool, dialAddr string, timeout time.Duration) *http.Client {
+	tr := &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: roots}}
+	if dialAddr != "" {
+		var dialer net.Dialer
+		tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, dialAddr)
+		}
+	}
+	return &http.Client{Timeout: timeout, Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
 
 // Collect gathers the evidence through the proxy at origin
 // ("https://localhost:8080"): the probe at probePath, asked as a browser
@@ -69,8 +87,7 @@ func get(ctx context.Context, client *http.Client, url, origin string) ([]byte, 
 // plain http, without any forwarding header, as a load balancer's or an
 // orchestrator's health check does, and adds the answer to ev.
 func CollectDirect(ctx context.Context, ev *Evidence, addr string) error {
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := Client(nil, "", 10*time.Second)
 	defer client.CloseIdleConnections()
 	_, resp, err := get(ctx, client, "http://"+addr+"/", "")
 	if err != nil {
