@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -99,10 +101,6 @@ func productionDomain(hosts []string) string {
 }
 
 func isLocalName(h string) bool {
-	for _, suffix := range []string{".localhost", ".local", ".test", ".internal"} {
-		if len(h) > len(suffix) && h[len(h)-len(suffix):] == suffix {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc([]string{".localhost", ".local", ".test", ".internal"},
+		func(suffix string) bool { return strings.HasSuffix(h, suffix) })
 }

@@ -86,28 +86,30 @@ func Export(kind string, c ExportConfig) ([]byte, error) {
 	return out.Bytes(), err
 }
 
-// nginxSize writes n bytes in nginx's units (k, m, g), rounding up.
-func nginxSize(n int64) string {
-	for _, u := range []struct {
-		suffix string
-		size   int64
-	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
-		if n >= u.size {
-			return fmt.Sprintf("%d%s", (n+u.size-1)/u.size, u.suffix)
+// sizeUnit is one unit of a size written for a proxy's configuration.
+type sizeUnit struct {
+	suffix string
+	bytes  int64
+}
+
+var (
+	nginxUnits = []sizeUnit{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"", 1}}
+	caddyUnits = []sizeUnit{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+)
+
+// writeSize writes n bytes in the largest of units (largest first) that n
+// reaches, rounding up.
+func writeSize(n int64, units []sizeUnit) string {
+	for _, u := range units {
+		if n >= u.bytes || u.bytes == 1 {
+			return fmt.Sprintf("%d%s", (n+u.bytes-1)/u.bytes, u.suffix)
 		}
 	}
 	return fmt.Sprint(n)
 }
 
-// caddySize writes n bytes in Caddy's units (KiB, MiB, GiB), rounding up.
-func caddySize(n int64) string {
-	for _, u := range []struct {
-		suffix string
-		size   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if n >= u.size {
-			return fmt.Sprintf("%d%s", (n+u.size-1)/u.size, u.suffix)
-		}
-	}
-	return fmt.Sprintf("%dB", n)
-}
+// nginxSize writes n bytes in nginx's units (k, m, g).
+func nginxSize(n int64) string { return writeSize(n, nginxUnits) }
+
+// caddySize writes n bytes in Caddy's units (KiB, MiB, GiB).
+func caddySize(n int64) string { return writeSize(n, caddyUnits) }
