@@ -37,13 +37,14 @@ func watchTrust(ctx context.Context, stack *orchestrator.Stack, pool func() *x50
 	var last map[string]doctor.Status
 	couldNot := ""
 	lastPID := 0
+	origin := strings.TrimSuffix(stack.URL(), "/")
 	run := func() {
-		ev, err := doctor.CollectProbe(ctx, client, strings.TrimSuffix(stack.URL(), "/"), stack.ProbePath(), headers)
+		ev, err := doctor.CollectProbe(ctx, client, origin, stack.ProbePath(), headers)
 		// Just after a reload the old worker may still take a request:
 		// ask again until another process answers (within a second).
 		for i := 0; err == nil && ev.Probe.PID == lastPID && i < 20; i++ {
 			time.Sleep(50 * time.Millisecond)
-			ev, err = doctor.CollectProbe(ctx, client, strings.TrimSuffix(stack.URL(), "/"), stack.ProbePath(), headers)
+			ev, err = doctor.CollectProbe(ctx, client, origin, stack.ProbePath(), headers)
 		}
 		if err != nil {
 			if msg := "trust check could not run: " + err.Error(); msg != couldNot && ctx.Err() == nil {
@@ -77,7 +78,9 @@ func watchTrust(ctx context.Context, stack *orchestrator.Stack, pool func() *x50
 	}
 	run()
 	for e := range sub.Events() {
-		if e.Kind == orchestrator.EventReloadFinish && e.Reload.Err == "" {
+		// A run can take a second; the bus drops what a slow subscriber
+		// misses and says so, and a dropped reload must not go unchecked.
+		if (e.Kind == orchestrator.EventReloadFinish && e.Reload.Err == "") || e.Kind == orchestrator.EventSkipped {
 			run()
 		}
 	}
