@@ -127,30 +127,30 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 // workers and waits for one of them to boot. The listening socket stays
 // open throughout and the old workers serve until then, so no connection is
 // refused. nudge, if not nil, is called every nudgeInterval while waiting
-// and once after the boot.
+// and once when the wait ends.
 func (s *Stack) newGeneration(ctx context.Context, ask, nudge func() error) error {
 	booted, gen, _ := s.marks.snapshot()
 	if err := ask(); err != nil {
 		return err
 	}
 	exited := s.gatewayLeft(ctx)
-	var ok bool
-	for {
-		wait, cancel := ctx, context.CancelFunc(func() {})
-		if nudge != nil {
-			wait, cancel = context.WithTimeout(ctx, nudgeInterval)
-		}
-		ok = s.marks.waitBoot(wait, booted, gen, exited)
-		cancel()
-		if ok || nudge == nil || ctx.Err() != nil || closed(exited) {
-			break
-		}
-		_ = nudge()
+	if nudge != nil {
+		waiting := make(chan struct{})
+		go func() {
+			tick := time.NewTicker(nudgeInterval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+					_ = nudge()
+				case <-waiting:
+					return
+				}
+			}
+		}()
+		defer func() { close(waiting); _ = nudge() }()
 	}
-	if ok && nudge != nil {
-		_ = nudge()
-	}
-	if ok {
+	if s.marks.waitBoot(ctx, booted, gen, exited) {
 		return nil
 	}
 	if ctx.Err() != nil {
@@ -168,15 +168,6 @@ const nudgeInterval = time.Second
 // so a request or a boot notice could otherwise wait for the next reload;
 // a SIGWINCH with nothing pending changes nothing.
 func (s *Stack) nudge() error { return s.gateway.Signal(syscall.SIGWINCH) }
-
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
 
 // requestReload hands the gunicorn master a reload request: a line on its
 // control FIFO, then SIGWINCH to wake it. If the FIFO has no reader (the
