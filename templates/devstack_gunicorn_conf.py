@@ -393,7 +393,7 @@ def _on_control(server):
     if not _standby_supported(server):
         return
     requests = _drain(_state.control[0])
-    learned = False
+    booted = False
     for notice in _drain(_state.booted[0]):
         try:
             pid, gen = (int(x) for x in notice.split())
@@ -402,12 +402,13 @@ def _on_control(server):
         worker = server.WORKERS.get(pid)
         if worker is not None and getattr(worker, "_devstack_gen", 0) == gen:
             worker._devstack_up = True
-            learned = True
+            booted = True
     if requests:
         _new_generation(server)
     _retire_superseded(server)
-    if learned and _learned_path:
-        # What the workers learned, loaded here before the next standby forks.
+    if booted and _learned_path:
+        # What the booted worker learned, loaded here (after the old
+        # generation was told to stop) before the next standby forks.
         _preimport_learned(_learned_path)
         _state.master_modules = frozenset(sys.modules)
     _reconcile(server)
