@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -29,8 +27,7 @@ func runStatePath(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256([]byte(dir))
-	return filepath.Join(cache, "devstack", "running", hex.EncodeToString(sum[:8])+".json"), nil
+	return filepath.Join(cache, "devstack", "running", projectKey(dir)+".json"), nil
 }
 
 // writeRunState records st and returns a function that removes the record.

@@ -34,8 +34,7 @@ func loadServerTLS(stderr io.Writer, projectDir string, hosts []string) (*tls.Co
 		return nil, nil, err
 	}
 	if projectDir != "" {
-		sum := sha256.Sum256([]byte(projectDir))
-		cacheDir = filepath.Join(cacheDir, hex.EncodeToString(sum[:6]))
+		cacheDir = filepath.Join(cacheDir, projectKey(projectDir))
 	}
 	tlsConfig, err := ca.ServerTLSConfig(cacheDir, hosts)
 	if err != nil {
@@ -65,4 +64,10 @@ func leafCacheDir() (string, error) {
 		return "", hintError{fmt.Errorf("finding the cache directory: %w", err), "set HOME or XDG_CACHE_HOME"}
 	}
 	return filepath.Join(dir, "devstack", "certs"), nil
+}
+
+// projectKey names a project directory in devstack's cache directories.
+func projectKey(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return hex.EncodeToString(sum[:6])
 }
