@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,32 +102,11 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 		return nil, about, err
 	}
 	p.Processes = nil // the checks need only the proxy and the gateway
-	if err := checkCA(); err != nil {
-		return nil, about, err
-	}
-	runDir, err := os.MkdirTemp("", "devstack-doctor-")
-	if err != nil {
-		return nil, about, fmt.Errorf("creating a run directory: %w", err)
-	}
-	defer os.RemoveAll(runDir)
-
-	var pool *x509.CertPool
-	stack, err := orchestrator.Start(ctx, orchestrator.Options{
-		Project: p,
-		LoadTLS: func() (*tls.Config, *x509.CertPool, error) {
-			tlsConfig, ca, err := loadServerTLS(stderr, p.Dir, p.Hosts)
-			if err != nil {
-				return nil, nil, err
-			}
-			pool = ca.Pool()
-			return tlsConfig, pool, nil
-		},
-		RunDir:  runDir,
-		NoWatch: true,
-	})
+	stack, pool, cleanup, err := startStack(ctx, p, stderr, orchestrator.Options{NoWatch: true})
 	if err != nil {
 		return nil, about, err
 	}
+	defer cleanup()
 	defer stack.Stop(false)
 	gateway := stack.Status().Processes[0].Name
 	if err := awaitApp(ctx, stack); err != nil {
@@ -142,7 +119,7 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 
 	proxyAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Port))
 	// Every request goes to this run's proxy, whatever port the origin names.
-	client := doctor.Client(pool, proxyAddr, 30*time.Second)
+	client := doctor.Client(pool(), proxyAddr, 30*time.Second)
 	defer client.CloseIdleConnections()
 	ev, err := doctor.Collect(ctx, client, origin, stack.ProbePath(), orchestrator.HeaderPolicy(p.Proxy).Names())
 	if err != nil {

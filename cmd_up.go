@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -80,15 +78,6 @@ func runUp(ctx context.Context, opt upOptions) error {
 	for _, w := range p.Warnings {
 		fmt.Fprintf(opt.stderr, "devstack: warning: %s\n", w)
 	}
-	if err := checkCA(); err != nil {
-		return err
-	}
-	runDir, err := os.MkdirTemp("", "devstack-run-")
-	if err != nil {
-		return fmt.Errorf("creating a run directory: %w", err)
-	}
-	defer os.RemoveAll(runDir)
-
 	// The subscription is made before anything starts, so it sees every line.
 	bus := orchestrator.NewBus(orchestrator.BusOptions{})
 	writer := tui.NewPlain(opt.stdout, tui.PlainOptions{Color: tui.ColorEnabled(opt.stdout)})
@@ -98,27 +87,13 @@ func runUp(ctx context.Context, opt upOptions) error {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
 
-	var pool atomic.Pointer[x509.CertPool]
-	stack, err := orchestrator.Start(ctx, orchestrator.Options{
-		Project: p,
-		// Loaded (or minted, on first use) while the gateway starts.
-		LoadTLS: func() (*tls.Config, *x509.CertPool, error) {
-			tlsConfig, ca, err := loadServerTLS(opt.stderr, p.Dir, p.Hosts)
-			if err != nil {
-				return nil, nil, err
-			}
-			pool.Store(ca.Pool())
-			return tlsConfig, ca.Pool(), nil
-		},
-		RunDir:  runDir,
-		Bus:     bus,
-		NoWatch: opt.noWatch,
-	})
+	stack, pool, cleanup, err := startStack(ctx, p, opt.stderr, orchestrator.Options{Bus: bus, NoWatch: opt.noWatch})
 	if err != nil {
 		bus.Close()
 		writer.Run(sub.Events()) // what the processes said before it failed
 		return err
 	}
+	defer cleanup()
 	written := make(chan struct{})
 	var fullScreen atomic.Bool
 	go func() {
@@ -156,7 +131,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 	var recorded sync.WaitGroup
 	defer stopChecks()
 	if p.Server != project.ServerCommand {
-		go watchTrust(checkCtx, stack, pool.Load, orchestrator.HeaderPolicy(p.Proxy).Names())
+		go watchTrust(checkCtx, stack, pool, orchestrator.HeaderPolicy(p.Proxy).Names())
 		// Tell devstack doctor where this stack is, while it runs.
 		recorded.Go(func() {
 			select {

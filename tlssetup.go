@@ -1,16 +1,21 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/devstack-dev/devstack/certs"
+	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/project"
 )
 
 // loadServerTLS loads the local CA (minting one on first use, and saying so)
@@ -70,4 +75,35 @@ func leafCacheDir() (string, error) {
 func projectKey(dir string) string {
 	sum := sha256.Sum256([]byte(dir))
 	return hex.EncodeToString(sum[:6])
+}
+
+// startStack starts p's stack in a new run directory, with the CA and the
+// proxy's certificate loaded (or minted, on first use) while the gateway
+// starts. pool returns the CA's pool once Start has returned; cleanup
+// removes the run directory and must run after the stack has stopped.
+func startStack(ctx context.Context, p *project.Project, stderr io.Writer, opts orchestrator.Options) (
+	stack *orchestrator.Stack, pool func() *x509.CertPool, cleanup func(), err error) {
+	if err := checkCA(); err != nil {
+		return nil, nil, nil, err
+	}
+	runDir, err := os.MkdirTemp("", "devstack-run-")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("creating a run directory: %w", err)
+	}
+	var caPool atomic.Pointer[x509.CertPool]
+	opts.Project, opts.RunDir = p, runDir
+	opts.LoadTLS = func() (*tls.Config, *x509.CertPool, error) {
+		tlsConfig, ca, err := loadServerTLS(stderr, p.Dir, p.Hosts)
+		if err != nil {
+			return nil, nil, err
+		}
+		caPool.Store(ca.Pool())
+		return tlsConfig, ca.Pool(), nil
+	}
+	cleanup = func() { os.RemoveAll(runDir) }
+	if stack, err = orchestrator.Start(ctx, opts); err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	return stack, caPool.Load, cleanup, nil
 }
