@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,14 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 		return nil, about, err
 	}
 	flags = flags.Or(env)
+	// A devstack up running for the directory is asked first, before any
+	// detection: it may have been started with flags (--app, --python) that
+	// doctor was not given, and it already knows what it runs.
+	if abs, err := filepath.Abs(dir); err == nil {
+		if results, about, ok := doctorThroughRunningUp(ctx, abs); ok {
+			return results, about, nil
+		}
+	}
 	// Free ports, so that the checks run beside a running devstack up.
 	if flags.AppPort, err = freeLoopbackPort(); err != nil {
 		return nil, about, err
@@ -90,9 +99,6 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 	p, err := project.Detect(dir, flags)
 	if err != nil {
 		return nil, about, err
-	}
-	if results, about, ok := doctorThroughRunningUp(ctx, p.Dir, p.Hosts); ok {
-		return results, about, nil
 	}
 	// The requests still name the site as the browser does, with the
 	// project's port: ALLOWED_HOSTS and CSRF verdicts depend on it.
@@ -135,7 +141,7 @@ func runDoctor(ctx context.Context, dir string, flags project.Overrides, stderr 
 
 // doctorThroughRunningUp runs the checks through the stack of a devstack up
 // running for dir, if there is one that answers.
-func doctorThroughRunningUp(ctx context.Context, dir string, hosts []string) ([]doctor.Result, doctorAbout, bool) {
+func doctorThroughRunningUp(ctx context.Context, dir string) ([]doctor.Result, doctorAbout, bool) {
 	st, err := readRunState(dir)
 	if err != nil {
 		return nil, doctorAbout{}, false
@@ -156,7 +162,7 @@ func doctorThroughRunningUp(ctx context.Context, dir string, hosts []string) ([]
 	defer client.CloseIdleConnections()
 	ev, err := doctor.Collect(ctx, client, st.Origin, st.ProbePath, st.Headers)
 	if err == nil {
-		err = doctor.CollectHosts(ctx, client, &ev, u.Port(), st.ProbePath, hosts)
+		err = doctor.CollectHosts(ctx, client, &ev, u.Port(), st.ProbePath, st.Hosts)
 	}
 	if err != nil {
 		return nil, doctorAbout{}, false

@@ -140,7 +140,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 				return
 			}
 			remove := writeRunState(runState{PID: os.Getpid(), Dir: p.Dir, Origin: strings.TrimSuffix(stack.URL(), "/"),
-				ProbePath: stack.ProbePath(), Headers: orchestrator.HeaderPolicy(p.Proxy).Names(), Gateway: orchestrator.GatewayAddr(p)})
+				ProbePath: stack.ProbePath(), Headers: orchestrator.HeaderPolicy(p.Proxy).Names(), Gateway: orchestrator.GatewayAddr(p), Hosts: p.Hosts})
 			<-checkCtx.Done()
 			remove()
 		})

@@ -251,6 +251,23 @@ func TestDoctorBesideUp(t *testing.T) {
 	}
 }
 
+// doctor asks a running devstack up before detecting anything, so it works
+// beside an up started with flags it was not given: here the app is in a
+// file no detection looks at, named by --app.
+func TestDoctorBesideUpStartedWithFlags(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	cache := t.TempDir()
+	dir := copyProject(t, "flask-app")
+	if err := os.Rename(filepath.Join(dir, "app.py"), filepath.Join(dir, "server.py")); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir, args: []string{"--app", "server:app"}, env: []string{"XDG_CACHE_HOME=" + cache}})
+	code, rep := doctorJSON(t, dir, []string{"CAROOT=" + r.caroot, "XDG_CACHE_HOME=" + cache})
+	if want := "the running devstack up (pid " + strconv.Itoa(r.cmd.Process.Pid) + ")"; code != 0 || rep.About.Via != want {
+		t.Errorf("doctor beside up --app: exit %d, via %q; want 0 via %q", code, rep.About.Via, want)
+	}
+}
+
 // devstack up runs the same checks once the app answers and again after
 // each reload: a fix saved while it runs turns the failure into a pass.
 // The checks' own requests stay out of the access log.

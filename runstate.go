@@ -19,6 +19,7 @@ type runState struct {
 	ProbePath string   `json:"probe_path"`
 	Gateway   string   `json:"gateway"` // the gateway's address, for the health-check request
 	Headers   []string `json:"headers"`
+	Hosts     []string `json:"hosts"` // the project's extra host names, checked against ALLOWED_HOSTS
 }
 
 // runStatePath is the file for the project in dir.
