@@ -32,6 +32,9 @@ type AccessRecord struct {
 	// Redirected is true for a plain-HTTP request answered with a redirect
 	// to https.
 	Redirected bool
+	// File is the file the proxy answered with itself (Config.Files), the
+	// upstream never asked; empty otherwise.
+	File string
 }
 
 // stateKey is the context key of a request's *requestState.
@@ -47,6 +50,7 @@ type requestState struct {
 	upstreamStatus int          // status of the upstream's response, 0 if none
 	upstreamErr    error
 	clientErr      error
+	file           string // the file served from a Config.Files root
 }
 
 func (s *requestState) Value(key any) any {

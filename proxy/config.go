@@ -4,7 +4,9 @@
 // forwarding headers and strips any the client forged, reads request bodies
 // in full before the upstream sees them (as nginx does, so slow clients
 // cannot tie up a sync worker), holds requests while the upstream restarts,
-// and answers with a helpful error page when the upstream stays away.
+// answers with a helpful error page when the upstream stays away, and serves
+// static and media files itself from the directories the caller names, as
+// production's nginx does.
 //
 // The package knows nothing about processes: the caller passes the upstream
 // URL, a tls.Config and a few hooks.
@@ -104,6 +106,17 @@ type Config struct {
 	// instead of being held. An empty reason means "expected up". Nil means
 	// the proxy only learns about the upstream by dialing it.
 	UpstreamDown func() (reason string)
+
+	// Files returns the directories the proxy serves files from itself,
+	// as production's nginx serves static and media files (see FileRoot).
+	// A GET or HEAD whose path starts with a root's URLPrefix is answered
+	// by the first root, in order, that holds the file; when none does,
+	// the request goes to the upstream. A path under a prefix with ".." or
+	// a NUL byte gets 400, a link out of a root 403. Files is called for
+	// every request, so the roots may change while the proxy runs; the
+	// caller must not modify a slice it returned. Nil means every request
+	// goes to the upstream.
+	Files func() []FileRoot
 
 	// ErrorLog receives the server's internal error messages (TLS handshake
 	// failures, broken connections). The proxy never writes to stdout or

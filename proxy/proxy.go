@@ -126,6 +126,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.finish(r, state, rec, start)
 	}()
 
+	if p.cfg.Files != nil {
+		if roots := p.cfg.Files(); len(roots) > 0 && p.serveFiles(rec, r, state, roots) {
+			return
+		}
+	}
 	body, err := p.cfg.readBody(w, r)
 	if err != nil {
 		state.clientErr = err
@@ -181,6 +186,7 @@ func (p *Proxy) finish(r *http.Request, state *requestState, rec *responseRecord
 		Held:          time.Duration(state.held.Load()),
 		UpstreamError: state.upstreamErr,
 		ClientError:   state.clientErr,
+		File:          state.file,
 	})
 }
 
