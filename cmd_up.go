@@ -30,8 +30,8 @@ func upCommand() *cli.Command {
 			"a second Ctrl-C stops without waiting.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: ".", Usage: "the project directory"},
-			&cli.IntFlag{Name: "port", Usage: "HTTPS port of the proxy (default 8080)"},
-			&cli.IntFlag{Name: "app-port", Usage: "port of the gateway server (default 8000)"},
+			&cli.IntFlag{Name: "port", Usage: "HTTPS port of the proxy", DefaultText: "8080"},
+			&cli.IntFlag{Name: "app-port", Usage: "port of the gateway server", DefaultText: "8000"},
 			&cli.StringFlag{Name: "python", Usage: "the Python interpreter that runs the app"},
 			&cli.StringFlag{Name: "app", Usage: `the app to serve, "pkg.module:callable"`},
 			&cli.BoolFlag{Name: "no-tui", Usage: "plain prefixed log lines instead of the terminal UI"},

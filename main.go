@@ -16,13 +16,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Set by the release build with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
-var (
-	version = "dev"
-	commit  = "none"
-	date    = "unknown"
-)
-
 func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
@@ -41,12 +34,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 func newApp(stdout, stderr io.Writer) *cli.App {
 	cli.VersionPrinter = func(c *cli.Context) { printVersion(c.App.Writer) }
 	return &cli.App{
-		Name:                 "devstack",
-		Usage:                "a production-shaped local stack: HTTPS proxy → gateway server → your app",
-		Version:              version,
+		Name:  "devstack",
+		Usage: "a production-shaped local stack: HTTPS proxy → gateway server → your app",
+		Description: "devstack up runs a web project behind a local HTTPS proxy and its production\n" +
+			"gateway server (gunicorn or uvicorn), with a local certificate authority your\n" +
+			"browser trusts, and checks that the app trusts exactly the forwarding headers the\n" +
+			"proxy sets; devstack doctor explains every mismatch. The CA lives in $CAROOT, else\n" +
+			"in mkcert's directory; NO_COLOR turns colours off.",
+		Version:              currentVersion().Version,
 		Writer:               stdout,
 		ErrWriter:            stderr,
-		HideHelpCommand:      true,
 		EnableBashCompletion: true,
 		// Errors are printed once, by reportError; urfave/cli must not exit
 		// or print them itself.
@@ -54,8 +51,26 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usageError{err}
 		},
-		Commands: commands(),
+		Commands: withoutHelpSubcommands(commands()),
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageError{fmt.Errorf("unknown command %q", c.Args().First())}
+			}
+			return cli.ShowAppHelp(c)
+		},
 	}
+}
+
+// withoutHelpSubcommands keeps urfave/cli from adding a "help" subcommand
+// to every command ("devstack up help" would be a command's argument, and
+// shell completion would offer it everywhere); "devstack help [COMMAND]" and
+// --help remain.
+func withoutHelpSubcommands(cmds []*cli.Command) []*cli.Command {
+	for _, c := range cmds {
+		c.HideHelpCommand = true
+		withoutHelpSubcommands(c.Subcommands)
+	}
+	return cmds
 }
 
 // commands lists every command of the contract in DESIGN.md. Each lives in
@@ -68,22 +83,20 @@ func commands() []*cli.Command {
 		caCommand(),
 		exportCommand(),
 		versionCommand(),
+		completionCommand(),
+		manCommand(),
 	}
 }
 
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
-		Usage: "print version, commit and build date",
+		Usage: "print the version, commit and build date",
 		Action: func(c *cli.Context) error {
 			printVersion(c.App.Writer)
 			return nil
 		},
 	}
-}
-
-func printVersion(w io.Writer) {
-	fmt.Fprintf(w, "devstack %s (commit %s, built %s)\n", version, commit, date)
 }
 
 // exitError carries a specific exit code (doctor uses 2 for "could not run").
