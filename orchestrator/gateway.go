@@ -57,7 +57,8 @@ func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
 			env = append(env, templates.EnvPreimport+"="+strings.Join(pre, ","))
 		}
 		env = append(env, templates.EnvPreimportLearned+"="+learnedPreimportPath(p, runDir),
-			templates.EnvGatewayControl+"="+controlPath(runDir))
+			templates.EnvGatewayControl+"="+controlPath(runDir),
+			templates.EnvGatewayMarkers+"="+strconv.Itoa(ControlFD))
 	case project.ServerUvicorn:
 		if i := indexOf(argv, p.Target); i >= 0 && !hasFlag(argv, "--factory") {
 			argv[i] = templates.ASGIApp
@@ -150,8 +151,9 @@ func joinPathList(first, rest string) string {
 	return first + string(os.PathListSeparator) + rest
 }
 
-// markers follows the gateway's marker lines (see templates.Marker) so a
-// reload can wait for a worker of the new generation.
+// markers follows the gateway's marker lines (see templates.Marker), as read
+// from the gateway's marker pipe, so a reload can wait for a worker of the
+// new generation.
 type markers struct {
 	mu      sync.Mutex
 	booted  int           // worker-booted lines seen

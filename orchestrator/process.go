@@ -55,6 +55,13 @@ type ProcessSpec struct {
 	// StableAfter is how long a run must last for the wait to go back to
 	// BackoffInitial (default 10s).
 	StableAfter time.Duration
+	// ControlLines, when set, gives the child a pipe of its own as file
+	// descriptor ControlFD and receives each line written there, on a
+	// goroutine of the supervisor's. It carries what the child tells
+	// devstack (the gunicorn wrapper's markers) on a channel the app's own
+	// output cannot reach. Nil means no such pipe.
+	ControlLines func(line string)
+
 	// StayDown, when set, is asked after the child ended by itself whether
 	// it must stay down until Restart is called, whatever the Restart
 	// policy: the gateway uses it for an app that failed to import, which
@@ -62,6 +69,10 @@ type ProcessSpec struct {
 	// killed the child; ran is how long it ran. Nil means the policy decides.
 	StayDown func(code int, ran time.Duration) bool
 }
+
+// ControlFD is the file descriptor number of the ControlLines pipe in the
+// child: the first one after stdin, stdout and stderr.
+const ControlFD = 3
 
 // Defaults for ProcessSpec.
 const (

@@ -1,8 +1,11 @@
 package orchestrator
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -327,12 +330,29 @@ func (p *Process) spawn() (*child, error) {
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
+	var ctlR, ctlW *os.File
+	if p.spec.ControlLines != nil {
+		if ctlR, ctlW, err = os.Pipe(); err != nil {
+			outR.Close()
+			outW.Close()
+			errR.Close()
+			errW.Close()
+			return nil, err
+		}
+		cmd.ExtraFiles = []*os.File{ctlW} // ControlFD
+	}
 	err = cmd.Start()
 	outW.Close()
 	errW.Close()
+	if ctlW != nil {
+		ctlW.Close()
+	}
 	if err != nil {
 		outR.Close()
 		errR.Close()
+		if ctlR != nil {
+			ctlR.Close()
+		}
 		return nil, err
 	}
 
@@ -340,6 +360,9 @@ func (p *Process) spawn() (*child, error) {
 	var readers sync.WaitGroup
 	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, StreamStdout, p.publish)) })
 	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, StreamStderr, p.publish)) })
+	if ctlR != nil {
+		readers.Go(func() { readControl(ctlR, p.spec.ControlLines) })
+	}
 	go func() {
 		waitErr := cmd.Wait()
 		at := time.Now()
@@ -354,6 +377,9 @@ func (p *Process) spawn() (*child, error) {
 		}
 		outR.Close()
 		errR.Close()
+		if ctlR != nil {
+			ctlR.Close()
+		}
 		desc, clean := describeExit(cmd.ProcessState, waitErr)
 		code := -1
 		if cmd.ProcessState != nil {
@@ -362,6 +388,30 @@ func (p *Process) spawn() (*child, error) {
 		c.exited <- childExit{desc: desc, code: code, clean: clean, at: at}
 	}()
 	return c, nil
+}
+
+// maxControlLine bounds one line on a control pipe; a longer one is
+// nothing devstack's helpers write, and is skipped.
+const maxControlLine = 4 << 10
+
+// readControl passes each line read from r to handle until EOF.
+func readControl(r io.Reader, handle func(string)) {
+	br := bufio.NewReaderSize(r, maxControlLine)
+	skipping := false
+	for {
+		line, err := br.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			skipping = true
+			continue
+		case err != nil:
+			return // EOF, or the pipe was closed after the child's exit
+		case skipping:
+			skipping = false
+			continue
+		}
+		handle(strings.TrimRight(string(line), "\r\n"))
+	}
 }
 
 // envPath returns the last PATH set in env, or "" when there is none.

@@ -251,18 +251,16 @@ func (s *Stack) startGateway(ctx context.Context) error {
 	spec := gatewaySpec(s.p, s.opts.RunDir, s.probePath)
 	spec.StopTimeout = s.opts.StopTimeout
 	spec.StayDown = s.stayDown
-	name := spec.Name
-	// Marker lines are read off the bus, like any other consumer: the
-	// gateway's pipes never wait for devstack.
-	sub := s.bus.Subscribe()
-	s.bg.Go(func() {
-		for e := range sub.Events() {
-			if e.Source == name && e.Kind == EventLog {
-				s.marks.observe(e.Text)
-			}
+	if s.p.Server == project.ServerGunicorn {
+		// Markers come on a pipe of their own, never from the gateway's
+		// output: an app that logs what a client sent could otherwise fake
+		// a "worker booted". They are shown in the log all the same.
+		name := spec.Name
+		spec.ControlLines = func(line string) {
+			s.marks.observe(line)
+			s.bus.Publish(Event{Kind: EventLog, Source: name, Stream: StreamStderr, Text: line})
 		}
-	})
-	s.bg.Go(func() { <-ctx.Done(); sub.Close() })
+	}
 	proc, err := NewProcess(spec, s.bus.Publish)
 	if err != nil {
 		return err

@@ -22,7 +22,9 @@ project's own and changes nothing the project decides:
 4. It chains hooks with the project's own (when_ready, on_reload, pre_fork,
    post_fork, post_worker_init, child_exit; the project's always runs
    first): each worker dies with its master (Linux) and installs the probe
-   shim (devstack_probe.py), and every stage prints a marker line on stderr:
+   shim (devstack_probe.py), and every stage writes a marker line to the
+   descriptor DEVSTACK_GATEWAY_MARKER_FD names (stderr when unset), a pipe
+   devstack reads apart from the app's output:
 
        devstack-gateway: ready pid=<master> generation=1 gunicorn=<version> reload=<standby|hup|restart>
        devstack-gateway: reloading pid=<master> generation=<n> via=<standby|fork|hup>
@@ -48,6 +50,7 @@ import types
 _MARKER = "devstack-gateway:"
 _CONTROL_ENV = "DEVSTACK_GATEWAY_CONTROL"
 _LEARNED_ENV = "DEVSTACK_PREIMPORT_LEARNED"
+_MARKER_FD_ENV = "DEVSTACK_GATEWAY_MARKER_FD"
 
 # What must outlive the re-execution of this file in the master.
 _state = sys.modules.setdefault("devstack_gateway_state", types.ModuleType("devstack_gateway_state"))
@@ -56,15 +59,45 @@ if not hasattr(_state, "failed"):
 
 
 def _say(text):
-    """Prints a marker line in one write: the master and every worker share
-    the pipe, and print() writes the text and its newline separately, so
-    another process's line could land between them and break the marker."""
+    """Prints a note for the user on stderr in one write: the master and
+    every worker share the pipe, and print() writes the text and its newline
+    separately, so another process's line could land between them."""
     line = f"{_MARKER} {text}\n"
     try:
         sys.stderr.flush()
         os.write(sys.stderr.fileno(), line.encode())
     except (AttributeError, OSError, ValueError):  # no real stderr
         print(line, end="", file=sys.stderr, flush=True)
+
+
+def _marker_fd():
+    """The descriptor devstack reads markers from (DEVSTACK_GATEWAY_MARKER_FD),
+    taken once per master and kept from the app's subprocesses; None means
+    stderr, for a wrapper run by hand."""
+    if not hasattr(_state, "marker_fd"):
+        _state.marker_fd = None
+        value = os.environ.get(_MARKER_FD_ENV, "")
+        if value.isdigit():
+            try:
+                os.set_inheritable(int(value), False)
+                _state.marker_fd = int(value)
+            except OSError:  # not open: the markers are lost, reloads time out
+                pass
+    return _state.marker_fd
+
+
+def _mark(text):
+    """Sends a marker (see section 4) to devstack. They go on a pipe of
+    their own, not stderr: whatever the app prints, a client's input
+    included, can never pass for one. One write per line (shared pipe)."""
+    fd = _marker_fd()
+    if fd is None:
+        _say(text)
+        return
+    try:
+        os.write(fd, f"{_MARKER} {text}\n".encode())
+    except OSError:  # devstack is gone
+        pass
 
 
 def _next_generation():
@@ -291,6 +324,7 @@ def _project_hook(name, *args):
 
 
 _generation = _next_generation()
+_marker_fd()  # kept from the app's subprocesses before anything runs
 _project_dir = os.getcwd()
 _learned_path = os.environ.get(_LEARNED_ENV, "")
 
@@ -426,7 +460,7 @@ def _new_generation(server):
         except OSError:  # it just died: the reconcile below forks a worker instead
             standby._devstack_role = "retiring"
         _close_go(standby, write=True)
-    _say(f"reloading pid={os.getpid()} generation={gen} via={via}")
+    _mark(f"reloading pid={os.getpid()} generation={gen} via={via}")
 
 
 def _retire_superseded(server):
@@ -596,7 +630,7 @@ def when_ready(server):
     if _standby_supported(server):
         server.handle_winch = lambda: _on_control(server)
         _quiet_control_signal(server)
-    _say(f"ready pid={os.getpid()} generation={_generation} gunicorn={gunicorn.__version__} "
+    _mark(f"ready pid={os.getpid()} generation={_generation} gunicorn={gunicorn.__version__} "
          f"reload={_reload_mode(server)}")
 
 
@@ -613,7 +647,7 @@ def on_reload(server):
         worker._devstack_role = "retiring"
         server.kill_worker(pid, signal.SIGTERM)
     _reconcile(server)
-    _say(f"reloading pid={os.getpid()} generation={_generation} via=hup")
+    _mark(f"reloading pid={os.getpid()} generation={_generation} via=hup")
 
 
 def pre_fork(server, worker):
@@ -666,7 +700,7 @@ def post_worker_init(worker):
     worker.wsgi = _probe.install_in_gunicorn_worker(worker, gen, _project_conf_path or None)
     _warm_django()
     notified = _notify_booted(worker)
-    _say(f"worker booted pid={os.getpid()} generation={gen}")
+    _mark(f"worker booted pid={os.getpid()} generation={gen}")
     if _learned_path:
         _learn(_learned_path, _project_dir)
     if notified:

@@ -66,10 +66,17 @@ func startGateway(t *testing.T, spec gatewaySpec) *gateway {
 	for i, a := range spec.args {
 		args[i] = strings.ReplaceAll(a, "{fd}", "3")
 	}
+	// Markers come on a pipe of their own (fd 4), as devstack passes it.
+	markR, markW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer markW.Close()
 	cmd := exec.Command(spec.python, args...)
 	cmd.Dir = spec.dir
-	cmd.Env = append(testenv.PythonEnv(os.Environ(), spec.pythonpath), spec.env...)
-	cmd.ExtraFiles = []*os.File{sock}
+	cmd.Env = append(testenv.PythonEnv(os.Environ(), spec.pythonpath), EnvGatewayMarkers+"=4")
+	cmd.Env = append(cmd.Env, spec.env...)
+	cmd.ExtraFiles = []*os.File{sock, markW}
 	cmd.SysProcAttr = gatewaySysProcAttr()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -82,11 +89,24 @@ func startGateway(t *testing.T, spec gatewaySpec) *gateway {
 	g := &gateway{t: t, cmd: cmd, addr: ln.Addr().String(),
 		changed: make(chan struct{}, 1), exited: make(chan struct{})}
 	go g.read(stderr)
+	go g.readMarkers(markR)
 	t.Cleanup(g.stop)
 	return g
 }
 
 func (g *gateway) read(r io.Reader) {
+	g.scan(r)
+	_ = g.cmd.Wait()
+	close(g.exited)
+}
+
+// readMarkers adds the marker lines to the output, as devstack shows them.
+func (g *gateway) readMarkers(r *os.File) {
+	defer r.Close()
+	g.scan(r)
+}
+
+func (g *gateway) scan(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		g.mu.Lock()
@@ -97,8 +117,6 @@ func (g *gateway) read(r io.Reader) {
 		default:
 		}
 	}
-	_ = g.cmd.Wait()
-	close(g.exited)
 }
 
 // stop sends SIGTERM to the process group, then SIGKILL after 10 s.

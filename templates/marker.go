@@ -5,7 +5,10 @@ import (
 	"strings"
 )
 
-// MarkerPrefix starts every line GunicornConf prints on gunicorn's stderr.
+// MarkerPrefix starts every marker line GunicornConf writes on the marker
+// pipe (EnvGatewayMarkers), and every note of its own on gunicorn's stderr.
+// Only lines read from the pipe are markers: the same text in the app's
+// output is just output.
 const MarkerPrefix = "devstack-gateway: "
 
 // MarkerKind says which stage of the gateway a marker line reports.

@@ -55,6 +55,11 @@ const (
 	// master brings up a new generation through the standby worker (see
 	// GunicornConf). Unset, reloads are SIGHUPs.
 	EnvGatewayControl = "DEVSTACK_GATEWAY_CONTROL"
+	// EnvGatewayMarkers is the number of the file descriptor GunicornConf
+	// writes its Marker lines to: a pipe devstack reads apart from the
+	// gateway's output, so nothing the app prints can pass for a marker.
+	// Unset, the markers go to stderr (for running the wrapper by hand).
+	EnvGatewayMarkers = "DEVSTACK_GATEWAY_MARKER_FD"
 	// EnvASGIApp is the project's ASGI app as "module:attribute".
 	EnvASGIApp = "DEVSTACK_ASGI_APP"
 )
