@@ -126,7 +126,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 		}
 	}()
 	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
-		Text: fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.Dir, p.Server, p.Interpreter.Path)})
+		Text: fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.AppDir, p.Server, p.Interpreter.Path)})
 	checkCtx, stopChecks := context.WithCancel(ctx)
 	var recorded sync.WaitGroup
 	defer stopChecks()
@@ -169,8 +169,11 @@ func runUp(ctx context.Context, opt upOptions) error {
 }
 
 func describeTarget(p *project.Project) string {
-	if p.Target != "" {
-		return p.Target
+	switch {
+	case p.Target == "":
+		return "(custom command)"
+	case p.Layout != "" && p.Layout != "manage.py":
+		return p.Target + " (from " + p.Layout + ")"
 	}
-	return "(custom command)"
+	return p.Target
 }

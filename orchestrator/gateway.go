@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -71,7 +72,7 @@ func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
 		Name:           gatewayName(p),
 		TermLeaderOnly: p.Server == project.ServerGunicorn,
 		Argv:           argv,
-		Dir:            p.Dir,
+		Dir:            cmp.Or(p.AppDir, p.Dir),
 		Env:            env,
 		Shell:          p.GatewayShell,
 	}

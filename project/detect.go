@@ -49,7 +49,7 @@ type detector struct {
 
 func (d *detector) detect() (*Project, error) {
 	cfg := d.cfg
-	p := &Project{Dir: d.dir, ConfigFile: cfg.Path}
+	p := &Project{Dir: d.dir, AppDir: d.dir, ConfigFile: cfg.Path}
 	d.p = p
 	p.Warnings = append(p.Warnings, cfg.Warnings...)
 
@@ -128,10 +128,7 @@ func (d *detector) detectApp() error {
 			return err
 		}
 		if dj != nil {
-			p.Framework = Django
-			p.ManagePy = dj.ManagePy
-			p.SettingsModule = dj.SettingsModule
-			p.SettingsFile = dj.SettingsFile
+			p.Layout = "manage.py"
 		}
 	}
 
@@ -141,34 +138,55 @@ func (d *detector) detectApp() error {
 		g, _ := guessModuleKind(d.dir, app)
 		p.AppFile = g.File
 		p.Kind = g.Kind
-		if p.Framework == "" {
+		p.PythonPath = g.PathDir
+		if dj == nil {
 			p.Framework = g.Framework
 		}
 	case dj != nil:
-		asgiOnly := dj.ASGIOnly || (dj.WSGITarget == "" && dj.ASGITarget != "")
-		switch {
-		case server == ServerUvicorn && dj.ASGITarget != "":
-			p.Target, p.AppFile, p.Kind = dj.ASGITarget, dj.ASGIFile, KindASGI
-		case dj.WSGITarget != "" && !asgiOnly:
-			p.Target, p.AppFile, p.Kind = dj.WSGITarget, dj.WSGIFile, KindWSGI
-		case dj.ASGITarget != "":
-			p.Target, p.AppFile, p.Kind = dj.ASGITarget, dj.ASGIFile, KindASGI
-		case server != ServerCommand:
-			return noDjangoTargetError(dj, d.dir)
-		}
 	default:
-		g, err := detectRootApp(d.dir)
+		found, sub, err := d.searchLayouts()
 		if err != nil {
 			return err
 		}
 		switch {
-		case g != nil:
-			p.Framework, p.Kind, p.AppFile = g.Framework, g.Kind, g.File
-			p.Target = strings.TrimSuffix(filepath.Base(g.File), ".py") + ":" + g.Callable
+		case found != nil:
+			p.Framework, p.Kind, p.AppFile = found.Framework, found.Kind, found.File
+			p.Target, p.PythonPath, p.Layout = found.Target(), found.PathDir, found.How
+		case sub != "":
+			if err := d.loadAppDirEnv(sub); err != nil {
+				return err
+			}
+			dj, err = detectDjango(sub, filepath.Join(sub, "manage.py"), d.settingsChoice())
+			if err != nil && server != ServerCommand {
+				return err
+			}
+			p.AppDir = sub
+			p.Layout = relTo(d.dir, filepath.Join(sub, "manage.py"))
 		case server != ServerCommand:
-			return &Error{
-				Msg: "no manage.py, app.py, wsgi.py or asgi.py in " + d.dir,
-				Fix: "run devstack in your project's directory, or set app = \"pkg.module:callable\" in " + ConfigFileName,
+			msg := "cannot find the app in " + d.dir + "\n" + lookedFor
+			fix := "run devstack in your project's directory, or set app = \"pkg.module:callable\" in " + ConfigFileName + " (devstack up --app pkg.module:callable)"
+			if c := likelyCandidate(d.dir); c != "" {
+				fix = c
+			}
+			return &Error{Msg: msg, Fix: fix}
+		}
+	}
+	if dj != nil {
+		p.Framework = Django
+		p.ManagePy = dj.ManagePy
+		p.SettingsModule = dj.SettingsModule
+		p.SettingsFile = dj.SettingsFile
+		if app == "" {
+			asgiOnly := dj.ASGIOnly || (dj.WSGITarget == "" && dj.ASGITarget != "")
+			switch {
+			case server == ServerUvicorn && dj.ASGITarget != "":
+				p.Target, p.AppFile, p.Kind = dj.ASGITarget, dj.ASGIFile, KindASGI
+			case dj.WSGITarget != "" && !asgiOnly:
+				p.Target, p.AppFile, p.Kind = dj.WSGITarget, dj.WSGIFile, KindWSGI
+			case dj.ASGITarget != "":
+				p.Target, p.AppFile, p.Kind = dj.ASGITarget, dj.ASGIFile, KindASGI
+			case server != ServerCommand:
+				return noDjangoTargetError(dj, p.AppDir)
 			}
 		}
 	}
@@ -229,6 +247,23 @@ func gunicornConfig(dir string, args []string) string {
 	return ""
 }
 
+// searchLayouts finds the app of a project without manage.py at its root
+// (see layout.go for the order): an app, or the directory of a manage.py
+// one level down.
+func (d *detector) searchLayouts() (app *layoutApp, djangoDir string, err error) {
+	if a, ok, err := d.findFlaskApp(); ok || err != nil {
+		return a, "", err
+	}
+	if a, err := findFileApp(d.dir); a != nil || err != nil {
+		return a, "", err
+	}
+	if sub := findDjangoBelow(d.dir); sub != "" {
+		return nil, sub, nil
+	}
+	a, err := findPackageApp(d.dir)
+	return a, "", err
+}
+
 // settingsChoice is the Django settings module from, in order: devstack's
 // environment, the config's settings, the env files. "" leaves it to
 // manage.py.
@@ -276,7 +311,7 @@ func (d *detector) findInterpreter() error {
 		}
 	}
 	in, err := findInterpreter(interpreterRequest{
-		Dir: d.dir, Environ: d.probeEnviron(), Explicit: explicit, Source: source, Need: need,
+		Dir: p.AppDir, Root: d.dir, Environ: d.probeEnviron(), Explicit: explicit, Source: source, Need: need,
 		System: d.o.testOnlySystemPythons,
 	})
 	if err != nil {
@@ -299,13 +334,19 @@ func (d *detector) gateway() error {
 	port := strconv.Itoa(p.AppPort)
 	switch p.Server {
 	case ServerGunicorn:
-		p.GatewayArgv = append([]string{p.Interpreter.Path, "-m", "gunicorn", p.Target, "--bind", net.JoinHostPort(p.Host, port)},
-			substitutePort(d.cfg.Args, port)...)
+		p.GatewayArgv = []string{p.Interpreter.Path, "-m", "gunicorn", p.Target, "--bind", net.JoinHostPort(p.Host, port)}
+		if p.PythonPath != "" {
+			p.GatewayArgv = append(p.GatewayArgv, "--pythonpath", p.PythonPath)
+		}
+		p.GatewayArgv = append(p.GatewayArgv, substitutePort(d.cfg.Args, port)...)
 	case ServerUvicorn:
 		target, factory := strings.CutSuffix(p.Target, "()")
 		p.GatewayArgv = []string{p.Interpreter.Path, "-m", "uvicorn", target, "--host", p.Host, "--port", port}
 		if factory {
 			p.GatewayArgv = append(p.GatewayArgv, "--factory")
+		}
+		if p.PythonPath != "" {
+			p.GatewayArgv = append(p.GatewayArgv, "--app-dir", p.PythonPath)
 		}
 		p.GatewayArgv = append(p.GatewayArgv, substitutePort(d.cfg.Args, port)...)
 	case ServerCommand:

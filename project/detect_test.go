@@ -309,7 +309,7 @@ func TestDetectErrors(t *testing.T) {
 		{
 			name:  "no app at all",
 			files: map[string]string{"README.md": "hi"},
-			msg:   "no manage.py, app.py, wsgi.py or asgi.py in ",
+			msg:   "cannot find the app in ",
 			hint:  `run devstack in your project's directory, or set app = "pkg.module:callable" in devstack.toml`,
 		},
 		{

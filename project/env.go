@@ -41,6 +41,35 @@ func (d *detector) loadEnvFiles() error {
 	return nil
 }
 
+// loadAppDirEnv reads the .env of an app directory one level down (a
+// Django project in backend/), after the project's own, when the config
+// does not list env files: that is the file the app's settings read.
+func (d *detector) loadAppDirEnv(appDir string) error {
+	if d.cfg.EnvFiles != nil {
+		return nil
+	}
+	full := filepath.Join(appDir, ".env")
+	data, err := os.ReadFile(full)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return &Error{Msg: "reading env file " + relTo(d.dir, full), Err: err, Fix: "make it readable"}
+	}
+	vars, err := parseDotenv(relTo(d.dir, full), string(data), func(k string) (string, bool) {
+		if v, ok := d.env[k]; ok {
+			return v, true
+		}
+		return d.dotenvValue(k)
+	})
+	if err != nil {
+		return err
+	}
+	d.dotenv = append(d.dotenv, vars...)
+	d.p.EnvFiles = append(d.p.EnvFiles, full)
+	return nil
+}
+
 // dotenvValue is the last value an env file gives key.
 func (d *detector) dotenvValue(key string) (string, bool) {
 	for i := len(d.dotenv) - 1; i >= 0; i-- {

@@ -46,9 +46,10 @@ func FuzzGuessApp(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, name := range rootAppFiles {
+		for _, name := range append([]string{"wsgi.py", "asgi.py"}, fastapiFiles...) {
 			_ = guessApp(name, s)
 		}
+		_, _ = flaskAppTarget("/nonexistent", s)
 		_ = resolveRelative("a.b.c", "/x/a/b/c.py", s)
 		_ = dottedToTarget(s)
 	})

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +16,8 @@ import (
 
 // interpreterRequest is what findInterpreter needs to know.
 type interpreterRequest struct {
-	Dir      string   // project directory: the probe's working directory
+	Dir      string   // the gateway's working directory: the probe's too
+	Root     string   // the project directory (Dir, or above it): its virtualenv counts too
 	Environ  []string // environment for the probe (devstack's plus the env files)
 	Explicit string   // --python, DEVSTACK_PYTHON or config python; "" = search
 	Source   string   // where Explicit came from, for messages
@@ -96,7 +98,7 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 func interpreterCandidates(req interpreterRequest) ([]candidateSpec, error) {
 	env := envMap(req.Environ)
 	if req.Explicit != "" {
-		p, err := resolveExplicitPython(req.Explicit, req.Dir, env["PATH"])
+		p, err := resolveExplicitPython(req.Explicit, cmp.Or(req.Root, req.Dir), env["PATH"])
 		if err != nil {
 			return nil, &Error{
 				Msg: fmt.Sprintf("python %q (from %s) not found", req.Explicit, req.Source),
@@ -133,8 +135,13 @@ func interpreterCandidates(req interpreterRequest) ([]candidateSpec, error) {
 		seen[key] = true
 		specs = append(specs, candidateSpec{path, source})
 	}
-	add(filepath.Join(req.Dir, ".venv", "bin", "python"), ".venv")
-	add(filepath.Join(req.Dir, "venv", "bin", "python"), "venv")
+	for _, dir := range []string{req.Dir, req.Root} {
+		if dir == "" {
+			continue
+		}
+		add(filepath.Join(dir, ".venv", "bin", "python"), ".venv")
+		add(filepath.Join(dir, "venv", "bin", "python"), "venv")
+	}
 	if v := env["VIRTUAL_ENV"]; v != "" {
 		add(filepath.Join(v, "bin", "python"), "VIRTUAL_ENV")
 	}

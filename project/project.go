@@ -52,7 +52,17 @@ const (
 
 // Project is everything devstack needs to run and check one app.
 type Project struct {
-	Dir        string    // absolute project directory; the gateway's working directory
+	Dir string // absolute project directory: where the config and .env are, what is watched
+	// AppDir is the gateway's working directory: Dir, or the directory of a
+	// manage.py one level down (backend/, src/…).
+	AppDir string
+	// PythonPath is a directory, relative to AppDir, that the gateway adds
+	// to the import path for Target to import (a src/ layout), "" if none.
+	PythonPath string
+	// Layout says how the app was found, for the start-up line: "manage.py",
+	// "FLASK_APP in .flaskenv", "app/main.py", "flaskr/__init__.py"… ""
+	// when the config or a flag named it.
+	Layout     string
 	ConfigFile string    // devstack.toml or pyproject.toml that was read, "" if none
 	Framework  Framework // what the app is written with
 	Kind       Kind      // WSGI, ASGI or a custom command

@@ -13,6 +13,10 @@ type appGuess struct {
 	Kind      Kind
 	Callable  string // "app", "application", "create_app()"
 	File      string
+	// PathDir is a directory, relative to the project, that must be on the
+	// import path for the module to import ("" when the project directory
+	// itself is enough), as Flask's CLI and the fastapi CLI add it.
+	PathDir string
 }
 
 var (
@@ -26,32 +30,10 @@ var (
 	factoryDefRE  = regexp.MustCompile(`(?m)^def\s+(create_app|make_app)\s*\(`)
 )
 
-// rootAppFiles are the files Detect reads, in order, when there is no
-// manage.py: the conventional production entry points first.
-var rootAppFiles = []string{"wsgi.py", "asgi.py", "app.py", "main.py"}
-
-// detectRootApp finds an app in the root files of dir.
-func detectRootApp(dir string) (*appGuess, error) {
-	for _, name := range rootAppFiles {
-		path := filepath.Join(dir, name)
-		src, err := os.ReadFile(path)
-		if err != nil {
-			if os.IsNotExist(err) {
-				continue
-			}
-			return nil, &Error{Msg: "reading " + path, Err: err, Fix: "make " + name + " readable"}
-		}
-		if g := guessApp(name, string(src)); g != nil {
-			g.File = path
-			return g, nil
-		}
-	}
-	return nil, nil
-}
-
 // guessApp reads one file. wsgi.py and asgi.py may hold a plain callable;
 // app.py a framework app or a plain WSGI callable; main.py only counts with
-// a framework.
+// a framework. A FastAPI or Starlette app made only by a factory is served
+// through the factory.
 func guessApp(name, src string) *appGuess {
 	switch {
 	case fastapiRE.MatchString(src) || starletteRE.MatchString(src):
@@ -64,6 +46,8 @@ func guessApp(name, src string) *appGuess {
 			callable = m[1]
 		} else if !definesName(src, "app") && definesName(src, "application") {
 			callable = "application"
+		} else if m := factoryDefRE.FindStringSubmatch(src); m != nil && !definesName(src, "app") {
+			callable = m[1] + "()"
 		}
 		return &appGuess{Framework: fw, Kind: KindASGI, Callable: callable}
 	case flaskCallRE.MatchString(src) || flaskImportRE.MatchString(src):
@@ -119,8 +103,14 @@ func definesName(src, name string) bool {
 // module is not a file under dir.
 func guessModuleKind(dir, target string) (g appGuess, ok bool) {
 	module := strings.SplitN(target, ":", 2)[0]
-	file := moduleFile(dir, module)
-	g = appGuess{Framework: WSGI, Kind: KindWSGI, File: file}
+	file, pathDir := moduleFile(dir, module), ""
+	if file == "" {
+		// A src/ layout: the package is importable once src/ is on the path.
+		if file = moduleFile(filepath.Join(dir, "src"), module); file != "" {
+			pathDir = "src"
+		}
+	}
+	g = appGuess{Framework: WSGI, Kind: KindWSGI, File: file, PathDir: pathDir}
 	last := module[strings.LastIndexByte(module, '.')+1:]
 	if last == "asgi" {
 		g.Framework, g.Kind = ASGI, KindASGI

@@ -1,0 +1,390 @@
+package project
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// This file finds the app when the project names none (no app in the
+// config, no --app) and there is no manage.py at the root. It follows the
+// conventions of the tools the project was written for, in this order:
+//
+//  1. FLASK_APP, from devstack's environment, the env files or .flaskenv,
+//     in every form Flask's CLI accepts;
+//  2. wsgi.py and asgi.py (the production entry points), then the files
+//     the fastapi CLI looks for, in its order: main.py, app.py, api.py,
+//     app/main.py, app/app.py, app/api.py;
+//  3. manage.py one directory down (app/, src/, backend/, django/): the
+//     gateway runs there, the repository root is still watched;
+//  4. a package holding a Flask or FastAPI app (a Flask app factory
+//     create_app() in pkg/__init__.py, as in Flask's tutorial), at the
+//     root or under src/.
+
+// layoutApp is an app found by the search.
+type layoutApp struct {
+	appGuess
+	Module string // dotted module gunicorn or uvicorn imports
+	How    string // why it was chosen, for the start-up line: "FLASK_APP in .flaskenv"
+}
+
+// Target is the gateway target "module:callable".
+func (a layoutApp) Target() string { return a.Module + ":" + a.Callable }
+
+// fastapiFiles are the files the fastapi CLI looks for, in its order
+// (fastapi_cli.discover.get_default_path).
+var fastapiFiles = []string{"main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py"}
+
+// djangoSubdirs are where a manage.py one directory down is looked for.
+var djangoSubdirs = []string{"app", "src", "backend", "django"}
+
+// packageAppFiles are the files of a package that may hold its app.
+var packageAppFiles = []string{"__init__.py", "app.py", "main.py", "api.py", "wsgi.py", "asgi.py"}
+
+// skippedDirs are never searched for an app: tests, docs, tools, virtualenvs.
+var skippedDirs = map[string]bool{
+	"tests": true, "test": true, "testing": true, "docs": true, "doc": true, "examples": true,
+	"example": true, "scripts": true, "migrations": true, "node_modules": true, "venv": true,
+	"env": true, "build": true, "dist": true, "site-packages": true, "static": true, "templates": true,
+}
+
+// lookedFor says what the search tried, for the error when nothing is found.
+const lookedFor = "looked for: manage.py (here and in app/, src/, backend/, django/); FLASK_APP (environment, .env, .flaskenv); " +
+	"wsgi.py, asgi.py, main.py, app.py, api.py, app/main.py, app/app.py, app/api.py; " +
+	"a package with a Flask or FastAPI app (pkg/__init__.py, pkg/app.py, pkg/main.py…), here and under src/"
+
+// findFlaskApp reads FLASK_APP from devstack's environment, the env files,
+// then .flaskenv (Flask's CLI reads .flaskenv under .env and the
+// environment). ok is false when none sets it.
+func (d *detector) findFlaskApp() (app *layoutApp, ok bool, err error) {
+	value, from := d.env["FLASK_APP"], "FLASK_APP in the environment"
+	if value == "" {
+		if v, set := d.dotenvValue("FLASK_APP"); set && v != "" {
+			value, from = v, "FLASK_APP in the env file"
+		}
+	}
+	if value == "" {
+		path := filepath.Join(d.dir, ".flaskenv")
+		if data, rerr := os.ReadFile(path); rerr == nil {
+			vars, perr := parseDotenv(".flaskenv", string(data), func(k string) (string, bool) {
+				v, ok := d.env[k]
+				return v, ok
+			})
+			if perr != nil {
+				return nil, false, perr
+			}
+			for _, v := range vars {
+				if v.Key == "FLASK_APP" && v.Value != "" {
+					value, from = v.Value, "FLASK_APP in .flaskenv"
+				}
+			}
+		}
+	}
+	if value == "" {
+		return nil, false, nil
+	}
+	a, err := flaskAppTarget(d.dir, value)
+	if err != nil {
+		return nil, true, &Error{Msg: fmt.Sprintf("%s=%q: %v", strings.TrimSuffix(from, " in the environment"), value, err),
+			Fix: "set FLASK_APP to module, module:name, module:create_app() or path/to/module.py, as flask --app takes it"}
+	}
+	a.How = from
+	return a, true, nil
+}
+
+// flaskAppSplitRE splits "path:name" as Flask's CLI does: at the first
+// colon that is not followed by a path separator (a Windows drive).
+var flaskAppSplitRE = regexp.MustCompile(`:([^\\/].*)$`)
+
+var identifierRE = regexp.MustCompile(`^[A-Za-z_]\w*$`)
+
+// flaskAppTarget turns a FLASK_APP value into a gunicorn target, as
+// Flask's CLI would load it: module.py or a path (a package or module
+// file, its import name found by walking up the packages), module, or
+// either followed by :name, :factory() or :factory(args).
+func flaskAppTarget(root, value string) (*layoutApp, error) {
+	path, name := value, ""
+	if loc := flaskAppSplitRE.FindStringSubmatchIndex(value); loc != nil {
+		path, name = value[:loc[0]], value[loc[2]:]
+	}
+	path = strings.TrimSpace(path)
+	if path == "" {
+		return nil, fmt.Errorf("no module")
+	}
+	a := &layoutApp{appGuess: appGuess{Framework: Flask, Kind: KindWSGI}}
+	if strings.HasSuffix(path, ".py") || strings.ContainsAny(path, `/\`) {
+		file := path
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(root, filepath.FromSlash(file))
+		}
+		if fi, err := os.Stat(file); err == nil && fi.IsDir() {
+			file = filepath.Join(file, "__init__.py")
+		} else if !strings.HasSuffix(file, ".py") {
+			file += ".py"
+		}
+		if !isFile(file) {
+			return nil, fmt.Errorf("%s does not exist", relTo(root, file))
+		}
+		a.File = file
+		a.Module, a.PathDir = importName(root, file)
+	} else {
+		if !moduleRE.MatchString(path) {
+			return nil, fmt.Errorf("%q is not a module name or a .py file", path)
+		}
+		a.Module = path
+		if f := moduleFile(root, path); f != "" {
+			a.File = f
+		} else if f := moduleFile(filepath.Join(root, "src"), path); f != "" {
+			a.File, a.PathDir = f, "src"
+		}
+	}
+	var src string
+	if a.File != "" {
+		data, _ := os.ReadFile(a.File)
+		src = string(data)
+	}
+	switch {
+	case name == "":
+		a.Callable = flaskCallable(src)
+	case identifierRE.MatchString(name) && definesFunction(src, name):
+		// Flask's CLI calls a function named without arguments; gunicorn
+		// would serve the function itself.
+		a.Callable = name + "()"
+	default:
+		a.Callable = name
+	}
+	if !targetRE.MatchString(a.Target()) {
+		return nil, fmt.Errorf("%q is not a name or a call with literal arguments", name)
+	}
+	return a, nil
+}
+
+// definesFunction reports whether src defines a module-level function name.
+func definesFunction(src, name string) bool {
+	return regexp.MustCompile(`(?m)^(?:async\s+)?def\s+` + regexp.QuoteMeta(name) + `\s*\(`).MatchString(src)
+}
+
+// importName is the module name of file and the directory (relative to
+// root, "" for root itself) to put on the import path, found the way
+// Flask's CLI and the fastapi CLI find them: up from the file's directory
+// while it is a package (holds __init__.py).
+func importName(root, file string) (module, pathDir string) {
+	dir := filepath.Dir(file)
+	parts := []string{strings.TrimSuffix(filepath.Base(file), ".py")}
+	if parts[0] == "__init__" {
+		// pkg/__init__.py is the package pkg itself.
+		parts = []string{filepath.Base(dir)}
+		dir = filepath.Dir(dir)
+	}
+	for dir != root && isFile(filepath.Join(dir, "__init__.py")) && filepath.Dir(dir) != dir {
+		parts = append([]string{filepath.Base(dir)}, parts...)
+		dir = filepath.Dir(dir)
+	}
+	if rel, err := filepath.Rel(root, dir); err == nil && rel != "." {
+		pathDir = filepath.ToSlash(rel)
+	}
+	return strings.Join(parts, "."), pathDir
+}
+
+// findFileApp looks at wsgi.py, asgi.py, then the fastapi CLI's files.
+func findFileApp(root string) (*layoutApp, error) {
+	for _, name := range append([]string{"wsgi.py", "asgi.py"}, fastapiFiles...) {
+		file := filepath.Join(root, filepath.FromSlash(name))
+		src, err := os.ReadFile(file)
+		if err != nil {
+			if os.IsNotExist(err) || isDirErr(file) {
+				continue
+			}
+			return nil, &Error{Msg: "reading " + file, Err: err, Fix: "make " + name + " readable"}
+		}
+		g := guessApp(filepath.Base(name), string(src))
+		plainOK := name == "wsgi.py" || name == "asgi.py" || name == "app.py"
+		if g == nil || (!plainOK && g.Framework.Module() == "") {
+			continue
+		}
+		a := &layoutApp{appGuess: *g}
+		a.File = file
+		a.Module, a.PathDir = importName(root, file)
+		a.How = name
+		return a, nil
+	}
+	return nil, nil
+}
+
+func isDirErr(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// findDjangoBelow returns the first of app/, src/, backend/, django/ that
+// holds a manage.py, or "".
+func findDjangoBelow(root string) string {
+	for _, sub := range djangoSubdirs {
+		if isFile(filepath.Join(root, sub, "manage.py")) {
+			return filepath.Join(root, sub)
+		}
+	}
+	return ""
+}
+
+// findPackageApp looks for a package holding a Flask or FastAPI app, at
+// the root then under src/. Several candidates are narrowed to the one
+// named like the project (pyproject.toml's name, else the directory);
+// otherwise the error lists them.
+func findPackageApp(root string) (*layoutApp, error) {
+	for _, base := range []string{root, filepath.Join(root, "src")} {
+		var found []*layoutApp
+		for _, pkg := range packagesIn(base) {
+			for _, name := range packageAppFiles {
+				file := filepath.Join(pkg, name)
+				src, err := os.ReadFile(file)
+				if err != nil {
+					continue
+				}
+				g := guessApp(name, string(src))
+				if g == nil || g.Framework.Module() == "" {
+					continue
+				}
+				a := &layoutApp{appGuess: *g}
+				a.File = file
+				a.Module, a.PathDir = importName(root, file)
+				a.How = relTo(root, file)
+				found = append(found, a)
+				break
+			}
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0], nil
+		}
+		want := normalizeDistName(projectName(root))
+		for _, a := range found {
+			top, _, _ := strings.Cut(a.Module, ".")
+			if normalizeDistName(top) == want {
+				return a, nil
+			}
+		}
+		var lines []string
+		for _, a := range found {
+			lines = append(lines, fmt.Sprintf("  %s: %s", relTo(root, a.File), a.Target()))
+		}
+		return nil, &Error{
+			Msg: "several packages hold an app:\n" + strings.Join(lines, "\n"),
+			Fix: fmt.Sprintf("choose one: devstack up --app '%s', or app = %q in %s", found[0].Target(), found[0].Target(), ConfigFileName),
+		}
+	}
+	return nil, nil
+}
+
+// packagesIn lists the package directories directly in dir, sorted,
+// leaving out tests, docs, tools and hidden directories.
+func packagesIn(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") || skippedDirs[strings.ToLower(n)] || !identifierRE.MatchString(n) {
+			continue
+		}
+		if isFile(filepath.Join(dir, n, "__init__.py")) {
+			out = append(out, filepath.Join(dir, n))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+var pyprojectNameRE = regexp.MustCompile(`(?m)^\s*name\s*=\s*["']([^"']+)["']`)
+
+// projectName is the project's declared name ([project] or
+// [tool.poetry] in pyproject.toml), else the directory's name.
+func projectName(root string) string {
+	if data, err := os.ReadFile(filepath.Join(root, "pyproject.toml")); err == nil {
+		if m := pyprojectNameRE.FindSubmatch(data); m != nil {
+			return string(m[1])
+		}
+	}
+	return filepath.Base(root)
+}
+
+// likelyCandidate is, when the search found nothing, the file that most
+// looks like an app a few directories down, with the exact way to run it.
+// "" when there is none.
+func likelyCandidate(root string) string {
+	type cand struct {
+		file  string
+		depth int
+		guess *appGuess
+	}
+	var best *cand
+	var walk func(dir string, depth int)
+	walk = func(dir string, depth int) {
+		if depth > 3 || best != nil && best.depth < depth {
+			return
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			n := e.Name()
+			p := filepath.Join(dir, n)
+			if e.IsDir() {
+				continue
+			}
+			if !strings.HasSuffix(n, ".py") {
+				continue
+			}
+			if n == "manage.py" && depth > 0 {
+				if best == nil || best.depth > depth {
+					best = &cand{file: p, depth: depth}
+				}
+				continue
+			}
+			data, err := os.ReadFile(p)
+			if err != nil || len(data) > 1<<20 {
+				continue
+			}
+			g := guessApp(n, string(data))
+			if g == nil || g.Framework.Module() == "" {
+				continue
+			}
+			if best == nil || best.depth > depth {
+				best = &cand{file: p, depth: depth, guess: g}
+			}
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() && !strings.HasPrefix(n, ".") && !skippedDirs[strings.ToLower(n)] && !isFile(filepath.Join(dir, n, "pyvenv.cfg")) {
+				walk(filepath.Join(dir, n), depth+1)
+			}
+		}
+	}
+	walk(root, 0)
+	if best == nil {
+		return ""
+	}
+	rel := relTo(root, best.file)
+	if best.guess == nil {
+		sub := filepath.Dir(rel)
+		return fmt.Sprintf("%s is a Django project one level down: run devstack up --dir %s", rel, sub)
+	}
+	module, pathDir := importName(root, best.file)
+	target := module + ":" + best.guess.Callable
+	if pathDir == "" {
+		return fmt.Sprintf("%s looks like a %s app: run devstack up --app '%s', or add app = %q to %s", rel, best.guess.Framework, target, target, ConfigFileName)
+	}
+	flag := "--pythonpath"
+	if best.guess.Kind == KindASGI {
+		flag = "--app-dir"
+	}
+	return fmt.Sprintf("%s looks like a %s app: add these lines to %s:\n  app = %q\n  args = [%q, %q]", rel, best.guess.Framework, ConfigFileName, target, flag, pathDir)
+}
