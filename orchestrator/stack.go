@@ -65,6 +65,7 @@ type Stack struct {
 	bus       *Bus
 	ownsBus   bool
 	probePath string
+	files     *staticFiles // nil for a custom command, which has no probe
 
 	proxy   *proxy.Proxy
 	server  *proxy.Server
@@ -116,6 +117,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.probePath, err = templates.NewProbePath(); err != nil {
 		return nil, err
 	}
+	if p.Server != project.ServerCommand {
+		s.files = newStaticFiles(appAddr(p), s.probePath)
+	}
 
 	ctx, s.cancel = context.WithCancel(ctx)
 	defer func() {
@@ -158,6 +162,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}
 	s.bg.Go(func() { s.announceReady(ctx) })
+	if s.files != nil {
+		s.bg.Go(func() { s.followStatic(ctx) })
+	}
 	return s, nil
 }
 
@@ -212,14 +219,19 @@ func (s *Stack) startProxy() error {
 	ps := s.p.Proxy
 	upstream := &url.URL{Scheme: "http", Host: appAddr(s.p)}
 	name := gatewayName(s.p)
+	var files func() []proxy.FileRoot
+	if s.files != nil {
+		files = s.files.current
+	}
 	prox, err := proxy.New(proxy.Config{
 		Upstream:     upstream,
 		TLS:          s.opts.TLS,
 		Headers:      HeaderPolicy(ps),
 		HoldTimeout:  ps.HoldTimeout,
 		MaxBodyBytes: ps.MaxBody,
+		Files:        files,
 		OnAccess: func(r proxy.AccessRecord) {
-			if r.UpstreamError == nil && r.ClientError == nil {
+			if r.UpstreamError == nil && r.ClientError == nil && r.File == "" {
 				s.lastServed.Store(int64(time.Since(s.epoch)))
 			}
 			if strings.HasPrefix(r.Path, templates.ProbePathPrefix) {
@@ -304,6 +316,10 @@ func (s *Stack) announceReady(ctx context.Context) {
 		Paused: func() bool { return *s.down.Load() != "" },
 	})
 	if ready {
+		if s.files != nil {
+			// Before "ready": the first page's stylesheets are served.
+			s.announceStatic(s.files.refresh(ctx, 0))
+		}
 		close(s.ready)
 		s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "ready " + s.server.URL()})
 	}

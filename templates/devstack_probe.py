@@ -24,6 +24,9 @@ import sys
 PROBE_PATH_ENV = "DEVSTACK_PROBE_PATH"
 MARKER_KEY = "devstack.probe"
 PROBE_VERSION = 1
+# The probe path plus this answers with where the app's static and media
+# files are (devstack_static.py), for the proxy to serve them.
+STATIC_SUFFIX = "/static"
 
 # Request headers that decide or reveal how a request was forwarded.
 _REPORTED_HEADERS = ("host", "forwarded", "x-forwarded-for", "x-forwarded-proto",
@@ -99,6 +102,29 @@ def _base_report(server, generation):
     }
 
 
+def _static_answer(generation):
+    """The answer at the probe path + STATIC_SUFFIX: which worker answered,
+    and _static_report()."""
+    return {"pid": os.getpid(), "generation": generation, "static": _static_report()}
+
+
+def _static_report():
+    """devstack_static.report(), loaded from beside this file."""
+    import importlib.util
+
+    module = sys.modules.get("devstack_static")
+    if module is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "devstack_static.py")
+        spec = importlib.util.spec_from_file_location("devstack_static", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["devstack_static"] = module
+    try:
+        return module.report()
+    except Exception as err:  # the project's own error is the answer
+        return {"error": f"{type(err).__name__}: {err}"}
+
+
 def _encode(report):
     return json.dumps(report, default=repr, sort_keys=True).encode()
 
@@ -117,6 +143,10 @@ class _WSGIProbe:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == self.path + STATIC_SUFFIX:
+            data = _encode(_static_answer(self.generation))
+            start_response("200 OK", _RESPONSE_HEADERS + [("Content-Length", str(len(data)))])
+            return [data]
         if path != self.path and environ.get("SCRIPT_NAME", "") + path != self.path:
             return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
@@ -220,6 +250,9 @@ class _ASGIProbe:
         if scope.get("type") != "http" or (
                 scope.get("path") != self.path
                 and scope.get("root_path", "") + scope.get("path", "") != self.path):
+            if scope.get("type") == "http" and scope.get("path") == self.path + STATIC_SUFFIX:
+                await _send_json(send, 200, _encode(_static_answer(self.generation)), scope.get("method", "GET"))
+                return
             return await self.app(scope, receive, send)
         method = scope.get("method", "GET")
         if method not in ("GET", "HEAD"):
@@ -384,6 +417,7 @@ def _django_report(request):
     report["csrf"] = _django_csrf_verdict(request)
     report["settings"] = {name: getattr(settings, name, None) for name in _DJANGO_SETTINGS}
     report["settings"]["SETTINGS_MODULE"] = getattr(settings, "SETTINGS_MODULE", None)
+    report["static"] = _static_report()
     return report
 
 

@@ -57,6 +57,7 @@ type ProbeReport struct {
 	CSRF       *ProbeCSRF       `json:"csrf,omitempty"`       // Django only
 	Settings   map[string]any   `json:"settings,omitempty"`   // Django's trust-related settings
 	Middleware []map[string]any `json:"middleware,omitempty"` // Flask: WSGI middleware, outermost first
+	Static     *StaticReport    `json:"static,omitempty"`     // Django: where static and media files are
 }
 
 // ProbeServer describes the gateway process. The trust fields are gunicorn's

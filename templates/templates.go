@@ -88,7 +88,7 @@ var DjangoPreimport = []string{
 var FlaskPreimport = []string{"flask", "werkzeug.middleware.proxy_fix"}
 
 // Names lists the files WriteTo writes.
-func Names() []string { return []string{GunicornConf, Probe, ASGIEntry} }
+func Names() []string { return []string{GunicornConf, Probe, ASGIEntry, Static} }
 
 // WriteTo writes every file into dir (created if needed), readable by all
 // and writable by the owner, replacing older copies.

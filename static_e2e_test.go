@@ -1,0 +1,141 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devstack-dev/devstack/internal/testenv"
+)
+
+// getFile sends GET path through the proxy and returns the response with
+// its body.
+func (r *upRun) getFile(path string) (*http.Response, string) {
+	r.t.Helper()
+	resp, err := r.httpsClient().Get(r.url(path))
+	if err != nil {
+		r.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// The first page a Django user opens after switching from runserver: the
+// admin of a fresh startproject site, DEBUG = True, no whitenoise, behind
+// gunicorn (which serves no static file). Its stylesheet comes from
+// Django's own admin app, found through the project's finders.
+func TestUpStartprojectAdminCSS(t *testing.T) {
+	for _, tc := range []struct{ name, suite string }{{"django3.2", ""}, {"django5.2", "sid"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			python := testenv.SystemPython(t)
+			var env []string
+			pythonpath := ""
+			if tc.suite != "" {
+				pythonpath = testenv.PythonSuite(t, tc.suite)
+				env = []string{"PYTHONPATH=" + pythonpath}
+			}
+			dir := filepath.Join(t.TempDir(), "site")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(python, "-m", "django", "startproject", "mysite", dir)
+			cmd.Env = testenv.PythonEnv(os.Environ(), pythonpath)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("startproject: %v\n%s", err, out)
+			}
+			r := startUp(t, upConfig{dir: dir, env: env})
+
+			code, page := r.get("/admin/login/")
+			if code != http.StatusOK || !strings.Contains(page, `href="/static/admin/css/base.css"`) {
+				t.Fatalf("GET /admin/login/: %d, want the login page linking its stylesheet\n%.500s", code, page)
+			}
+			resp, css := r.getFile("/static/admin/css/base.css")
+			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+				t.Fatalf("GET /static/admin/css/base.css: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			loc := exec.Command(python, "-c", "import django, os; print(os.path.dirname(django.__file__))")
+			loc.Env = testenv.PythonEnv(os.Environ(), pythonpath)
+			out, err := loc.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "contrib", "admin", "static", "admin", "css", "base.css"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if css != string(want) {
+				t.Errorf("base.css through devstack differs from Django's own (%d bytes, want %d)", len(css), len(want))
+			}
+			r.waitLine(`proxy +\| GET /static/admin/css/base.css 200`, 10*time.Second)
+		})
+	}
+}
+
+// Every place a Django project keeps files is served, files added while up
+// runs are served at once, and a settings change is picked up at the reload.
+func TestUpServesStaticAndMedia(t *testing.T) {
+	testenv.SystemPython(t)
+	r := startUp(t, upConfig{project: "django-static"})
+	dir := strings.TrimSuffix(r.cmd.Args[3], "/")
+	r.waitLine(`static files served by devstack: /static/ from the 9 directories the staticfiles finders search, then STATIC_ROOT; /media/ from MEDIA_ROOT`, 10*time.Second)
+
+	for path, want := range map[string]string{
+		"/static/css/site.css":             "body { font-family: sans-serif; }\n",
+		"/static/catalog/catalog.css":      ".product { border: 1px solid #ccc; }\n",
+		"/static/downloads/price-list.csv": "item,price\nshoe,40\n",
+		"/static/only-collected.css":       "/* written by collectstatic only */\n",
+	} {
+		if resp, body := r.getFile(path); resp.StatusCode != http.StatusOK || body != want {
+			t.Errorf("GET %s: %d %q, want %q", path, resp.StatusCode, body, want)
+		}
+	}
+	if resp, _ := r.getFile("/static/admin/js/core.js"); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /static/admin/js/core.js: %d", resp.StatusCode)
+	}
+
+	// A new stylesheet and an upload are served without a reload.
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("assets/css/new.css", "new")
+	write("uploads/photos/shoe.png", "\x89PNG")
+	if resp, body := r.getFile("/static/css/new.css"); resp.StatusCode != http.StatusOK || body != "new" {
+		t.Errorf("a stylesheet added while up runs: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := r.getFile("/media/photos/shoe.png"); resp.StatusCode != http.StatusOK || body != "\x89PNG" ||
+		resp.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("an upload: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	for _, path := range []string{"/static/../shop/settings.py", "/static/%2e%2e/shop/settings.py", "/media/%2E%2E/manage.py"} {
+		if resp, body := r.getFile(path); resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "SECRET_KEY") {
+			t.Errorf("GET %s: %d, want 400", path, resp.StatusCode)
+		}
+	}
+
+	// A new STATICFILES_DIRS entry is served after the reload its save causes.
+	write("extra/banner.css", "banner")
+	mark := r.lineCount()
+	settings, err := os.ReadFile(filepath.Join(dir, "shop", "settings.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("shop/settings.py", strings.Replace(string(settings), "    BASE_DIR / 'assets',\n",
+		"    BASE_DIR / 'assets',\n    ('extra', BASE_DIR / 'extra'),\n", 1))
+	r.waitLineAfter(mark, `static files served by devstack: /static/ from the 10 directories`, 60*time.Second)
+	if resp, body := r.getFile("/static/extra/banner.css"); resp.StatusCode != http.StatusOK || body != "banner" {
+		t.Errorf("a STATICFILES_DIRS entry added while up runs: %d %q", resp.StatusCode, body)
+	}
+}
