@@ -203,9 +203,10 @@ func TestReloadCoalescesABurstAndWatchesNewDirectories(t *testing.T) {
 	r.waitLineAfter(mark, `reloaded in .*newpkg/deep/later.py`, 30*time.Second)
 }
 
-// uvicorn cannot reload gracefully: devstack restarts it, and the proxy holds
-// requests meanwhile, so clients see a slower answer, never an error.
-func TestReloadRestartsUvicornWithoutErrors(t *testing.T) {
+// uvicorn reloads through the supervisor's standby process: it imports the
+// edited app and takes over the socket while the older process drains, so
+// clients never see an error.
+func TestReloadUvicornThroughTheStandbyWithoutErrors(t *testing.T) {
 	testenv.PythonWith(t, "starlette", "uvicorn")
 	dir := copyProject(t, "asgi-app")
 	r := startUp(t, upConfig{dir: dir})
@@ -246,13 +247,13 @@ func TestReloadRestartsUvicornWithoutErrors(t *testing.T) {
 	if err := os.WriteFile(app, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r.waitLineAfter(mark, `reloading \(restart\): app.py`, 30*time.Second)
+	r.waitLineAfter(mark, `reloading \(standby\): app.py`, 30*time.Second)
 	r.waitLineAfter(mark, `reloaded in`, 60*time.Second)
 	waitMarker(t, r, "uvicorn-edit", 30*time.Second)
 	close(stop)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
-		t.Errorf("%d requests failed while uvicorn restarted", n)
+		t.Errorf("%d requests failed while uvicorn reloaded", n)
 	}
 }
 

@@ -25,6 +25,11 @@ const (
 	gunicornAppLoadError    = 4
 )
 
+// uvicornStartupFailure is uvicorn's exit code when the server could not
+// start (the app failed to import, or its lifespan startup failed); the
+// supervisor uses it too when a new generation fails to start.
+const uvicornStartupFailure = 3
+
 // gatewayName is the log source of the gateway: the server's name, or "app"
 // for a custom command.
 func gatewayName(p *project.Project) string {
@@ -63,14 +68,32 @@ func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
 	case project.ServerUvicorn:
 		if i := indexOf(argv, p.Target); i >= 0 && !hasFlag(argv, "--factory") {
 			argv[i] = templates.ASGIApp
-			env = append(env,
-				templates.EnvASGIApp+"="+p.Target,
-				"PYTHONPATH="+joinPathList(runDir, lookupEnv(env, "PYTHONPATH")))
+			env = append(env, templates.EnvASGIApp+"="+p.Target)
+		}
+		// uvicorn's own command line, run by the supervisor that keeps a
+		// standby for reloads (templates.UvicornSupervisor).
+		supervised := false
+		if i := indexOf(argv, "-m"); i >= 0 && i+1 < len(argv) && argv[i+1] == "uvicorn" {
+			argv[i+1] = templates.UvicornModule
+			supervised = true
+			env = append(env, templates.EnvGatewayControl+"="+controlPath(runDir),
+				templates.EnvGatewayMarkers+"="+strconv.Itoa(ControlFD))
+			if pre := preimports(p.Framework); len(pre) > 0 {
+				env = append(env, templates.EnvPreimport+"="+strings.Join(pre, ","))
+			}
+			// Django's modules may read the settings when imported: only
+			// its static list is loaded ahead (see templates.DjangoPreimport).
+			if p.Framework != project.Django {
+				env = append(env, templates.EnvPreimportLearned+"="+learnedPreimportPath(p, runDir))
+			}
+		}
+		if supervised || lookupEnv(env, templates.EnvASGIApp) != "" {
+			env = append(env, "PYTHONPATH="+joinPathList(runDir, lookupEnv(env, "PYTHONPATH")))
 		}
 	}
 	return ProcessSpec{
 		Name:           gatewayName(p),
-		TermLeaderOnly: p.Server == project.ServerGunicorn,
+		TermLeaderOnly: p.Server == project.ServerGunicorn || p.Server == project.ServerUvicorn,
 		Argv:           argv,
 		Dir:            cmp.Or(p.AppDir, p.Dir),
 		Env:            env,
@@ -81,13 +104,18 @@ func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
 // controlPath is the FIFO the gunicorn master reads reload requests from.
 func controlPath(runDir string) string { return filepath.Join(runDir, "gateway-control") }
 
-// preimports lists the framework modules the gunicorn master loads once.
+// preimports lists the framework modules the gunicorn master or the uvicorn
+// supervisor loads once.
 func preimports(f project.Framework) []string {
 	switch f {
 	case project.Django:
 		return templates.DjangoPreimport
 	case project.Flask:
 		return templates.FlaskPreimport
+	case project.FastAPI:
+		return templates.FastAPIPreimport
+	case project.Starlette:
+		return templates.StarlettePreimport
 	}
 	return nil
 }

@@ -68,11 +68,24 @@ func TestGatewaySpecUvicornServesThroughTheProbeEntry(t *testing.T) {
 	if !slices.Contains(spec.Env, templates.EnvASGIApp+"=main:app") || !slices.Contains(spec.Env, "PYTHONPATH=/run/ds:/srv/lib") {
 		t.Errorf("env %q", spec.Env)
 	}
+	// uvicorn's command line, run by the supervisor that keeps a standby,
+	// stopped through it.
+	if spec.Argv[2] != templates.UvicornModule || !spec.TermLeaderOnly {
+		t.Errorf("argv %q, leader-only stop %v: want -m %s, stopped through its leader", spec.Argv, spec.TermLeaderOnly, templates.UvicornModule)
+	}
+	if !slices.Contains(spec.Env, templates.EnvGatewayControl+"=/run/ds/gateway-control") {
+		t.Errorf("env %q: want the control FIFO", spec.Env)
+	}
 
-	// A factory cannot be wrapped: the project's command runs as it is.
+	// A factory cannot be wrapped: the project's command runs as it is,
+	// still under the supervisor.
 	p.GatewayArgv = append(p.GatewayArgv, "--factory")
-	if spec := gatewaySpec(p, "/run/ds", "/probe"); spec.Argv[3] != "main:app" {
-		t.Errorf("with --factory: argv %q, want the project's target", spec.Argv)
+	spec = gatewaySpec(p, "/run/ds", "/probe")
+	if spec.Argv[3] != "main:app" || spec.Argv[2] != templates.UvicornModule {
+		t.Errorf("with --factory: argv %q, want the project's target under the supervisor", spec.Argv)
+	}
+	if !slices.Contains(spec.Env, "PYTHONPATH=/run/ds:/srv/lib") {
+		t.Errorf("with --factory: env %q, want the supervisor's directory on PYTHONPATH", spec.Env)
 	}
 }
 

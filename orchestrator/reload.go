@@ -18,7 +18,7 @@ const reloadTimeout = 60 * time.Second
 
 // Reload strategies, as ReloadRecord.Strategy names them.
 const (
-	StrategyStandby = "standby" // gunicorn's standby worker loads the new code
+	StrategyStandby = "standby" // the standby worker (gunicorn) or process (uvicorn) loads the new code
 	StrategyHUP     = "hup"     // SIGHUP to the gunicorn master: new workers, same socket
 	StrategyRestart = "restart" // stop the gateway, start it again
 )
@@ -87,11 +87,11 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 	}
 	st := s.gateway.Status()
 	strategy := StrategyRestart
-	if s.p.Server == project.ServerGunicorn && !fullRestart && st.State == StateRunning && *s.down.Load() == "" {
-		switch s.marks.reloadMode() {
-		case templates.ReloadStandby:
-			strategy = StrategyStandby
-		case templates.ReloadHUP:
+	if !fullRestart && st.State == StateRunning && *s.down.Load() == "" {
+		switch mode := s.marks.reloadMode(); {
+		case mode == templates.ReloadStandby:
+			strategy = StrategyStandby // gunicorn, or uvicorn under its supervisor
+		case mode == templates.ReloadHUP && s.p.Server == project.ServerGunicorn:
 			strategy = StrategyHUP
 		}
 	}
@@ -196,7 +196,9 @@ func (s *Stack) restartGateway(ctx context.Context) error {
 	}
 	exited := s.gatewayLeft(ctx)
 	var ok bool
-	if s.p.Server == project.ServerGunicorn {
+	if s.p.Server == project.ServerGunicorn || s.marks.reloadMode() == templates.ReloadStandby {
+		// The socket listens before the app is loaded: the boot marker
+		// says when the new code serves.
 		ok = s.marks.waitBoot(ctx, booted, 0, exited)
 	} else {
 		ok = waitListening(ctx, appAddr(s.p), exited)

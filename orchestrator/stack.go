@@ -263,7 +263,7 @@ func (s *Stack) startGateway(ctx context.Context) error {
 	spec := gatewaySpec(s.p, s.opts.RunDir, s.probePath)
 	spec.StopTimeout = s.opts.StopTimeout
 	spec.StayDown = s.stayDown
-	if s.p.Server == project.ServerGunicorn {
+	if s.p.Server == project.ServerGunicorn || s.p.Server == project.ServerUvicorn {
 		// Markers come on a pipe of their own, never from the gateway's
 		// output: an app that logs what a client sent could otherwise fake
 		// a "worker booted". They are shown in the log all the same.
@@ -290,7 +290,8 @@ func (s *Stack) startGateway(ctx context.Context) error {
 // the error with the gateway's last lines until a file change restarts it.
 func (s *Stack) stayDown(code int, ran time.Duration) bool {
 	loadFailure := s.p.Server == project.ServerGunicorn &&
-		(code == gunicornWorkerBootError || code == gunicornAppLoadError)
+		(code == gunicornWorkerBootError || code == gunicornAppLoadError) ||
+		s.p.Server == project.ServerUvicorn && code == uvicornStartupFailure
 	served := s.lastServed.Load() > int64(s.gateway.Status().StartedAt.Sub(s.epoch))
 	if !loadFailure && served {
 		return false // it crashed while serving: restart with backoff

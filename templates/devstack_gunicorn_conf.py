@@ -283,27 +283,17 @@ def _warn_if_settings_loaded():
              "module; reloads will keep the old settings")
 
 
-def _load_probe():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "devstack_probe.py")
-    module = sys.modules.get("devstack_probe")
+def _load_sibling(name):
+    """Loads devstack's module name from this file's directory (gunicorn
+    reads this file by path; the directory need not be on sys.path)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    module = sys.modules.get(name)
     if module is None or getattr(module, "__file__", None) != path:
-        spec = importlib.util.spec_from_file_location("devstack_probe", path)
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules["devstack_probe"] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
     return module
-
-
-def _load_libc():
-    """libc through ctypes, loaded once in the master for every worker."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True)
-    except Exception:  # only costs the faster clean-up
-        return None
 
 
 # 1. The project's configuration, taken over as it is.
@@ -334,8 +324,9 @@ _preimport([m.strip() for m in os.environ.get("DEVSTACK_PREIMPORT", "").split(",
 _learned = _preimport_learned(_learned_path) if _learned_path else []
 _learned_stale = any(name in _state.failed for name in _learned)
 
-_probe = _load_probe()
-_libc = _load_libc()
+_probe = _load_sibling("devstack_probe")
+_fork = _load_sibling("devstack_fork")
+_libc = _fork.load_libc()
 # What a worker imports beyond this is what it may learn (see _learn).
 _state.master_modules = frozenset(sys.modules)
 
@@ -360,7 +351,6 @@ _state.master_modules = frozenset(sys.modules)
 #   _devstack_gen   the generation a serving worker runs
 #   _devstack_go    (read fd, write fd): the standby's generation pipe
 #   _devstack_up    the master read the worker's "booted" notice
-_MADV_POPULATE_WRITE = 23  # Linux 5.14
 
 
 def _standby_supported(server):
@@ -492,45 +482,6 @@ def _reconcile(server):
     server.num_workers = wanted + len(older) + standby
 
 
-def _prefault():
-    """Makes this forked process's copy of the master's memory its own now,
-    rather than one copy-on-write fault at a time while it loads the app:
-    MADV_POPULATE_WRITE on every private writable page present after the
-    fork (Linux 5.14 and later; elsewhere nothing is done)."""
-    if _libc is None:
-        return
-    import ctypes
-    import struct
-
-    madvise = _libc.madvise
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    page = os.sysconf("SC_PAGE_SIZE")
-    try:
-        with open("/proc/self/maps") as maps, open("/proc/self/pagemap", "rb", buffering=0) as pagemap:
-            for line in maps:
-                fields = line.split()
-                if len(fields) < 2 or fields[1][:2] != "rw" or fields[1][3] != "p":
-                    continue
-                if len(fields) > 5 and fields[5].startswith("[v"):
-                    continue
-                lo, hi = (int(x, 16) for x in fields[0].split("-"))
-                if hi - lo > 1 << 30:  # a reservation, not memory in use
-                    continue
-                pagemap.seek(lo // page * 8)
-                raw = pagemap.read((hi - lo) // page * 8)
-                present = [e >> 63 for e in struct.unpack(f"{len(raw) // 8}Q", raw)] + [0]
-                start = None
-                for i, bit in enumerate(present):
-                    if bit and start is None:
-                        start = i
-                    elif not bit and start is not None:
-                        if madvise(lo + start * page, (i - start) * page, _MADV_POPULATE_WRITE) != 0:
-                            return  # an older kernel: the faults happen later instead
-                        start = None
-    except (OSError, ValueError):
-        return
-
-
 def _stand_by(server, worker):
     """The standby's wait, before gunicorn loads the app in it: it keeps its
     heartbeat up for the master's timeout check and returns with the
@@ -539,7 +490,7 @@ def _stand_by(server, worker):
 
     _close_go(worker, write=True)
     go = worker._devstack_go[0]
-    _prefault()
+    _fork.prefault(_libc)
     interval = max(0.2, min(1.0, server.timeout / 4)) if server.timeout else 1.0
     line = b""
     while True:
@@ -662,32 +613,13 @@ def pre_fork(server, worker):
         worker._devstack_go = os.pipe()
 
 
-def _die_with_master(master_pid):
-    """Makes this worker die with its master (Linux).
-
-    devstack starts the master with PR_SET_PDEATHSIG, so a kill -9 of
-    devstack takes the master down at once; its workers would notice only
-    at their next wake-up, up to half the worker timeout later, holding the
-    app's resources meanwhile.
-    """
-    if _libc is None:
-        return
-    try:
-        PR_SET_PDEATHSIG = 1
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except Exception:  # only costs the faster clean-up
-        return
-    if os.getppid() != master_pid:  # the master died before prctl ran
-        os._exit(1)
-
-
 def post_fork(server, worker):
     # Until gunicorn installs the worker's own handlers, the worker runs the
     # master's, which would swallow a SIGTERM: a stop arriving now would then
     # wait out the master's graceful_timeout. The default action ends it.
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         signal.signal(sig, signal.SIG_DFL)
-    _die_with_master(server.pid)
+    _fork.die_with_parent(_libc, server.pid)
     _close_master_fds(server, worker)
     _project_hook("post_fork", server, worker)
     if _role(worker) == "standby":

@@ -27,7 +27,18 @@ const (
 	// ASGIEntry is the module uvicorn is pointed at (ASGIApp) instead of the
 	// project's app, which it imports (EnvASGIApp) and wraps with the probe.
 	ASGIEntry = "devstack_asgi.py"
+	// UvicornSupervisor is run with `python -m` (UvicornModule) in place of
+	// `python -m uvicorn`, with the project's uvicorn arguments: it keeps a
+	// standby process for reloads (EnvGatewayControl) and prints the Marker
+	// lines, as GunicornConf does for gunicorn.
+	UvicornSupervisor = "devstack_uvicorn.py"
+	// Fork holds what the gunicorn workers and the uvicorn processes do
+	// after a fork: pre-fault memory, die with their parent.
+	Fork = "devstack_fork.py"
 )
+
+// UvicornModule is the module name of UvicornSupervisor, for `python -m`.
+const UvicornModule = "devstack_uvicorn"
 
 // ASGIApp is the uvicorn app argument that serves the project's ASGI app
 // through ASGIEntry; the per-run directory must be on PYTHONPATH.
@@ -50,10 +61,11 @@ const (
 	// load), skipping any that reads Django's settings. Unset, nothing is
 	// learned.
 	EnvPreimportLearned = "DEVSTACK_PREIMPORT_LEARNED"
-	// EnvGatewayControl is the path of the FIFO the gunicorn master creates
-	// for reload requests: a line written there followed by SIGWINCH to the
-	// master brings up a new generation through the standby worker (see
-	// GunicornConf). Unset, reloads are SIGHUPs.
+	// EnvGatewayControl is the path of the FIFO the gunicorn master (or the
+	// uvicorn supervisor) creates for reload requests: a line written there
+	// followed by SIGWINCH to the master brings up a new generation through
+	// the standby worker (see GunicornConf and UvicornSupervisor). Unset,
+	// gunicorn reloads are SIGHUPs and uvicorn reloads are restarts.
 	EnvGatewayControl = "DEVSTACK_GATEWAY_CONTROL"
 	// EnvGatewayMarkers is the number of the file descriptor GunicornConf
 	// writes its Marker lines to: a pipe devstack reads apart from the
@@ -87,8 +99,26 @@ var DjangoPreimport = []string{
 // FlaskPreimport are the Flask modules worth importing in the gunicorn master.
 var FlaskPreimport = []string{"flask", "werkzeug.middleware.proxy_fix"}
 
+// StarlettePreimport are the Starlette modules worth importing in the uvicorn
+// supervisor; a module that is not installed is skipped.
+var StarlettePreimport = []string{
+	"starlette.applications", "starlette.routing", "starlette.responses",
+	"starlette.requests", "starlette.middleware", "starlette.staticfiles",
+	"starlette.templating", "jinja2",
+}
+
+// FastAPIPreimport are the FastAPI modules worth importing in the uvicorn
+// supervisor: on the sample app, importing fastapi and pydantic is most of a
+// cold start.
+var FastAPIPreimport = append([]string{
+	"fastapi", "fastapi.routing", "fastapi.responses", "fastapi.templating",
+	"fastapi.staticfiles", "fastapi.middleware", "pydantic",
+}, StarlettePreimport...)
+
 // Names lists the files WriteTo writes.
-func Names() []string { return []string{GunicornConf, Probe, ASGIEntry, Static} }
+func Names() []string {
+	return []string{GunicornConf, Probe, ASGIEntry, Static, UvicornSupervisor, Fork}
+}
 
 // WriteTo writes every file into dir (created if needed), readable by all
 // and writable by the owner, replacing older copies.

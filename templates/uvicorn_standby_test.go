@@ -1,0 +1,231 @@
+package templates
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/devstack-dev/devstack/internal/testenv"
+)
+
+// copyTestdata copies the sample project name into a new temporary
+// directory, so a test can edit its code.
+func copyTestdata(t *testing.T, name string) string {
+	t.Helper()
+	src := testdataDir(t, name)
+	dst := filepath.Join(t.TempDir(), name)
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			if d.Name() == "__pycache__" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// uvicornSupervisor starts the project's uvicorn command as devstack runs
+// it: `-m devstack_uvicorn` with uvicorn's arguments, the probe's entry
+// module wrapping target, and the control FIFO for reload requests.
+func uvicornSupervisor(t *testing.T, python, dir, target string, preimport []string) (*gateway, string) {
+	t.Helper()
+	control := filepath.Join(t.TempDir(), "control")
+	g := startGateway(t, gatewaySpec{
+		python: python, dir: dir, pythonpath: runDir(t),
+		env: []string{EnvProbePath + "=" + testProbePath, EnvASGIApp + "=" + target,
+			EnvGatewayControl + "=" + control, EnvPreimport + "=" + strings.Join(preimport, ",")},
+		args: []string{"-m", UvicornModule, ASGIApp, "--fd", "{fd}"},
+	})
+	return g, control
+}
+
+var standbyForkedRE = regexp.MustCompile(`^devstack-gateway: standby forked pid=(\d+)`)
+
+// waitStandby waits for the supervisor's next standby from line from.
+func (g *gateway) waitStandby(from int) (int, int) {
+	g.t.Helper()
+	var pid int
+	i := g.waitLine(from, "a standby", func(l string) bool {
+		m := standbyForkedRE.FindStringSubmatch(l)
+		if m != nil {
+			pid, _ = strconv.Atoi(m[1])
+		}
+		return m != nil
+	})
+	return pid, i
+}
+
+// waitServing asks /whoami/ until the answer holds want: the older
+// generation may answer a last request while it stops. It fails after 5 s.
+func (g *gateway) waitServing(want string) {
+	g.t.Helper()
+	var body []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, body = g.get("/whoami/", nil); strings.Contains(string(body), want) {
+			return
+		}
+	}
+	g.t.Errorf("/whoami/ still answers %s, want %s", body, want)
+}
+
+// setFastAPIMarker rewrites the sample's 'marker' entry.
+func setFastAPIMarker(t *testing.T, dir, marker string) {
+	t.Helper()
+	path := filepath.Join(dir, "main.py")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := regexp.MustCompile(`'marker': '[^']*'`).ReplaceAllString(string(data), "'marker': '"+marker+"'")
+	if edited == string(data) {
+		t.Fatalf("%s has no 'marker' entry", path)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A reload request is served by the standby process: forked once the first
+// generation serves, it imports the edited app, takes over the shared
+// socket, and the older process stops gracefully. Clients sending requests
+// throughout see no failure. Two requests in a row: the second finds no
+// standby and forks its process; the newest generation wins. A new
+// generation that cannot import the app ends the supervisor with uvicorn's
+// startup-failure code, and nothing it started stays behind.
+func TestUvicornStandbyReload(t *testing.T) {
+	python := testenv.PythonWith(t, "uvicorn", "fastapi", "jinja2")
+	dir := copyTestdata(t, "fastapi-app")
+	g, control := uvicornSupervisor(t, python, dir, "main:app", FastAPIPreimport)
+	ready, _ := g.waitMarker(0, MarkerReady, 1)
+	if ready.Reload != ReloadStandby {
+		t.Fatalf("ready marker: reload=%q, want %q", ready.Reload, ReloadStandby)
+	}
+	first, _ := g.waitMarker(0, MarkerWorkerBooted, 1)
+	standby, _ := g.waitStandby(0)
+
+	var requests, failed atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 10 * time.Second}
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.Get("http://" + g.addr + "/whoami/")
+				if err == nil {
+					if resp.StatusCode != http.StatusOK {
+						err = errors.New(resp.Status)
+					}
+					resp.Body.Close()
+				}
+				requests.Add(1)
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+
+	setFastAPIMarker(t, dir, "second")
+	mark := g.lineCount()
+	g.requestReload(control)
+	g.waitReloading(mark, 2, "standby")
+	booted, _ := g.waitMarker(mark, MarkerWorkerBooted, 2)
+	if booted.PID != standby {
+		t.Errorf("generation 2 booted in %d, want the standby %d", booted.PID, standby)
+	}
+	waitGone(t, first.PID)
+	if _, body := g.get("/whoami/", nil); !strings.Contains(string(body), `"marker":"second"`) {
+		t.Errorf("after the reload: %s, want the edited marker", body)
+	}
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 || requests.Load() == 0 {
+		t.Errorf("%d of %d requests failed during the reload (first: %v)", n, requests.Load(), firstErr.Load())
+	}
+
+	// Two requests in a row, once the next standby is there.
+	g.waitStandby(mark + 1)
+	setFastAPIMarker(t, dir, "fourth")
+	mark = g.lineCount()
+	g.requestReload(control)
+	g.waitReloading(mark, 3, "standby")
+	g.requestReload(control)
+	g.waitReloading(mark, 4, "fork")
+	g.waitMarker(mark, MarkerWorkerBooted, 4)
+	g.waitServing(`"marker":"fourth"`)
+
+	// Broken code: the supervisor stops everything and says the server
+	// could not start.
+	standby, _ = g.waitStandby(mark)
+	if err := os.WriteFile(filepath.Join(dir, "main.py"), []byte("def broken(:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g.requestReload(control)
+	select {
+	case <-g.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the supervisor still runs 30 s after a generation failed to import")
+	}
+	if code := g.cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit code after a failed import: %d, want 3 (uvicorn's startup failure)", code)
+	}
+	waitGone(t, standby)
+}
+
+// SIGTERM to the supervisor alone (devstack signals the leader) stops every
+// process it started, gracefully, and it exits 0 as uvicorn would.
+func TestUvicornSupervisorStops(t *testing.T) {
+	python := testenv.PythonWith(t, "uvicorn", "starlette")
+	g, _ := uvicornSupervisor(t, python, testdataDir(t, "asgi-app"), "app:app", StarlettePreimport)
+	serving, _ := g.waitMarker(0, MarkerWorkerBooted, 1)
+	standby, _ := g.waitStandby(0)
+	if status, body := g.get("/whoami/", nil); status != 200 || !strings.Contains(string(body), `"framework":"starlette"`) {
+		t.Fatalf("/whoami/: %d %s", status, body)
+	}
+	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-g.exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the supervisor still runs 15 s after SIGTERM")
+	}
+	if code := g.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit code after SIGTERM: %d, want 0", code)
+	}
+	waitGone(t, serving.PID)
+	waitGone(t, standby)
+	if _, ok := g.find(0, func(l string) bool { return strings.Contains(l, "Application shutdown complete") }); !ok {
+		t.Error("the serving process did not run the lifespan shutdown")
+	}
+}
