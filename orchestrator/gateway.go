@@ -46,9 +46,9 @@ func gatewayName(p *project.Project) string {
 // nothing the app sees: gunicorn gets devstack's config wrapper (which loads
 // the project's config first, then pre-imports the framework and installs
 // the probe), and uvicorn serves the app through the probe's entry module.
-func gatewaySpec(p *project.Project, runDir, probePath string) ProcessSpec {
+func gatewaySpec(p *project.Project, runDir, probePath, caBundle string) ProcessSpec {
 	argv := append([]string(nil), p.GatewayArgv...)
-	env := append(append([]string(nil), p.Env...), p.GatewayEnv...)
+	env := withCABundle(append(append([]string(nil), p.Env...), p.GatewayEnv...), caBundle)
 	env = append(env, templates.EnvProbePath+"="+probePath)
 
 	switch p.Server {

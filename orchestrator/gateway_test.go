@@ -34,7 +34,7 @@ func TestGatewaySpecGunicorn(t *testing.T) {
 		GunicornConfig: "/srv/site/prod.py",
 		Env:            []string{"PYTHONUNBUFFERED=1", "FORWARDED_ALLOW_IPS=10.0.0.1"},
 	}
-	spec := gatewaySpec(p, "/run/ds", "/.devstack/probe/x")
+	spec := gatewaySpec(p, "/run/ds", "/.devstack/probe/x", "")
 	wantArgv := []string{"/usr/bin/python3", "-m", "gunicorn", "mysite.wsgi:application", "--bind", "127.0.0.1:8000", "-c", filepath.Join("/run/ds", templates.GunicornConf)}
 	if !slices.Equal(spec.Argv, wantArgv) {
 		t.Errorf("argv %q, want %q", spec.Argv, wantArgv)
@@ -61,7 +61,7 @@ func TestGatewaySpecUvicornServesThroughTheProbeEntry(t *testing.T) {
 		GatewayArgv: []string{"/usr/bin/python3", "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", "8000", "--forwarded-allow-ips", "10.0.0.1"},
 		Env:         []string{"PYTHONPATH=/srv/lib"},
 	}
-	spec := gatewaySpec(p, "/run/ds", "/probe")
+	spec := gatewaySpec(p, "/run/ds", "/probe", "")
 	if spec.Argv[3] != templates.ASGIApp || !slices.Contains(spec.Argv, "--forwarded-allow-ips") {
 		t.Errorf("argv %q: want the probe entry in place of main:app and the project's flags kept", spec.Argv)
 	}
@@ -80,7 +80,7 @@ func TestGatewaySpecUvicornServesThroughTheProbeEntry(t *testing.T) {
 	// A factory cannot be wrapped: the project's command runs as it is,
 	// still under the supervisor.
 	p.GatewayArgv = append(p.GatewayArgv, "--factory")
-	spec = gatewaySpec(p, "/run/ds", "/probe")
+	spec = gatewaySpec(p, "/run/ds", "/probe", "")
 	if spec.Argv[3] != "main:app" || spec.Argv[2] != templates.UvicornModule {
 		t.Errorf("with --factory: argv %q, want the project's target under the supervisor", spec.Argv)
 	}

@@ -173,6 +173,13 @@ func (p *Process) Signal(sig syscall.Signal) error {
 	return p.ask(request{kind: requestSignal, sig: sig})
 }
 
+// SetEnv replaces the entries added to the child's environment from the
+// next start on (a restart, or a restart after a crash); the running child
+// keeps the environment it was started with.
+func (p *Process) SetEnv(env []string) error {
+	return p.ask(request{kind: requestSetEnv, env: append([]string(nil), env...)})
+}
+
 // Status returns a snapshot of the process's state.
 func (p *Process) Status() Status { return *p.status.Load() }
 
@@ -209,12 +216,14 @@ const (
 	requestStop requestKind = iota + 1
 	requestRestart
 	requestSignal
+	requestSetEnv
 )
 
 type request struct {
 	kind  requestKind
 	force bool
 	sig   syscall.Signal
+	env   []string // requestSetEnv
 	reply chan error
 }
 

@@ -115,6 +115,9 @@ func (s *supervisor) handle(r request) {
 			s.restartAfterStop = true
 			s.terminate(false)
 		}
+	case requestSetEnv:
+		s.p.spec.Env = r.env
+		r.reply <- nil
 	case requestSignal:
 		if s.cur == nil || s.stopping {
 			r.reply <- fmt.Errorf("process %s is not running (%s)", s.p.spec.Name, s.st.State)

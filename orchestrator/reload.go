@@ -25,7 +25,7 @@ const (
 
 func (s *Stack) startWatcher(ctx context.Context) error {
 	p := s.p
-	restartFiles := append([]string(nil), p.EnvFiles...)
+	restartFiles := append([]string(nil), p.EnvFilesWatched()...)
 	if p.GunicornConfig != "" {
 		restartFiles = append(restartFiles, p.GunicornConfig)
 	}
@@ -188,6 +188,7 @@ func (s *Stack) requestReload() error {
 // restartGateway stops the gateway, starts it again and waits until it
 // answers. While it is down the proxy holds requests.
 func (s *Stack) restartGateway(ctx context.Context) error {
+	s.refreshEnv()
 	empty := ""
 	s.down.Store(&empty)
 	booted, _, _ := s.marks.snapshot()

@@ -47,6 +47,10 @@ type Options struct {
 	StopTimeout time.Duration
 	// QuietPeriod overrides the watcher's debounce (default watch.DefaultQuiet).
 	QuietPeriod time.Duration
+	// CABundle is a PEM file of the roots the children's TLS clients
+	// trust (the public ones and devstack's CA), named to them through
+	// CABundleVars unless they set those themselves. "" names none.
+	CABundle string
 }
 
 // StackStatus is a snapshot of a running stack.
@@ -66,6 +70,9 @@ type Stack struct {
 	ownsBus   bool
 	probePath string
 	files     *staticFiles // nil for a custom command, which has no probe
+	// current is the project with the environment read at the latest
+	// restart (nil until one changed it); see project().
+	current atomic.Pointer[project.Project]
 
 	proxy   *proxy.Proxy
 	server  *proxy.Server
@@ -145,7 +152,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	for _, ep := range p.Processes {
 		proc, err := NewProcess(ProcessSpec{
 			Name: ep.Name, Argv: ep.Argv, Dir: ep.Dir,
-			Env:         append(append([]string(nil), p.Env...), ep.Env...),
+			Env:         s.processEnv(p, ep),
 			StopTimeout: opts.StopTimeout,
 		}, s.bus.Publish)
 		if err != nil {
@@ -260,7 +267,7 @@ func (s *Stack) startProxy() error {
 }
 
 func (s *Stack) startGateway(ctx context.Context) error {
-	spec := gatewaySpec(s.p, s.opts.RunDir, s.probePath)
+	spec := gatewaySpec(s.p, s.opts.RunDir, s.probePath, s.opts.CABundle)
 	spec.StopTimeout = s.opts.StopTimeout
 	spec.StayDown = s.stayDown
 	if s.p.Server == project.ServerGunicorn || s.p.Server == project.ServerUvicorn {

@@ -59,6 +59,9 @@ type fileConfig struct {
 	// [".env"] (a missing .env is fine; a missing listed file is an error
 	// only when set here).
 	EnvFiles *[]string `toml:"env_files"`
+	// Env adds variables to every child's environment, over the env files'
+	// (devstack's own environment still wins). Default none.
+	Env map[string]string `toml:"env"`
 	// Watch selects the files whose changes reload the gateway.
 	Watch watchConfig `toml:"watch"`
 	// Processes run beside the gateway, by name. Default none (plus
@@ -401,6 +404,11 @@ func (lc *loadedConfig) validate(data string, prefix toml.Key) error {
 		}
 		if *lc.Server == ServerCommand && lc.Command == nil {
 			return bad(`add command = ["your-server", "--port", "{port}"], or remove server`, "%s is \"command\" but no command is set", "server")
+		}
+	}
+	for _, k := range sortedKeys(lc.Env) {
+		if !envKeyRE.MatchString(k) {
+			return bad("use letters, digits and _ in names, not starting with a digit", "%s has a bad variable name "+strconv.Quote(k), "env")
 		}
 	}
 	if lc.App != nil && !targetRE.MatchString(*lc.App) {

@@ -44,6 +44,7 @@ type detector struct {
 	environ []string
 	env     map[string]string // devstack's environment
 	dotenv  []envVar          // from the env files, in order
+	plan    envPlan           // how the children's environment was built
 	p       *Project
 }
 

@@ -2,6 +2,9 @@ package project
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,5 +78,59 @@ func TestParseDotenvErrors(t *testing.T) {
 			}
 			hintOf(t, err)
 		})
+	}
+}
+
+// ReadEnv reads the env files and the config's env again and names what
+// changed; devstack's environment still wins, and a .env created after
+// the start counts.
+func TestReadEnvNamesWhatChanged(t *testing.T) {
+	py := systemPython(t)
+	dir := writeTree(t, map[string]string{
+		"app.py":        flaskApp,
+		ConfigFileName:  "[env]\nFROM_CONFIG = \"1\"\n",
+		".flaskenv":     "",
+		"unrelated.txt": "",
+	})
+	p, err := Detect(dir, Overrides{Python: py, Environ: testEnviron("SHELL_SET=shell")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(p.Env, "FROM_CONFIG=1") {
+		t.Fatalf("env %q lacks the config's env", p.Env)
+	}
+	if !slices.Contains(p.EnvFilesWatched(), filepath.Join(dir, ".env")) {
+		t.Errorf("watched env files %q lack the .env that does not exist yet", p.EnvFilesWatched())
+	}
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".env", "GREETING=hello\nSHELL_SET=file\nFROM_CONFIG=file\n")
+	env, changed, err := ReadEnv(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"GREETING"}; !slices.Equal(changed, want) {
+		t.Errorf("changed %q, want %q (the environment and the config win over .env)", changed, want)
+	}
+	p.Env = env
+	write(".env", "GREETING=bonjour\n")
+	write(ConfigFileName, "[env]\nNEW = \"x\"\n")
+	env, changed, err = ReadEnv(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"FROM_CONFIG", "GREETING", "NEW"}; !slices.Equal(changed, want) {
+		t.Errorf("changed %q, want %q", changed, want)
+	}
+	if !slices.Contains(env, "GREETING=bonjour") || slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "FROM_CONFIG=") }) {
+		t.Errorf("env %q", env)
+	}
+	write(".env", "BROKEN LINE\n")
+	if _, _, err := ReadEnv(p); err == nil || !strings.Contains(err.Error(), ".env:1") {
+		t.Errorf("a broken .env: got %v, want its line", err)
 	}
 }

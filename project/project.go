@@ -3,8 +3,9 @@
 // environment, which extra processes and which files to watch.
 //
 // Everything is read once, by Detect, and returned as a plain value that the
-// orchestrator runs and the doctor inspects; nothing in a Project does I/O
-// later.
+// orchestrator runs and the doctor inspects. The one exception is the
+// children's environment: ReadEnv reads the env files and the config's env
+// again before every restart, so that an edit to .env takes effect.
 package project
 
 import "time"
@@ -86,12 +87,14 @@ type Project struct {
 	GatewayEnv   []string // KEY=VALUE for the gateway only (PORT for custom commands)
 
 	// Env holds KEY=VALUE pairs to add to every child's environment (not
-	// devstack's own): the env files, then PYTHONUNBUFFERED=1,
+	// devstack's own): the env files, the config's env over them, then
+	// PYTHONUNBUFFERED=1,
 	// DJANGO_SETTINGS_MODULE when known and the virtualenv's PATH/VIRTUAL_ENV.
 	// Variables already set in devstack's environment win over env files and
 	// are left out.
 	Env      []string
 	EnvFiles []string // env files that were read, in order
+	envPlan  envPlan  // how Env was built, for ReadEnv
 
 	Processes []Process // extra processes from [processes] and Procfile.dev
 
