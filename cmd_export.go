@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -73,6 +74,17 @@ func runExport(c *cli.Context, kind string) error {
 	}
 	if cfg.Upstream == "" {
 		cfg.Upstream = net.JoinHostPort("127.0.0.1", strconv.Itoa(p.AppPort))
+	}
+	if p.Framework == project.Django && p.Interpreter.Path != "" {
+		// Where STATIC_ROOT and MEDIA_ROOT are, from the settings
+		// themselves. Without them the configuration still holds every
+		// header rule; say what is missing.
+		rep, err := templates.ReadStatic(c.Context, p.Interpreter.Path, cmp.Or(p.AppDir, p.Dir), append(os.Environ(), p.Env...))
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "devstack: warning: no static or media locations: %v\n", err)
+		} else {
+			cfg.Static = rep
+		}
 	}
 	out, err := templates.Export(kind, cfg)
 	if err != nil {

@@ -115,41 +115,7 @@ func TestExportNginxBehavesLikeTheLocalProxy(t *testing.T) {
 
 	work := leafIn(t, r)
 	httpsPort, httpPort := freePort(t), freePort(t)
-	// Only what a test machine needs changes: ports, certificate paths.
-	conf = strings.NewReplacer(
-		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d ssl;", httpsPort),
-		"listen [::]:443 ssl;", "",
-		"listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", httpPort),
-		"listen [::]:80;", "",
-		"/etc/letsencrypt/live/localhost/fullchain.pem", filepath.Join(work, certs.LeafCertFile),
-		"/etc/letsencrypt/live/localhost/privkey.pem", filepath.Join(work, certs.LeafKeyFile),
-	).Replace(conf)
-	if err := os.WriteFile(filepath.Join(work, "site.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	user := ""
-	if os.Getuid() == 0 {
-		user = "user root;"
-	}
-	main := fmt.Sprintf(`%s
-daemon off;
-pid %[2]s/nginx.pid;
-error_log stderr warn;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path %[2]s/body;
-	proxy_temp_path %[2]s/proxy;
-	fastcgi_temp_path %[2]s/fastcgi;
-	uwsgi_temp_path %[2]s/uwsgi;
-	scgi_temp_path %[2]s/scgi;
-	include %[2]s/site.conf;
-}
-`, user, work)
-	if err := os.WriteFile(filepath.Join(work, "nginx.conf"), []byte(main), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	startProxyProcess(t, nginx, "-p", work, "-c", filepath.Join(work, "nginx.conf"))
+	runNginx(t, nginx, work, conf, httpsPort, httpPort)
 
 	rep := probeThrough(t, r, fmt.Sprintf("127.0.0.1:%d", httpsPort), probePath)
 	checkLikeDevstack(t, "nginx", rep, fmt.Sprintf("localhost:%d", httpsPort))
@@ -175,18 +141,7 @@ func TestExportCaddyBehavesLikeTheLocalProxy(t *testing.T) {
 
 	work := leafIn(t, r)
 	port := freePort(t)
-	// Only what a test machine needs changes: the address and the
-	// certificate (Caddy would get one from Let's Encrypt).
-	global := fmt.Sprintf("{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n}\n\n", filepath.Join(work, "data"))
-	conf = strings.Replace(conf, "localhost {", fmt.Sprintf("https://localhost:%d {\n\tbind 127.0.0.1\n\ttls %s %s",
-		port, filepath.Join(work, certs.LeafCertFile), filepath.Join(work, certs.LeafKeyFile)), 1)
-	if err := os.WriteFile(filepath.Join(work, "Caddyfile"), []byte(global+conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", work)
-	t.Setenv("XDG_DATA_HOME", work)
-	t.Setenv("XDG_CONFIG_HOME", work)
-	startProxyProcess(t, caddy, "run", "--config", filepath.Join(work, "Caddyfile"), "--adapter", "caddyfile")
+	runCaddy(t, caddy, work, conf, port)
 
 	rep := probeThrough(t, r, fmt.Sprintf("127.0.0.1:%d", port), probePath)
 	checkLikeDevstack(t, "caddy", rep, fmt.Sprintf("localhost:%d", port))
@@ -221,4 +176,72 @@ func startProxyProcess(t *testing.T, name string, args ...string) {
 		}
 	})
 	testenv.StartGroup(t, cmd, 10*time.Second)
+}
+
+// runNginx runs nginx with the exported site configuration conf until the
+// test ends, on httpsPort and httpPort of 127.0.0.1 with the localhost
+// certificate in work.
+func runNginx(t *testing.T, nginx, work, conf string, httpsPort, httpPort int) {
+	t.Helper()
+	// Only what a test machine needs changes: ports, certificate paths.
+	conf = strings.NewReplacer(
+		"listen 443 ssl;", fmt.Sprintf("listen 127.0.0.1:%d ssl;", httpsPort),
+		"listen [::]:443 ssl;", "",
+		"listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", httpPort),
+		"listen [::]:80;", "",
+		"/etc/letsencrypt/live/localhost/fullchain.pem", filepath.Join(work, certs.LeafCertFile),
+		"/etc/letsencrypt/live/localhost/privkey.pem", filepath.Join(work, certs.LeafKeyFile),
+	).Replace(conf)
+	if err := os.WriteFile(filepath.Join(work, "site.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	user := ""
+	if os.Getuid() == 0 {
+		user = "user root;"
+	}
+	// The types, as a distribution's nginx.conf includes them around the
+	// site configuration.
+	types := "/etc/nginx/mime.types"
+	if _, err := os.Stat(types); err != nil {
+		t.Fatalf("nginx's MIME types: %v", err)
+	}
+	main := fmt.Sprintf(`%s
+daemon off;
+pid %[2]s/nginx.pid;
+error_log stderr warn;
+events { worker_connections 64; }
+http {
+	include %[3]s;
+	default_type application/octet-stream;
+	access_log off;
+	client_body_temp_path %[2]s/body;
+	proxy_temp_path %[2]s/proxy;
+	fastcgi_temp_path %[2]s/fastcgi;
+	uwsgi_temp_path %[2]s/uwsgi;
+	scgi_temp_path %[2]s/scgi;
+	include %[2]s/site.conf;
+}
+`, user, work, types)
+	if err := os.WriteFile(filepath.Join(work, "nginx.conf"), []byte(main), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startProxyProcess(t, nginx, "-p", work, "-c", filepath.Join(work, "nginx.conf"))
+}
+
+// runCaddy runs Caddy with the exported Caddyfile conf until the test ends,
+// on port of 127.0.0.1 with the localhost certificate in work.
+func runCaddy(t *testing.T, caddy, work, conf string, port int) {
+	t.Helper()
+	// Only what a test machine needs changes: the address and the
+	// certificate (Caddy would get one from Let's Encrypt).
+	global := fmt.Sprintf("{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n}\n\n", filepath.Join(work, "data"))
+	conf = strings.Replace(conf, "localhost {", fmt.Sprintf("https://localhost:%d {\n\tbind 127.0.0.1\n\ttls %s %s",
+		port, filepath.Join(work, certs.LeafCertFile), filepath.Join(work, certs.LeafKeyFile)), 1)
+	if err := os.WriteFile(filepath.Join(work, "Caddyfile"), []byte(global+conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", work)
+	t.Setenv("XDG_DATA_HOME", work)
+	t.Setenv("XDG_CONFIG_HOME", work)
+	startProxyProcess(t, caddy, "run", "--config", filepath.Join(work, "Caddyfile"), "--adapter", "caddyfile")
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"slices"
+	"strings"
 	"text/template"
 )
 
@@ -26,6 +27,49 @@ type ExportConfig struct {
 	ForwardedHost bool // X-Forwarded-Host
 	ForwardedSSL  bool // X-Forwarded-Ssl: on
 	RealIP        bool // X-Real-IP
+
+	// Static is where a Django app's static and media files are; nil for
+	// other apps, which serve their own files.
+	Static *StaticReport
+}
+
+// exportLocation is one location the production proxy serves from disk.
+type exportLocation struct {
+	URL     string // "/static/"
+	Dir     string // STATIC_ROOT, with a final slash for nginx's alias
+	Setting string // "STATIC_ROOT" or "MEDIA_ROOT"
+	Static  bool   // collected files: precompressed siblings are served
+}
+
+// fileLocations are the locations the production proxy serves from disk
+// for rep, and comments on what it leaves to the app and why.
+func fileLocations(rep *StaticReport) (locs []exportLocation, notes []string) {
+	if rep == nil {
+		return nil, nil
+	}
+	if ok, why := rep.ProxyServesStatic(); !ok {
+		if rep.StaticURL != "" {
+			notes = append(notes, fmt.Sprintf("%s is left to the app: %s.", rep.StaticURL, why))
+		}
+	} else if rep.StaticRoot == "" {
+		notes = append(notes, fmt.Sprintf(`%s is not served from disk: STATIC_ROOT is not set. Set it (STATIC_ROOT = BASE_DIR / "staticfiles"), run "python manage.py collectstatic" on every deploy, and export again.`, rep.StaticURL))
+	} else {
+		locs = append(locs, exportLocation{URL: rep.StaticURL, Dir: withSlash(rep.StaticRoot), Setting: "STATIC_ROOT", Static: true})
+	}
+	if rep.ProxyServesMedia() {
+		locs = append(locs, exportLocation{URL: rep.MediaURL, Dir: withSlash(rep.MediaRoot), Setting: "MEDIA_ROOT"})
+	}
+	return locs, notes
+}
+
+// withSlash ends dir with a slash (nginx's alias maps the location's
+// prefix to it) and quotes it when nginx or Caddy would split it.
+func withSlash(dir string) string {
+	dir = strings.TrimSuffix(dir, "/") + "/"
+	if strings.ContainsAny(dir, " \t;{}#\"'\\$") {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(dir) + `"`
+	}
+	return dir
 }
 
 // header is one header line of a template.
@@ -70,8 +114,11 @@ func Export(kind string, c ExportConfig) ([]byte, error) {
 			clear = append(clear, h)
 		}
 	}
+	files, fileNotes := fileLocations(c.Static)
 	var out bytes.Buffer
 	err = t.Execute(&out, map[string]any{
+		"Files":        files,
+		"FileNotes":    fileNotes,
 		"Domain":       c.Domain,
 		"Upstream":     c.Upstream,
 		"Describe":     c.Describe,

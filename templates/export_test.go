@@ -71,3 +71,55 @@ func TestExportSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestExportStaticLocations(t *testing.T) {
+	shop := &StaticReport{Framework: "django", StaticURL: "/static/", StaticRoot: "/srv/shop/collected", StaticFiles: true,
+		MediaURL: "/media/", MediaRoot: "/srv/shop/uploads"}
+	base := ExportConfig{Domain: "shop.example", Upstream: "127.0.0.1:9000", Describe: "the app", MaxBody: 1 << 20, Static: shop}
+	nginx, _ := Export("nginx", base)
+	caddy, _ := Export("caddy", base)
+	for _, c := range []struct{ conf, want string }{
+		{string(nginx), "    location /static/ {\n        alias /srv/shop/collected/;\n        gzip_static on;\n    }"},
+		{string(nginx), "    location /media/ {\n        alias /srv/shop/uploads/;\n    }"},
+		{string(nginx), `Run "python manage.py collectstatic" on every deploy`},
+		{string(caddy), "\thandle_path /static/* {\n\t\troot * /srv/shop/collected/\n\t\tfile_server {\n\t\t\tprecompressed br gzip\n\t\t}\n\t}"},
+		{string(caddy), "\thandle_path /media/* {\n\t\troot * /srv/shop/uploads/\n\t\tfile_server\n\t}\n\n\treverse_proxy"},
+		{string(caddy), `Run "python manage.py collectstatic" on every deploy`},
+	} {
+		if !strings.Contains(c.conf, c.want) {
+			t.Errorf("config lacks %q:\n%s", c.want, c.conf)
+		}
+	}
+
+	// Whitenoise serves /static/ in production too; no STATIC_ROOT means
+	// collectstatic has nowhere to write; a path with a space is quoted.
+	whitenoise := *shop
+	whitenoise.AppServes = []string{"whitenoise.middleware.WhiteNoiseMiddleware"}
+	noRoot := *shop
+	noRoot.StaticRoot, noRoot.MediaRoot = "", "/srv/my shop/uploads"
+	for _, c := range []struct {
+		rep       *StaticReport
+		want, not []string
+	}{
+		{&whitenoise, []string{"# /static/ is left to the app: the app serves them itself (whitenoise.middleware.WhiteNoiseMiddleware).", "location /media/"}, []string{"location /static/"}},
+		{&noRoot, []string{"# /static/ is not served from disk: STATIC_ROOT is not set.", `alias "/srv/my shop/uploads/";`}, []string{"location /static/"}},
+		{nil, nil, []string{"location /static/", "location /media/", "collectstatic"}},
+	} {
+		opts := base
+		opts.Static = c.rep
+		conf, err := Export("nginx", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(string(conf), want) {
+				t.Errorf("config lacks %q:\n%s", want, conf)
+			}
+		}
+		for _, not := range c.not {
+			if strings.Contains(string(conf), not) {
+				t.Errorf("config has %q:\n%s", not, conf)
+			}
+		}
+	}
+}
