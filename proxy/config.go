@@ -122,6 +122,9 @@ type Config struct {
 	// failures, broken connections). The proxy never writes to stdout or
 	// stderr itself. Nil discards them.
 	ErrorLog func(msg string)
+
+	// testOnlyUpstreamTLS replaces the system roots for an https upstream.
+	testOnlyUpstreamTLS *tls.Config
 }
 
 // withDefaults checks c and fills in the defaults of its zero fields.

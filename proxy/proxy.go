@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"log"
@@ -49,36 +50,39 @@ func New(cfg Config) (*Proxy, error) {
 		hold:   cfg.HoldTimeout,
 		down:   cfg.UpstreamDown,
 	}
-	// One local upstream: keep plenty of idle connections to it, never go
-	// through an HTTP proxy from the environment, and pass bodies through
-	// exactly as the upstream sent them (no transparent gzip).
-	pooled := &http.Transport{
+	// One local upstream, never reached through an HTTP proxy from the
+	// environment, its bodies passed through exactly as it sent them (no
+	// transparent gzip).
+	fresh := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
-		MaxIdleConns:          0, // no global limit: there is one host
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
+		DisableKeepAlives:     true,
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
 		DisableCompression:    true,
 		ExpectContinueTimeout: 0, // the body is already buffered: send it at once
 		WriteBufferSize:       32 << 10,
 		ReadBufferSize:        32 << 10,
+		TLSClientConfig:       cfg.testOnlyUpstreamTLS,
 	}
-	fresh := pooled.Clone()
-	fresh.DisableKeepAlives = true
-	p.transport = &upstreamTransport{pooled: pooled, fresh: fresh}
-	if cfg.Upstream.Scheme == "http" {
-		port := cfg.Upstream.Port()
-		if port == "" {
-			port = "80"
-		}
-		p.transport.lean = &leanPool{
-			addr:        net.JoinHostPort(cfg.Upstream.Hostname(), port),
-			dial:        dialer.DialContext,
-			maxIdle:     pooled.MaxIdleConnsPerHost,
-			idleTimeout: pooled.IdleConnTimeout,
-		}
+	port := cfg.Upstream.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[cfg.Upstream.Scheme]
 	}
+	pool := &leanPool{
+		addr:        net.JoinHostPort(cfg.Upstream.Hostname(), port),
+		dial:        dialer.DialContext,
+		maxIdle:     1024,
+		idleTimeout: 90 * time.Second,
+	}
+	if cfg.Upstream.Scheme == "https" {
+		pool.tls = cfg.testOnlyUpstreamTLS.Clone()
+		if pool.tls == nil {
+			pool.tls = &tls.Config{}
+		}
+		pool.tls.ServerName = cfg.Upstream.Hostname()
+		pool.tls.NextProtos = []string{"http/1.1"}
+	}
+	p.transport = &upstreamTransport{pool: pool, fresh: fresh}
 	target := cfg.Upstream
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
