@@ -19,41 +19,56 @@ import (
 	"github.com/devstack-dev/devstack/templates"
 )
 
-// A contender is one way of serving the sample site while its code changes.
+// A contender is one way of serving the sample app while its code changes.
 type contender struct {
 	key   string // for -only
 	label string // in the table
 	start func(ctx context.Context, b *bench, site, work string) (*server, error)
 }
 
-var contenders = []contender{
-	{"devstack", "devstack (HTTPS proxy)", startDevstack},
-	{"runserver", "manage.py runserver", startRunserver},
-	{"reload", "gunicorn --reload", func(ctx context.Context, b *bench, site, work string) (*server, error) {
-		return startGunicorn(ctx, b, "reload", site, "", false, "--reload")
-	}},
-	{"hup", "gunicorn + SIGHUP", func(ctx context.Context, b *bench, site, work string) (*server, error) {
-		return startGunicorn(ctx, b, "hup", site, "", true)
-	}},
-	{"hup-preimport", "gunicorn + SIGHUP + preimport", func(ctx context.Context, b *bench, site, work string) (*server, error) {
-		conf, err := writePreimportConf(work)
-		if err != nil {
-			return nil, err
-		}
-		return startGunicorn(ctx, b, "hup-preimport", site, conf, true)
-	}},
+// contenders are the ways of serving each sample app, by -app.
+var contenders = map[string][]contender{
+	"django": {
+		{"devstack", "devstack (HTTPS proxy)", startDevstack},
+		{"runserver", "manage.py runserver", startRunserver},
+		{"reload", "gunicorn --reload", func(ctx context.Context, b *bench, site, work string) (*server, error) {
+			return startGunicorn(ctx, b, "reload", site, "", false, "--reload")
+		}},
+		{"hup", "gunicorn + SIGHUP", func(ctx context.Context, b *bench, site, work string) (*server, error) {
+			return startGunicorn(ctx, b, "hup", site, "", true)
+		}},
+		{"hup-preimport", "gunicorn + SIGHUP + preimport", func(ctx context.Context, b *bench, site, work string) (*server, error) {
+			conf, err := writePreimportConf(work)
+			if err != nil {
+				return nil, err
+			}
+			return startGunicorn(ctx, b, "hup-preimport", site, conf, true)
+		}},
+	},
+	"fastapi": {
+		{"devstack", "devstack (HTTPS proxy)", startDevstack},
+		{"uvicorn-reload", "uvicorn --reload", func(ctx context.Context, b *bench, site, work string) (*server, error) {
+			return startUvicorn(ctx, b, "uvicorn-reload", site, false, "--reload")
+		}},
+		{"uvicorn-restart", "uvicorn + restart", func(ctx context.Context, b *bench, site, work string) (*server, error) {
+			return startUvicorn(ctx, b, "uvicorn-restart", site, true)
+		}},
+	},
 }
 
-// anchorKey is the contender devstack's median is compared with.
-const anchorKey = "hup"
+// anchors are the contender devstack's median is compared with, by -app.
+var anchors = map[string]string{"django": "hup", "fastapi": "uvicorn-reload"}
 
 // server is a running contender.
 type server struct {
 	proc   *proc
-	url    string // the /whoami/ URL
+	base   string // scheme://host:port
 	client *http.Client
 	// hup: the bench itself sends SIGHUP to the server right after a save.
 	hup bool
+	// restart, if set, is what the bench does right after a save: stop the
+	// server and start it again.
+	restart func() (*proc, error)
 	// reported matches the server's own "reloaded in" lines (devstack).
 	reported *regexp.Regexp
 }
@@ -87,8 +102,7 @@ func startDevstack(ctx context.Context, b *bench, site, work string) (*server, e
 	if err != nil {
 		return nil, err
 	}
-	s := &server{proc: p, url: fmt.Sprintf("https://localhost:%d/whoami/", port),
-		reported: reported}
+	s := &server{proc: p, base: fmt.Sprintf("https://localhost:%d", port), reported: reported}
 	if err := p.waitLine(ctx, regexp.MustCompile(`ready https://localhost:`+strconv.Itoa(port))); err != nil {
 		p.stop(5 * time.Second)
 		return nil, fmt.Errorf("devstack up: %w", err)
@@ -116,7 +130,7 @@ func startRunserver(ctx context.Context, b *bench, site, work string) (*server, 
 	if err != nil {
 		return nil, err
 	}
-	s := &server{proc: p, url: fmt.Sprintf("http://127.0.0.1:%d/whoami/", port), client: newClient(nil)}
+	s := &server{proc: p, base: fmt.Sprintf("http://127.0.0.1:%d", port), client: newClient(nil)}
 	return s, s.waitServing(ctx)
 }
 
@@ -135,7 +149,32 @@ func startGunicorn(ctx context.Context, b *bench, key, site, conf string, hup bo
 	if err != nil {
 		return nil, err
 	}
-	s := &server{proc: p, url: fmt.Sprintf("http://127.0.0.1:%d/whoami/", port), client: newClient(nil), hup: hup}
+	s := &server{proc: p, base: fmt.Sprintf("http://127.0.0.1:%d", port), client: newClient(nil), hup: hup}
+	return s, s.waitServing(ctx)
+}
+
+// startUvicorn runs the project's production command, as devstack detects
+// it; with restart the bench stops and starts it after every save.
+func startUvicorn(ctx context.Context, b *bench, key, site string, restart bool, extra ...string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	argv := append([]string{b.python, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", strconv.Itoa(port)}, extra...)
+	start := func() (*proc, error) {
+		return startProc(site, []string{"PYTHONUNBUFFERED=1"}, nil, b.logFor(key), argv...)
+	}
+	p, err := start()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{proc: p, base: fmt.Sprintf("http://127.0.0.1:%d", port), client: newClient(nil)}
+	if restart {
+		s.restart = func() (*proc, error) {
+			s.proc.stop(5 * time.Second)
+			return start()
+		}
+	}
 	return s, s.waitServing(ctx)
 }
 
@@ -156,7 +195,7 @@ func writePreimportConf(work string) (string, error) {
 // server.
 func (s *server) waitServing(ctx context.Context) error {
 	for {
-		code, _, err := s.get(ctx)
+		code, _, err := s.get(ctx, "/whoami/")
 		if err == nil && code == http.StatusOK {
 			return nil
 		}
@@ -166,15 +205,15 @@ func (s *server) waitServing(ctx context.Context) error {
 			return fmt.Errorf("the server exited before answering:\n%s", s.proc.tail(20))
 		case <-ctx.Done():
 			s.proc.stop(5 * time.Second)
-			return fmt.Errorf("the server did not answer %s (last error: %v):\n%s", s.url, err, s.proc.tail(20))
+			return fmt.Errorf("the server did not answer %s/whoami/ (last error: %v):\n%s", s.base, err, s.proc.tail(20))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-// get sends one GET /whoami/ and returns its status and body.
-func (s *server) get(ctx context.Context) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+// get sends one GET path and returns its status and body.
+func (s *server) get(ctx context.Context, path string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
 	if err != nil {
 		return 0, "", err
 	}
@@ -188,8 +227,15 @@ func (s *server) get(ctx context.Context) (int, string, error) {
 }
 
 func (s *server) afterSave() error {
-	if s.hup {
+	switch {
+	case s.hup:
 		return s.proc.signal(syscall.SIGHUP)
+	case s.restart != nil:
+		p, err := s.restart()
+		if err != nil {
+			return err
+		}
+		s.proc = p
 	}
 	return nil
 }

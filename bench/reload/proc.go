@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -164,20 +163,4 @@ func copyTree(src, dst string) error {
 		}
 		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
 	})
-}
-
-var markerEntry = regexp.MustCompile(`'framework': 'django',( 'marker': '[^']*',)?`)
-
-// markedViews returns the sample view rewritten so that /whoami/ answers
-// with marker, and where to write it; the caller times the write alone.
-func markedViews(site, marker string) (path string, data []byte, err error) {
-	path = filepath.Join(site, "whoami", "views.py")
-	data, err = os.ReadFile(path)
-	if err != nil {
-		return "", nil, err
-	}
-	if !markerEntry.Match(data) {
-		return "", nil, errors.New(path + " has no 'framework': 'django', entry to edit")
-	}
-	return path, markerEntry.ReplaceAll(data, []byte(fmt.Sprintf(`'framework': 'django', 'marker': '%s',`, marker))), nil
 }
