@@ -110,6 +110,7 @@ func TestUpServesStaticAndMedia(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	before := r.lineCount()
 	write("assets/css/new.css", "new")
 	write("uploads/photos/shoe.png", "\x89PNG")
 	if resp, body := r.getFile("/static/css/new.css"); resp.StatusCode != http.StatusOK || body != "new" {
@@ -119,6 +120,15 @@ func TestUpServesStaticAndMedia(t *testing.T) {
 		resp.Header.Get("Content-Type") != "image/png" {
 		t.Errorf("an upload: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
+	// Nor do they reload the app (the watcher groups changes within 30 ms).
+	time.Sleep(time.Second)
+	r.mu.Lock()
+	for _, l := range r.lines[before:] {
+		if strings.Contains(l, "reloading") {
+			t.Errorf("a served file's change reloaded the app: %s", l)
+		}
+	}
+	r.mu.Unlock()
 	for _, path := range []string{"/static/../shop/settings.py", "/static/%2e%2e/shop/settings.py", "/media/%2E%2E/manage.py"} {
 		if resp, body := r.getFile(path); resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "SECRET_KEY") {
 			t.Errorf("GET %s: %d, want 400", path, resp.StatusCode)

@@ -74,6 +74,9 @@ func (s *Stack) reload(ctx context.Context, b watch.Batch) {
 			}
 		}
 	}
+	if s.files != nil && !s.files.needsReload(s.p.Dir, b) {
+		return // only files the proxy serves from disk changed
+	}
 	s.ReloadGateway(ctx, b.Reason(), b.NeedsRestart, b.First)
 }
 

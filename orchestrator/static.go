@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/devstack-dev/devstack/orchestrator/watch"
 	"github.com/devstack-dev/devstack/proxy"
 	"github.com/devstack-dev/devstack/templates"
 )
@@ -161,6 +164,37 @@ func describeStatic(rep *templates.StaticReport, roots []proxy.FileRoot) string 
 		return "static files: " + strings.Join(parts, "; ")
 	}
 	return "static files served by devstack: " + strings.Join(parts, "; ")
+}
+
+// needsReload reports whether b, a batch of changes under root, holds
+// anything besides files the proxy serves from disk: an upload to
+// MEDIA_ROOT or a stylesheet edit is live at once, without reloading the
+// app (the watcher's built-in ignores only know the usual directory names).
+func (sf *staticFiles) needsReload(root string, b watch.Batch) bool {
+	roots := sf.current()
+	if b.NeedsRestart || b.Overflow || len(b.Paths) == 0 || len(roots) == 0 {
+		return true
+	}
+	// A root holding the whole project (STATICFILES_DIRS = [BASE_DIR])
+	// says nothing about which files are code.
+	served := func(p string) bool {
+		return slices.ContainsFunc(roots, func(r proxy.FileRoot) bool { return !within(root, r.Dir) && within(p, r.Dir) })
+	}
+	for _, p := range b.Paths {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, filepath.FromSlash(p))
+		}
+		if strings.HasSuffix(p, ".py") || !served(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether path is dir or below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // followStatic asks the app where its files are again after every reload
