@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devstack-dev/devstack/internal/procattr"
 	"github.com/devstack-dev/devstack/proxy"
 )
 
@@ -48,7 +49,7 @@ func startProxyCmd(t *testing.T, args ...string) *proxyCmd {
 	pc.cmd.Env = append(os.Environ(), "CAROOT="+pc.caroot, "HOME="+filepath.Join(dir, "home"),
 		"XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "NO_COLOR=1")
 	pc.cmd.Stderr = pc.stderr
-	pc.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	pc.cmd.SysProcAttr = procattr.Group()
 	stdout, err := pc.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

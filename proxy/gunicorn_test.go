@@ -11,10 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/devstack-dev/devstack/internal/procattr"
 	"github.com/devstack-dev/devstack/internal/testenv"
 )
 
@@ -44,7 +44,7 @@ func startGunicorn(t *testing.T) string {
 	cmd := exec.Command(systemPython, "-m", "gunicorn", "--workers", "1", "--worker-class", "sync",
 		"--bind", addr, "--chdir", dir, "--timeout", "120", "slowapp:app")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procattr.Group()
 	exited := testenv.StartGroup(t, cmd, 5*time.Second)
 	deadline := time.Now().Add(20 * time.Second)
 	for {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devstack-dev/devstack/internal/procattr"
 	"github.com/devstack-dev/devstack/internal/testenv"
 )
 
@@ -77,7 +78,7 @@ func startGateway(t *testing.T, spec gatewaySpec) *gateway {
 	cmd.Env = append(testenv.PythonEnv(os.Environ(), spec.pythonpath), EnvGatewayMarkers+"=4")
 	cmd.Env = append(cmd.Env, spec.env...)
 	cmd.ExtraFiles = []*os.File{sock, markW}
-	cmd.SysProcAttr = gatewaySysProcAttr()
+	cmd.SysProcAttr = procattr.Group()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/procattr"
 )
 
 // proc is one server process the bench started, in its own process group so
@@ -39,7 +41,7 @@ func startProc(dir string, env []string, keep *regexp.Regexp, log io.Writer, arg
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procattr.Group()
 	r, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, w
 	p := &proc{cmd: cmd, exited: make(chan struct{}), grew: make(chan struct{}), keep: keep, log: log}
