@@ -99,7 +99,8 @@ func TestDoctorFindsEachMisconfiguration(t *testing.T) {
 		warns   []string // must be among the warnings
 		suite   string   // a newer Debian suite, for version-specific rules
 	}{
-		{project: "django-site"},
+		// startproject's settings: no STATIC_ROOT, no whitenoise.
+		{project: "django-site", warns: []string{doctor.IDStaticProduction}},
 		{project: "django-misconfig/no-proxy-ssl-header", warns: []string{doctor.IDProxySSLHeader}},
 		{project: "django-misconfig/wrong-proxy-header", fails: []string{doctor.IDProxySSLHeader}},
 		{project: "django-misconfig/ssl-redirect-untrusted",

@@ -88,6 +88,7 @@ func Check(ev Evidence) []Result {
 		add(checkForwardedHost(ev))
 		add(checkSecureCookies(ev))
 		add(checkHSTS(ev))
+		add(checkStaticProduction(ev))
 		if ev.Direct != nil {
 			add(checkDirectRedirect(ev))
 		}
