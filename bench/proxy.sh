@@ -1,40 +1,68 @@
 #!/usr/bin/env bash
-# Measures devstack's embedded proxy against Caddy and nginx, each terminating
+# Measures devstack's embedded proxy against nginx and Caddy, each terminating
 # HTTPS in front of the same tiny upstream (bench/proxyupstream, a fixed
-# ~100-byte body), with wrk over HTTPS keep-alive. Rounds are interleaved
-# (devstack, caddy, nginx, devstack, …) so that noise from other work on the
-# machine spreads over all three. Prints requests/s, p50, p99 and peak RSS of
-# each proxy, devstack's ratios against the others, and whether the goals are
-# met. Only 127.0.0.1 is ever a target.
+# ~100-byte body), over HTTP/1.1 (wrk) and HTTP/2 (h2load), keep-alive.
 #
-#   bash bench/proxy.sh                       3 rounds of 10 s each
-#   ROUNDS=5 DURATION=20s bash bench/proxy.sh
-#   CADDY=/path/to/caddy bash bench/proxy.sh  use that Caddy
+# What every proxy does per request is made the same and printed before the
+# run:
+#   - TLS 1.3 with X25519 and TLS_AES_128_GCM_SHA256, the same ECDSA P-256
+#     leaf (devstack's), session tickets on, no server-side session cache
+#     (the negotiated parameters are read back with openssl s_client);
+#   - HTTP/2 offered by all three (ALPN), h2 runs use it, h1 runs use 1.1;
+#   - one access line per request written to a file: nginx's access_log
+#     (buffer=32k flush=50ms, as devstack batches its lines), Caddy's log
+#     directive, devstack's own output redirected to a file;
+#   - X-Forwarded-Proto/-For/-Host set, upstream keep-alive connections,
+#     client keep-alive connections never closed by the proxy.
+# Rounds are interleaved (devstack, caddy, nginx, then rotated) so that noise
+# spreads over all three. Prints requests/s, p50, p99, CPU per request and
+# peak RSS of each proxy, devstack's ratios, and the verdict against the
+# goals (>= 1.0x nginx req/s, p99 <= 1.0x nginx, >= 2x Caddy req/s) — only
+# when the machine was quiet: the load before the run and the load of other
+# work during it (bench/loadwatch) must not exceed the number of cores.
+# Only 127.0.0.1 is ever a target.
 #
-# Caddy: $CADDY, else 2.11.9 built once into a private GOBIN under
-# ${XDG_CACHE_HOME:-~/.cache}/devstack-bench, else Debian's /usr/bin/caddy.
+#   bash bench/proxy.sh                     2 rounds x 8 s x 3 proxies x 2 protocols: ~2.5 min
+#   ROUNDS=3 DURATION=10 bash bench/proxy.sh
+#   PROTOCOLS=h1 bash bench/proxy.sh        HTTP/1.1 only (h2: HTTP/2 only)
+#   CADDY=/path/to/caddy bash bench/proxy.sh
+#
+# Caddy: $CADDY, else .cache/caddy-v2.11.9/caddy (scripts/setup.sh builds
+# it), else 2.11.9 built once under ${XDG_CACHE_HOME:-~/.cache}/devstack-bench,
+# else Debian's /usr/bin/caddy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-2}
+DURATION=${DURATION:-8}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
+PROTOCOLS=${PROTOCOLS:-h1 h2}
 CADDY_VERSION=v2.11.9
+cores=$(nproc)
 
-for tool in go wrk nginx; do
+for tool in go wrk h2load nginx openssl curl; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (run scripts/setup.sh)" >&2; exit 1; }
 done
 
 work=$(mktemp -d)
 pids=()
+watcher=""
 cleanup() {
+  [ -n "$watcher" ] && kill -TERM "$watcher" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   sleep 0.5
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+echo "bench: building devstack, the upstream and the load watcher"
+go build -o "$work/loadwatch" ./bench/loadwatch
+"$work/loadwatch" -root $$ >"$work/load.txt" &
+watcher=$!
+go build -o "$work/devstack" .
+go build -o "$work/upstream" ./bench/proxyupstream
 
 # start NAME CMD...: runs CMD in its own process group, output to $work/NAME.log.
 start() {
@@ -62,11 +90,8 @@ wait_https() {
   echo "bench: nothing answers on https://127.0.0.1:$1" >&2; exit 1
 }
 
-echo "bench: building devstack and the upstream"
-go build -o "$work/devstack" .
-go build -o "$work/upstream" ./bench/proxyupstream
-
 caddy=${CADDY:-}
+if [ -z "$caddy" ] && [ -x ".cache/caddy-$CADDY_VERSION/caddy" ]; then caddy=".cache/caddy-$CADDY_VERSION/caddy"; fi
 if [ -z "$caddy" ]; then
   gobin="${XDG_CACHE_HOME:-$HOME/.cache}/devstack-bench/caddy-$CADDY_VERSION"
   if [ ! -x "$gobin/caddy" ]; then
@@ -83,12 +108,17 @@ up_port=${ports[0]} devstack_port=${ports[1]} caddy_port=${ports[2]} nginx_port=
 start upstream "$work/upstream" -listen "127.0.0.1:$up_port"
 wait_for "$work/upstream.log" "127.0.0.1:$up_port"
 
-# devstack: its own CA and cache, as a user's first run.
+# devstack: its own CA and cache, as a user's first run; its access lines go
+# to a file.
 export CAROOT="$work/ca" XDG_CACHE_HOME="$work/cache"
 start devstack "$work/devstack" proxy --to "http://127.0.0.1:$up_port" --port "$devstack_port" --host 127.0.0.1
 wait_for "$work/devstack.log" "ready https://localhost:$devstack_port"
+leaf=$(find "$work/cache" -name 'localhost.pem' | head -1)
+leaf_key=$(find "$work/cache" -name 'localhost-key.pem' | head -1)
+[ -n "$leaf" ] && [ -n "$leaf_key" ] || { echo "bench: devstack's leaf certificate not found under $work/cache" >&2; exit 1; }
 
-# Caddy: tls internal, no admin endpoint, no trust-store changes, data in $work.
+# Caddy: devstack's leaf, X25519, TLS 1.3, an access log file, no admin
+# endpoint, no trust-store changes, data in $work.
 mkdir -p "$work/caddy-home"
 cat >"$work/Caddyfile" <<EOF
 {
@@ -100,7 +130,13 @@ cat >"$work/Caddyfile" <<EOF
 }
 https://localhost:$caddy_port, https://127.0.0.1:$caddy_port {
 	bind 127.0.0.1
-	tls internal
+	tls $leaf $leaf_key {
+		protocols tls1.3
+		curves x25519
+	}
+	log {
+		output file $work/caddy-access.log
+	}
 	reverse_proxy 127.0.0.1:$up_port
 }
 EOF
@@ -108,8 +144,8 @@ HOME="$work/caddy-home" XDG_DATA_HOME="$work/caddy-home" XDG_CONFIG_HOME="$work/
   start caddy "$caddy" run --config "$work/Caddyfile" --adapter caddyfile
 wait_https "$caddy_port"
 
-# nginx: same leaf certificate as devstack (ECDSA P-256), upstream keepalive,
-# HTTP/2 offered, everything it writes kept in $work.
+# nginx: devstack's leaf, X25519, TLS 1.3 with AES-128-GCM, upstream
+# keepalive, HTTP/2, a buffered access log, everything it writes in $work.
 mkdir -p "$work/nginx"
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
@@ -121,7 +157,7 @@ pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
-	access_log $work/nginx/access.log;
+	access_log $work/nginx/access.log combined buffer=32k flush=50ms;
 	client_body_temp_path $work/nginx/body;
 	proxy_temp_path $work/nginx/proxy;
 	fastcgi_temp_path $work/nginx/fastcgi;
@@ -133,8 +169,17 @@ http {
 	}
 	server {
 		listen 127.0.0.1:$nginx_port ssl http2;
-		ssl_certificate $work/cache/devstack/certs/localhost.pem;
-		ssl_certificate_key $work/cache/devstack/certs/localhost-key.pem;
+		ssl_certificate $leaf;
+		ssl_certificate_key $leaf_key;
+		ssl_protocols TLSv1.3;
+		ssl_ecdh_curve X25519;
+		ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;
+		ssl_session_tickets on;
+		# devstack and Caddy never close a busy keep-alive connection;
+		# nginx's defaults would after 1000 requests (h2: a GOAWAY that
+		# h2load does not follow).
+		keepalive_requests 1000000;
+		http2_max_requests 1000000;
 		location / {
 			proxy_pass http://app;
 			proxy_http_version 1.1;
@@ -150,9 +195,17 @@ EOF
 start nginx nginx -c "$work/nginx.conf" -p "$work/nginx"
 wait_https "$nginx_port"
 
-# Everyone answers with the upstream's body before the clock starts.
-for p in "$devstack_port" "$caddy_port" "$nginx_port"; do
-  curl -skf "https://127.0.0.1:$p/" | grep -q "benchmark upstream" || { echo "bench: proxy on $p does not reach the upstream" >&2; exit 1; }
+# Everyone answers with the upstream's body, over both protocols, before the
+# clock starts; the TLS parameters each one negotiates are printed.
+echo
+echo "proxy     TLS negotiated with wrk's OpenSSL (protocol, group, cipher)         HTTP/2"
+for name in devstack caddy nginx; do
+  port_var="${name}_port"; port=${!port_var}
+  curl -skf "https://127.0.0.1:$port/" | grep -q "benchmark upstream" || { echo "bench: $name on $port does not reach the upstream" >&2; exit 1; }
+  h2=$(curl -sk --http2 -o /dev/null -w '%{http_version}' "https://127.0.0.1:$port/")
+  tls=$(openssl s_client -connect "127.0.0.1:$port" -servername localhost -alpn http/1.1 </dev/null 2>/dev/null |
+    awk '/^New, / {proto=$2; cipher=$NF} /Server Temp Key|Negotiated TLS1.3 group/ {sub(/.*: /, ""); group=$0} END {printf "%s %s %s", proto, group, cipher}')
+  printf "%-9s %-64s %s\n" "$name" "$tls" "$([ "$h2" = 2 ] && echo yes || echo "no ($h2)")"
 done
 
 # rss_kb PID: VmRSS of PID and its children (nginx workers), in kB.
@@ -182,62 +235,110 @@ to_ms() {
     printf "%.3f", n }'
 }
 
-declare -A rps p50 p99 peak cpu
-for name in devstack caddy nginx; do rps[$name]=""; p50[$name]=""; p99[$name]=""; cpu[$name]=""; peak[$name]=0; done
+# load PROTO PORT OUT: one measured run; writes "requests req/s p50 p99" to OUT.
+load() {
+  local proto=$1 port=$2 out=$3
+  if [ "$proto" = h1 ]; then
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "https://127.0.0.1:$port/" >"$work/run.txt"
+    if grep -qE "Non-2xx|Socket errors" "$work/run.txt"; then grep -E "Non-2xx|Socket errors" "$work/run.txt" >&2; fi
+    awk -v p50="$(to_ms "$(awk '$1 == "50%" {print $2}' "$work/run.txt")")" \
+        -v p99="$(to_ms "$(awk '$1 == "99%" {print $2}' "$work/run.txt")")" \
+        '/requests in/ {n = $1} /^Requests\/sec:/ {r = $2} END {print n, r, p50, p99}' "$work/run.txt" >"$out"
+  else
+    # HTTP/2: CONNECTIONS streams in flight, as 8 connections x CONNECTIONS/8 streams.
+    local conns=8 streams=$((CONNECTIONS / 8))
+    rm -f "$work/h2.log"
+    h2load -t"$THREADS" -c"$conns" -m"$streams" -D"$DURATION" --warm-up-time=1 \
+      --log-file="$work/h2.log" "https://127.0.0.1:$port/" >"$work/run.txt" 2>&1
+    if ! grep -qE "requests: .* [1-9][0-9]* succeeded" "$work/run.txt"; then cat "$work/run.txt" >&2; fi
+    grep -E "requests: .* [1-9][0-9]* failed|[1-9][0-9]* errored" "$work/run.txt" >&2 || true
+    local rps n
+    rps=$(awk '/^finished in/ {for (i = 1; i <= NF; i++) if ($(i) ~ /req\/s/) {v = $(i - 1)}; print v + 0}' "$work/run.txt")
+    n=$(wc -l <"$work/h2.log")
+    sort -n -k3 "$work/h2.log" | awk -v n="$n" -v rps="$rps" '
+      {d[NR] = $3}
+      END {i50 = int(n * 0.50); i99 = int(n * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1
+           printf "%d %s %.3f %.3f\n", n, rps, d[i50] / 1000, d[i99] / 1000}' >"$out"
+  fi
+}
 
-echo "bench: $ROUNDS interleaved rounds of wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $(nproc) CPUs shared with wrk and the upstream"
-for round in $(seq "$ROUNDS"); do
-  for name in devstack caddy nginx; do
-    port_var="${name}_port"; pid_var="pid_$name"
-    port=${!port_var}; pid=${!pid_var}
-    ticks_before=$(cpu_ticks "$pid")
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "https://127.0.0.1:$port/" >"$work/wrk.out" &
-    wrk_pid=$!
-    while kill -0 "$wrk_pid" 2>/dev/null; do
-      kb=$(rss_kb "$pid")
-      [ "$kb" -gt "${peak[$name]}" ] && peak[$name]=$kb
-      sleep 0.5
+declare -A rps p50 p99 peak cpu
+names=(devstack caddy nginx)
+echo
+echo "bench: $ROUNDS interleaved rounds of ${DURATION} s per proxy and protocol, $CONNECTIONS requests in flight (h1: wrk -t$THREADS -c$CONNECTIONS; h2: h2load -c8 -m$((CONNECTIONS / 8))), $cores CPUs shared with the load generator and the upstream"
+for proto in $PROTOCOLS; do
+  for name in "${names[@]}"; do
+    rps[$proto.$name]=""; p50[$proto.$name]=""; p99[$proto.$name]=""; cpu[$proto.$name]=""; peak[$proto.$name]=0
+  done
+  for round in $(seq "$ROUNDS"); do
+    for i in 0 1 2; do
+      name=${names[$(( (i + round - 1) % 3 ))]}
+      port_var="${name}_port"; pid_var="pid_$name"
+      port=${!port_var}; pid=${!pid_var}
+      ticks_before=$(cpu_ticks "$pid")
+      load "$proto" "$port" "$work/result.txt" &
+      load_pid=$!
+      while kill -0 "$load_pid" 2>/dev/null; do
+        kb=$(rss_kb "$pid")
+        [ "$kb" -gt "${peak[$proto.$name]}" ] && peak[$proto.$name]=$kb
+        sleep 0.5
+      done
+      wait "$load_pid"
+      ticks=$(( $(cpu_ticks "$pid") - ticks_before ))
+      read -r requests r l50 l99 <"$work/result.txt"
+      us=$(awk -v t="$ticks" -v hz="$hz" -v n="$requests" 'BEGIN {printf "%.1f", (n > 0) ? t / hz * 1e6 / n : 0}')
+      printf "%s round %d  %-8s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  CPU %6.1f µs/req\n" "$proto" "$round" "$name" "$r" "$l50" "$l99" "$us"
+      rps[$proto.$name]+="$r "; p50[$proto.$name]+="$l50 "; p99[$proto.$name]+="$l99 "; cpu[$proto.$name]+="$us "
     done
-    wait "$wrk_pid"
-    ticks=$(( $(cpu_ticks "$pid") - ticks_before ))
-    requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
-    us=$(awk -v t="$ticks" -v hz="$hz" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    r=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.out")
-    l50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$work/wrk.out")")
-    l99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$work/wrk.out")")
-    errors=$(grep -E "Non-2xx|Socket errors" "$work/wrk.out" || true)
-    printf "round %d  %-8s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  CPU %6.1f µs/req  %s\n" "$round" "$name" "$r" "$l50" "$l99" "$us" "$errors"
-    rps[$name]+="$r "; p50[$name]+="$l50 "; p99[$name]+="$l99 "; cpu[$name]+="$us "
   done
 done
+
+kill -TERM "$watcher"; wait "$watcher" || true; watcher=""
+
+# The access logs really were written.
+lines() { wc -l <"$1" 2>/dev/null || echo 0; }
+echo
+echo "access lines written: devstack $(grep -c '^proxy | GET' "$work/devstack.log" || true), caddy $(lines "$work/caddy-access.log"), nginx $(lines "$work/nginx/access.log")"
 
 # median of the rounds
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-echo
-echo "proxy     version                        req/s (median)   p50 ms   p99 ms  CPU µs/req  peak RSS MiB"
-declare -A m_rps m_p50 m_p99 m_cpu
-for name in devstack caddy nginx; do
-  m_rps[$name]=$(echo "${rps[$name]}" | median)
-  m_p50[$name]=$(echo "${p50[$name]}" | median)
-  m_p99[$name]=$(echo "${p99[$name]}" | median)
-  m_cpu[$name]=$(echo "${cpu[$name]}" | median)
-  case $name in
-    devstack) version="devstack $(git rev-parse --short HEAD 2>/dev/null || echo dev)" ;;
-    caddy) version="caddy $("$caddy" version 2>/dev/null | awk '{print $1}')"
-           [ "$version" = "caddy unknown" ] && case $caddy in *"caddy-$CADDY_VERSION"*) version="caddy $CADDY_VERSION" ;; esac ;;
-    nginx) version="$(nginx -v 2>&1 | sed 's/.*version: //')" ;;
-  esac
-  printf "%-9s %-30s %14.0f %8.3f %8.3f %11.1f %13.1f\n" "$name" "$version" "${m_rps[$name]}" "${m_p50[$name]}" "${m_p99[$name]}" "${m_cpu[$name]}" "$(echo "${peak[$name]}" | awk '{print $1/1024}')"
+caddy_version="caddy $("$caddy" version 2>/dev/null | awk '{print $1}')"
+case $caddy_version in "caddy unknown" | "caddy ") case $caddy in *"caddy-$CADDY_VERSION"*) caddy_version="caddy $CADDY_VERSION" ;; esac ;; esac
+nginx_version="$(nginx -v 2>&1 | sed 's/.*version: //')"
+verdict_block=""
+for proto in $PROTOCOLS; do
+  echo
+  echo "$proto  proxy     version                        req/s (median)   p50 ms   p99 ms  CPU µs/req  peak RSS MiB"
+  declare -A m_rps m_p99 m_cpu
+  for name in "${names[@]}"; do
+    m_rps[$name]=$(echo "${rps[$proto.$name]}" | median)
+    m50=$(echo "${p50[$proto.$name]}" | median)
+    m_p99[$name]=$(echo "${p99[$proto.$name]}" | median)
+    m_cpu[$name]=$(echo "${cpu[$proto.$name]}" | median)
+    case $name in
+      devstack) version="devstack $(git rev-parse --short HEAD 2>/dev/null || echo dev)" ;;
+      caddy) version=$caddy_version ;;
+      nginx) version=$nginx_version ;;
+    esac
+    printf "%-4s %-9s %-30s %14.0f %8.3f %8.3f %11.1f %13.1f\n" "$proto" "$name" "$version" "${m_rps[$name]}" "$m50" "${m_p99[$name]}" "${m_cpu[$name]}" "$(echo "${peak[$proto.$name]}" | awk '{print $1/1024}')"
+  done
+  verdict_block+=$(awk -v proto="$proto" -v d="${m_rps[devstack]}" -v c="${m_rps[caddy]}" -v n="${m_rps[nginx]}" \
+      -v dp="${m_p99[devstack]}" -v np="${m_p99[nginx]}" \
+      -v dc="${m_cpu[devstack]}" -v cc="${m_cpu[caddy]}" -v nc="${m_cpu[nginx]}" 'BEGIN {
+    printf "%s devstack req/s vs nginx:  %.2fx  (goal >= 1.00x)  %s\n", proto, d / n, (d / n >= 1.0 ? "met" : "MISSED")
+    printf "%s devstack p99 vs nginx:    %.2fx  (goal <= 1.00x)  %s\n", proto, dp / np, (dp / np <= 1.0 ? "met" : "MISSED")
+    printf "%s devstack req/s vs Caddy:  %.2fx  (goal >= 2.00x)  %s\n", proto, d / c, (d / c >= 2.0 ? "met" : "MISSED")
+    printf "%s CPU per request, devstack vs nginx: %.2fx, vs Caddy: %.2fx\n", proto, dc / nc, dc / cc
+  }')$'\n'
 done
 
 echo
-awk -v d="${m_rps[devstack]}" -v c="${m_rps[caddy]}" -v n="${m_rps[nginx]}" \
-    -v dp="${m_p99[devstack]}" -v np="${m_p99[nginx]}" \
-    -v dc="${m_cpu[devstack]}" -v cc="${m_cpu[caddy]}" -v nc="${m_cpu[nginx]}" 'BEGIN {
-  printf "devstack req/s vs Caddy:  %.2fx  (goal >= 1.50x)  %s\n", d / c, (d / c >= 1.5 ? "met" : "MISSED")
-  printf "devstack req/s vs nginx:  %.2fx  (goal >= 0.75x)  %s\n", d / n, (d / n >= 0.75 ? "met" : "MISSED")
-  printf "devstack p99 vs nginx:    %.2fx  (goal <= 1.50x)  %s\n", dp / np, (dp / np <= 1.5 ? "met" : "MISSED")
-  printf "CPU per request, devstack vs Caddy: %.2fx, vs nginx: %.2fx (less noisy than req/s on a shared machine)\n", dc / cc, dc / nc
-}'
-echo "(medians of $ROUNDS interleaved rounds; other work on this machine adds noise to every round)"
+cat "$work/load.txt" | head -1
+if grep -q "^verdict allowed" "$work/load.txt"; then
+  printf "%s" "$verdict_block"
+else
+  printf "%s" "$verdict_block" | sed 's/  met$//; s/  MISSED$//'
+  sed -n 2p "$work/load.txt"
+fi
+echo "(medians of $ROUNDS interleaved rounds of ${DURATION} s)"
