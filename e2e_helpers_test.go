@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,6 +120,7 @@ type upConfig struct {
 	dir     string   // run in this directory instead
 	args    []string // extra arguments after "up"
 	env     []string // extra environment
+	unset   []string // variables left out of devstack's environment
 }
 
 // startUp starts devstack up and waits for its ready line.
@@ -141,7 +143,11 @@ func launchUp(t *testing.T, cfg upConfig) *upRun {
 	r := &upRun{t: t, port: freePort(t), appPort: freePort(t), caroot: t.TempDir(), exited: make(chan struct{}), grew: make(chan struct{})}
 	args := append([]string{"up", "--dir", dir, "--port", strconv.Itoa(r.port), "--app-port", strconv.Itoa(r.appPort), "--no-tui"}, cfg.args...)
 	r.cmd = exec.Command(bin, args...)
-	r.cmd.Env = append(os.Environ(), "CAROOT="+r.caroot, "NO_COLOR=1", "XDG_CACHE_HOME="+t.TempDir())
+	r.cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(cfg.unset, k)
+	})
+	r.cmd.Env = append(r.cmd.Env, "CAROOT="+r.caroot, "NO_COLOR=1", "XDG_CACHE_HOME="+t.TempDir())
 	r.cmd.Env = append(r.cmd.Env, cfg.env...)
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := r.cmd.StdoutPipe()

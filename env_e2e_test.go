@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/internal/testenv"
+	"github.com/devstack-dev/devstack/orchestrator"
 )
 
 // An edit to .env while up runs restarts the gateway with the new values,
@@ -30,5 +31,56 @@ func TestUpAppliesDotenvEdits(t *testing.T) {
 	}
 	if strings.Contains(r.output(), "bonjour-s3cret") {
 		t.Error("the log shows a variable's value")
+	}
+}
+
+// The app can call its own https URL with urllib and with requests (which
+// trusts certifi's roots, not the system's): every child gets a bundle of
+// the system's roots and devstack's CA.
+func TestUpAppCallsItsOwnHTTPSURL(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn", "requests")
+	r := startUp(t, upConfig{project: "selfcall", unset: orchestrator.CABundleVars})
+	for _, client := range []string{"urllib", "requests"} {
+		if code, body := r.get("/self/" + client); code != 200 || body != client+": hello\n" {
+			t.Errorf("GET /self/%s: %d %q, want the app's own /greeting", client, code, body)
+		}
+	}
+	_, body := r.get("/ca")
+	for _, name := range []string{"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"} {
+		if !strings.Contains(body, name+"=/") || !strings.Contains(body, "ca-bundle.pem") {
+			t.Errorf("%s is not the bundle:\n%s", name, body)
+		}
+	}
+}
+
+// A value the user set is kept, and ca_bundle = false gives the children
+// no bundle: the call to the app's own URL then fails as it would without
+// devstack.
+func TestUpCABundleKeepsTheUsersChoice(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := copyProject(t, "selfcall")
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("GREETING=hello\nREQUESTS_CA_BUNDLE=/etc/mine.pem\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir, unset: orchestrator.CABundleVars, env: []string{"CURL_CA_BUNDLE=/etc/shell.pem"}})
+	_, body := r.get("/ca")
+	for _, want := range []string{"REQUESTS_CA_BUNDLE=/etc/mine.pem\n", "CURL_CA_BUNDLE=/etc/shell.pem\n", "ca-bundle.pem"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/ca lacks %q:\n%s", want, body)
+		}
+	}
+	if err := r.stop(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "devstack.toml"), []byte("ca_bundle = false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = startUp(t, upConfig{dir: dir, unset: orchestrator.CABundleVars})
+	if _, body := r.get("/ca"); !strings.Contains(body, "SSL_CERT_FILE=\n") {
+		t.Errorf("ca_bundle = false still sets SSL_CERT_FILE:\n%s", body)
+	}
+	if code, _ := r.get("/self/urllib"); code != 500 {
+		t.Errorf("GET /self/urllib without the bundle: %d, want 500 (devstack's CA is not trusted)", code)
 	}
 }

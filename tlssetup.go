@@ -49,17 +49,18 @@ func loadServerTLS(stderr io.Writer, projectDir string, hosts []string) (*tls.Co
 }
 
 // checkCA reports a CA that is there but unusable (corrupt, expired, a key
-// that does not match) before anything starts. A missing CA is fine: it is
-// minted when the certificates are loaded.
-func checkCA() error {
+// that does not match) before anything starts, and returns it. A missing
+// CA is fine (nil): it is minted when the certificates are loaded.
+func checkCA() (*certs.CA, error) {
 	caDir, err := certs.Dir()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := certs.Load(caDir); err != nil && !errors.Is(err, certs.ErrNoCA) {
-		return err
+	ca, err := certs.Load(caDir)
+	if err != nil && !errors.Is(err, certs.ErrNoCA) {
+		return nil, err
 	}
-	return nil
+	return ca, nil
 }
 
 // leafCacheDir is where the proxy's leaf certificates are kept between runs.
@@ -83,7 +84,8 @@ func projectKey(dir string) string {
 // removes the run directory and must run after the stack has stopped.
 func startStack(ctx context.Context, p *project.Project, stderr io.Writer, opts orchestrator.Options) (
 	stack *orchestrator.Stack, pool func() *x509.CertPool, cleanup func(), err error) {
-	if err := checkCA(); err != nil {
+	existing, err := checkCA()
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	runDir, err := os.MkdirTemp("", "devstack-run-")
@@ -92,10 +94,33 @@ func startStack(ctx context.Context, p *project.Project, stderr io.Writer, opts 
 	}
 	var caPool atomic.Pointer[x509.CertPool]
 	opts.Project, opts.RunDir = p, runDir
+	var certifi []string
+	if f := p.Interpreter.CertifiBundle; f != "" {
+		certifi = append(certifi, f)
+	}
+	if p.CABundle {
+		// Written before the gateway starts, so that a client the app
+		// makes at import time reads it whole; with a CA minted only now,
+		// it is written again, with the CA, before the proxy answers.
+		opts.CABundle = filepath.Join(runDir, "ca-bundle.pem")
+		var caCert *x509.Certificate
+		if existing != nil {
+			caCert = existing.Cert
+		}
+		if err := certs.WriteBundle(opts.CABundle, caCert, certifi...); err != nil {
+			os.RemoveAll(runDir)
+			return nil, nil, nil, err
+		}
+	}
 	opts.LoadTLS = func() (*tls.Config, *x509.CertPool, error) {
 		tlsConfig, ca, err := loadServerTLS(stderr, p.Dir, p.Hosts)
 		if err != nil {
 			return nil, nil, err
+		}
+		if opts.CABundle != "" && existing == nil {
+			if err := certs.WriteBundle(opts.CABundle, ca.Cert, certifi...); err != nil {
+				return nil, nil, err
+			}
 		}
 		caPool.Store(ca.Pool())
 		return tlsConfig, ca.Pool(), nil

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/devstack-dev/devstack/project"
@@ -15,28 +16,55 @@ var CABundleVars = []string{"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUND
 
 // withCABundle adds the CA bundle variables to env, leaving out each one
 // the user set already (in devstack's environment, an env file or the
-// config's env): a value the user chose is never replaced.
+// config's env): a value the user chose is never replaced. An empty value
+// counts as unset, as it does for OpenSSL and requests.
 func withCABundle(env []string, bundle string) []string {
 	if bundle == "" {
 		return env
 	}
 	out := append([]string(nil), env...)
+	kept := userCAVars(env)
 	for _, k := range CABundleVars {
-		if _, set := os.LookupEnv(k); set || hasKey(env, k) {
-			continue
+		if !slices.Contains(kept, k) {
+			out = append(out, k+"="+bundle)
 		}
-		out = append(out, k+"="+bundle)
 	}
 	return out
 }
 
-func hasKey(env []string, key string) bool {
-	for _, kv := range env {
-		if strings.HasPrefix(kv, key+"=") {
-			return true
+// userCAVars lists the CABundleVars the user set to a non-empty value, in
+// devstack's environment or in env.
+func userCAVars(env []string) []string {
+	var set []string
+	for _, k := range CABundleVars {
+		if os.Getenv(k) != "" || lookupEnvIn(env, k) != "" {
+			set = append(set, k)
 		}
 	}
-	return false
+	return set
+}
+
+// lookupEnvIn is the value of key in env (later entries win), "" if none.
+func lookupEnvIn(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// sayKeptCAVars tells the user, once at start, which of their own CA
+// variables the app keeps: its calls to its own https URL then trust only
+// what those files hold.
+func (s *Stack) sayKeptCAVars() {
+	if s.opts.CABundle == "" {
+		return
+	}
+	if kept := userCAVars(s.p.Env); len(kept) > 0 {
+		s.say("CA bundle: %s set by you %s kept; the app trusts devstack's certificate through them only if they hold its CA (devstack ca install adds it to the system store)",
+			strings.Join(kept, ", "), map[bool]string{true: "is", false: "are"}[len(kept) == 1])
+	}
 }
 
 // project is the project as it runs now: the one Start was given, with the

@@ -135,6 +135,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	}()
 
+	s.sayKeptCAVars()
 	// The gateway goes first: the app's start-up is the long pole, and the
 	// certificates and the proxy are ready well before it answers (the
 	// proxy holds requests until then).

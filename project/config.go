@@ -62,6 +62,11 @@ type fileConfig struct {
 	// Env adds variables to every child's environment, over the env files'
 	// (devstack's own environment still wins). Default none.
 	Env map[string]string `toml:"env"`
+	// CABundle gives every child a CA bundle (the system's roots, certifi's
+	// and devstack's CA) through SSL_CERT_FILE, REQUESTS_CA_BUNDLE,
+	// CURL_CA_BUNDLE and NODE_EXTRA_CA_CERTS, each unless the user set it,
+	// so the app can call its own https URL. Default true.
+	CABundle *bool `toml:"ca_bundle"`
 	// Watch selects the files whose changes reload the gateway.
 	Watch watchConfig `toml:"watch"`
 	// Processes run beside the gateway, by name. Default none (plus

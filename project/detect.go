@@ -68,6 +68,7 @@ func (d *detector) detect() (*Project, error) {
 			Fix: "give the proxy (--port, port) and the gateway (--app-port, app_port) different ports"}
 	}
 	p.Hosts = cfg.Hosts
+	p.CABundle = cfg.CABundle == nil || *cfg.CABundle
 	p.Proxy = proxySettings(cfg.Proxy)
 	p.Watch = WatchRules{
 		Include: append([]string{}, cfg.Watch.Include...),

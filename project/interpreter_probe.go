@@ -34,6 +34,7 @@ type probeOutcome struct {
 	// are absent.
 	versions map[string]string
 	venv     string
+	certifi  string // certifi's cacert.pem, when the interpreter has one
 }
 
 func (r probeOutcome) version(module string) string { return r.versions[module] }
@@ -50,6 +51,7 @@ func (r probeOutcome) interpreter() Interpreter {
 		StarletteVersion: r.version("starlette"),
 		GunicornVersion:  r.version("gunicorn"),
 		UvicornVersion:   r.version("uvicorn"),
+		CertifiBundle:    r.certifi,
 	}
 }
 
@@ -73,6 +75,12 @@ func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterReque
 	out.versions = make(map[string]string, len(rep.Modules))
 	for name, loc := range rep.Modules {
 		out.versions[name] = moduleVersion(name, loc, rep.SysPath)
+	}
+	if loc, ok := rep.Modules["certifi"]; ok && loc.PkgDir != "" {
+		// Debian's certifi has no file of its own: it names the system's.
+		if f := filepath.Join(loc.PkgDir, "cacert.pem"); isFile(f) {
+			out.certifi = f
+		}
 	}
 	for _, m := range req.Need {
 		if out.versions[m] == "" {

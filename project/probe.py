@@ -24,7 +24,9 @@
 import os
 import sys
 
-KNOWN = ("django", "flask", "fastapi", "starlette", "gunicorn", "uvicorn")
+# certifi: where requests and httpx take their roots from, for the CA
+# bundle devstack gives the app.
+KNOWN = ("django", "flask", "fastapi", "starlette", "gunicorn", "uvicorn", "certifi")
 
 
 def find(name):

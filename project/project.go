@@ -94,7 +94,11 @@ type Project struct {
 	// are left out.
 	Env      []string
 	EnvFiles []string // env files that were read, in order
-	envPlan  envPlan  // how Env was built, for ReadEnv
+	// CABundle is true when the children get a CA bundle (the public roots
+	// and devstack's CA) through SSL_CERT_FILE and its kin; ca_bundle =
+	// false in the config turns it off. Default true.
+	CABundle bool
+	envPlan  envPlan // how Env was built, for ReadEnv
 
 	Processes []Process // extra processes from [processes] and Procfile.dev
 
@@ -130,6 +134,10 @@ type Interpreter struct {
 	StarletteVersion string
 	GunicornVersion  string
 	UvicornVersion   string
+
+	// CertifiBundle is certifi's cacert.pem as this interpreter would load
+	// it ("" when it has no certifi, or one that names the system's roots).
+	CertifiBundle string
 
 	Tried []Candidate // every candidate checked, in search order
 }

@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 # the baseline app side; curl, certutil and Chromium are the real TLS clients;
 # Caddy and nginx are the anchors the proxy is measured against.
 debs=(python3 python3-django python3-flask gunicorn uvicorn python3-starlette python3-fastapi
-      python3-h11 python3-websockets curl libnss3-tools ca-certificates
+      python3-h11 python3-websockets python3-requests curl libnss3-tools ca-certificates
       chromium caddy nginx-light wrk hey procps psmisc iproute2 git)
 missing=()
 for p in "${debs[@]}"; do
