@@ -17,7 +17,7 @@ import (
 // testProxy is a real Server over real TLS in front of an upstream, with
 // clients that trust its CA.
 type testProxy struct {
-	t       *testing.T
+	t       testing.TB
 	server  *Server
 	url     string // https://localhost:PORT
 	roots   *x509.CertPool
@@ -37,7 +37,7 @@ func (l *lineLog) add(s string) { l.mu.Lock(); l.lines = append(l.lines, s); l.m
 
 // startProxy serves cfg (its Upstream set to upstream) on a free port of
 // 127.0.0.1 and ::1 over TLS with the devstack CA.
-func startProxy(t *testing.T, upstream string, cfg Config) *testProxy {
+func startProxy(t testing.TB, upstream string, cfg Config) *testProxy {
 	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
