@@ -25,6 +25,8 @@ const (
 	DefaultHoldTimeout       = 10 * time.Second
 	DefaultMaxBodyBytes      = 100 << 20 // 100 MiB
 	DefaultMemoryBodyBytes   = 1 << 20   // 1 MiB
+	DefaultMemoryBodyTotal   = 32 << 20  // 32 MiB
+	DefaultMaxSpooledBodies  = 32
 	DefaultBodyReadTimeout   = 60 * time.Second
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
@@ -69,6 +71,19 @@ type Config struct {
 	// beyond it the body spills to a temporary file, removed after the
 	// request. Default DefaultMemoryBodyBytes (1 MiB).
 	MemoryBodyBytes int64
+
+	// MemoryBodyBytesTotal is how much memory the bodies of all requests
+	// in progress may hold together; a body that would go past it spills
+	// to a temporary file, whatever its size. Memory is set aside as body
+	// bytes arrive, never for what a Content-Length only announces.
+	// Default DefaultMemoryBodyTotal (32 MiB).
+	MemoryBodyBytesTotal int64
+
+	// MaxSpooledBodies is how many bodies may be spooled to temporary
+	// files at once. One more waits for a file to be released, for up to
+	// BodyReadTimeout, then gets 503. Default DefaultMaxSpooledBodies (32;
+	// with MaxBodyBytes' default, at most 3.2 GiB of disk).
+	MaxSpooledBodies int
 
 	// BodyReadTimeout is the longest the proxy waits for the next piece of
 	// a request body (like nginx's client_body_timeout); a client that
@@ -125,6 +140,9 @@ type Config struct {
 
 	// testOnlyUpstreamTLS replaces the system roots for an https upstream.
 	testOnlyUpstreamTLS *tls.Config
+	// testOnlyBodyRead, when not nil, is told how many body bytes each
+	// read from a client brought in.
+	testOnlyBodyRead func(n int)
 }
 
 // withDefaults checks c and fills in the defaults of its zero fields.
@@ -143,6 +161,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MemoryBodyBytes <= 0 {
 		c.MemoryBodyBytes = DefaultMemoryBodyBytes
+	}
+	if c.MemoryBodyBytesTotal <= 0 {
+		c.MemoryBodyBytesTotal = DefaultMemoryBodyTotal
+	}
+	if c.MaxSpooledBodies <= 0 {
+		c.MaxSpooledBodies = DefaultMaxSpooledBodies
 	}
 	if c.BodyReadTimeout <= 0 {
 		c.BodyReadTimeout = DefaultBodyReadTimeout

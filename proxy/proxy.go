@@ -21,6 +21,7 @@ type Proxy struct {
 	upstream  string // the upstream URL, for error pages
 	rp        *httputil.ReverseProxy
 	transport *upstreamTransport
+	bodies    *bodyBuffers
 	errorLog  *log.Logger
 
 	readyOnce sync.Once
@@ -45,6 +46,7 @@ func New(cfg Config) (*Proxy, error) {
 		errorLog: log.New(logFunc(cfg.ErrorLog), "", 0),
 		ready:    make(chan struct{}),
 	}
+	p.bodies = newBodyBuffers(&p.cfg)
 	dialer := &holdingDialer{
 		dialer: net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second},
 		hold:   cfg.HoldTimeout,
@@ -135,7 +137,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	body, err := p.cfg.readBody(w, r)
+	body, err := p.readBody(w, r)
 	if err != nil {
 		state.clientErr = err
 		status := http.StatusBadRequest
