@@ -47,6 +47,24 @@ func TestChromiumTrustsTheCAAndPassesCSRF(t *testing.T) {
 		t.Fatal("Chromium showed the page without trusting devstack's CA")
 	}
 
+	home := trustingHome(t, certutil, r)
+	dom := chromiumDOM(t, chromium, home, r.url("/"))
+	for _, want := range []string{`<td id="scheme">https</td>`, `<td id="is-secure">True</td>`, `<td id="host">` + strings.TrimPrefix(r.url(""), "https://") + `</td>`} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the page in Chromium lacks %s:\n%s", want, dom)
+		}
+	}
+
+	dom = chromiumDOM(t, chromium, home, r.url("/?autosubmit"))
+	if !strings.Contains(dom, `"accepted": true`) {
+		t.Errorf("the form posted by Chromium was not accepted (CSRF):\n%s", dom)
+	}
+}
+
+// trustingHome returns a new HOME whose NSS database (Chromium's trust
+// store) trusts r's CA, added by devstack ca install.
+func trustingHome(t *testing.T, certutil string, r *upRun) string {
+	t.Helper()
 	home := t.TempDir()
 	nssdb := filepath.Join(home, ".pki", "nssdb")
 	if err := os.MkdirAll(nssdb, 0o700); err != nil {
@@ -60,16 +78,29 @@ func TestChromiumTrustsTheCAAndPassesCSRF(t *testing.T) {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("devstack ca install: %v\n%s", err, out)
 	}
+	return home
+}
 
-	dom := chromiumDOM(t, chromium, home, r.url("/"))
-	for _, want := range []string{`<td id="scheme">https</td>`, `<td id="is-secure">True</td>`, `<td id="host">` + strings.TrimPrefix(r.url(""), "https://") + `</td>`} {
-		if !strings.Contains(dom, want) {
-			t.Errorf("the page in Chromium lacks %s:\n%s", want, dom)
+// In a real browser, the sample shop's page gets every stylesheet it links
+// through devstack's proxy: its own (an app's static/ and STATICFILES_DIRS)
+// and the admin's, from Django's installed package.
+func TestChromiumLoadsStaticFiles(t *testing.T) {
+	chromium := testenv.LookPath(t, "chromium", "apt-get install chromium")
+	certutil := testenv.LookPath(t, "certutil", "apt-get install libnss3-tools")
+	testenv.SystemPython(t)
+	r := startUp(t, upConfig{project: "django-static"})
+	dom := chromiumDOM(t, chromium, trustingHome(t, certutil, r), r.url("/"))
+	_, sheets, ok := strings.Cut(dom, `data-stylesheets="`)
+	sheets, _, _ = strings.Cut(sheets, `"`)
+	if !ok {
+		t.Fatalf("the page's script did not run:\n%s", dom)
+	}
+	for _, want := range []string{"css/site.css=1", "catalog/catalog.css=1", "admin/css/base.css="} {
+		if !strings.Contains(sheets, want) {
+			t.Errorf("stylesheets in Chromium: %q, want %s", sheets, want)
 		}
 	}
-
-	dom = chromiumDOM(t, chromium, home, r.url("/?autosubmit"))
-	if !strings.Contains(dom, `"accepted": true`) {
-		t.Errorf("the form posted by Chromium was not accepted (CSRF):\n%s", dom)
+	if strings.Contains(sheets, "=0") || strings.Contains(sheets, "=?") {
+		t.Errorf("a stylesheet did not load in Chromium: %q", sheets)
 	}
 }
