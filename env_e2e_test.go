@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,4 +85,42 @@ func TestUpCABundleKeepsTheUsersChoice(t *testing.T) {
 	if code, _ := r.get("/self/urllib"); code != 500 {
 		t.Errorf("GET /self/urllib without the bundle: %d, want 500 (devstack's CA is not trusted)", code)
 	}
+}
+
+// An app that dies with ModuleNotFoundError is told, in the log and on the
+// error page, which interpreter ran it and which other one has the module,
+// with the --python flag that uses it.
+func TestUpNamesTheInterpreterThatHasAMissingModule(t *testing.T) {
+	py := testenv.PythonWith(t, "flask", "gunicorn")
+	dir := t.TempDir()
+	files := map[string]string{
+		"app.py": "import invoice_tools\nfrom flask import Flask\n\napp = Flask(__name__)\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []string{".venv", "venv"} {
+		if out, err := exec.Command(py, "-m", "venv", "--system-site-packages", "--without-pip", filepath.Join(dir, v)).CombinedOutput(); err != nil {
+			t.Skipf("python3 -m venv: %s", out)
+		}
+	}
+	site, _ := filepath.Glob(filepath.Join(dir, "venv", "lib", "python3*", "site-packages"))
+	if len(site) != 1 {
+		t.Fatalf("site-packages of venv: %q", site)
+	}
+	if err := os.MkdirAll(filepath.Join(site[0], "invoice_tools"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site[0], "invoice_tools", "__init__.py"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := launchUp(t, upConfig{dir: dir})
+	want := filepath.Join(dir, "venv", "bin", "python") + " (venv) has it: devstack up --python " + filepath.Join(dir, "venv", "bin", "python")
+	r.waitLine(`the app cannot import invoice_tools with `+regexp.QuoteMeta(filepath.Join(dir, ".venv", "bin", "python"))+` \(\.venv\); `+regexp.QuoteMeta(want), 60*time.Second)
+	eventually(t, 20*time.Second, "the error page names the interpreter that has the module", func() bool {
+		_, body := r.get("/")
+		return strings.Contains(body, "devstack up --python "+filepath.Join(dir, "venv", "bin", "python"))
+	})
 }

@@ -73,6 +73,8 @@ type Stack struct {
 	// current is the project with the environment read at the latest
 	// restart (nil until one changed it); see project().
 	current atomic.Pointer[project.Project]
+	// missing explains the gateway's ModuleNotFoundError (missing.go).
+	missing missingModules
 
 	proxy   *proxy.Proxy
 	server  *proxy.Server
@@ -136,6 +138,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}()
 
 	s.sayKeptCAVars()
+	if p.Server != project.ServerCommand {
+		// Subscribed before the gateway starts: an import can fail at once.
+		missingSub := s.bus.Subscribe()
+		s.bg.Go(func() { s.watchMissingModules(ctx, missingSub) })
+	}
 	// The gateway goes first: the app's start-up is the long pole, and the
 	// certificates and the proxy are ready well before it answers (the
 	// proxy holds requests until then).
@@ -250,7 +257,13 @@ func (s *Stack) startProxy() error {
 			}})
 		},
 		LastLogLines: func() []string { return s.bus.LastLines(name, 40) },
-		UpstreamDown: func() string { return *s.down.Load() },
+		UpstreamDown: func() string {
+			reason := *s.down.Load()
+			if h := s.missing.pageHint(); reason != "" && h != "" {
+				reason += "\n\n" + strings.ToUpper(h[:1]) + h[1:] + "."
+			}
+			return reason
+		},
 		ErrorLog: func(msg string) {
 			s.bus.Publish(Event{Kind: EventLog, Source: "proxy", Stream: StreamStderr, Text: msg})
 		},

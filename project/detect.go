@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -312,10 +313,14 @@ func (d *detector) findInterpreter() error {
 			explicit = a
 		}
 	}
-	in, err := findInterpreter(interpreterRequest{
+	requires, runtime := declaredRequirements(d.dir, p.AppDir)
+	req := interpreterRequest{
 		Dir: p.AppDir, Root: d.dir, Environ: d.probeEnviron(), Explicit: explicit, Source: source, Need: need,
-		System: d.o.testOnlySystemPythons,
-	})
+		Requires: requires,
+		System:   d.o.testOnlySystemPythons,
+	}
+	p.interpreterReq = req
+	in, err := findInterpreter(req)
 	if err != nil {
 		if p.Kind == KindCommand {
 			// A custom command brings its own server; the interpreter only
@@ -327,6 +332,20 @@ func (d *detector) findInterpreter() error {
 		return err
 	}
 	p.Interpreter = in
+	var missing []string
+	for _, r := range in.Lacking {
+		if slices.Contains(runtime, r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		others := ", and no other interpreter found has more of them"
+		if explicit != "" {
+			others = ""
+		}
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s has no %s, which the project requires%s; the app may fail to import them (install: %s -m pip install %s)",
+			in.Path, strings.Join(missing, ", "), others, in.Path, strings.Join(missing, " ")))
+	}
 	return nil
 }
 

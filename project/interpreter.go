@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // interpreterRequest is what findInterpreter needs to know.
@@ -22,6 +21,10 @@ type interpreterRequest struct {
 	Explicit string   // --python, DEVSTACK_PYTHON or config python; "" = search
 	Source   string   // where Explicit came from, for messages
 	Need     []string // modules it must be able to import: framework, then gateway
+	// Requires are the project's declared top-level requirements
+	// (normalized distribution names): among the candidates that can
+	// import Need, the one that has the most of them wins.
+	Requires []string
 	System   []string // interpreters tried last; nil = systemPythons
 }
 
@@ -34,29 +37,65 @@ type candidateSpec struct {
 	path, source string
 }
 
-// findInterpreter checks the candidates concurrently and returns the first,
-// in search order, that can import every needed module (it has them on its
-// import path; see probe.py for why they are not run).
+// findInterpreter checks the candidates concurrently and returns, of those
+// that can import every needed module (they have them on their import
+// path; see probe.py for why they are not run), the one that has the most
+// of the project's declared requirements, the first in search order on a
+// tie.
 func findInterpreter(req interpreterRequest) (Interpreter, error) {
 	specs, err := interpreterCandidates(req)
 	if err != nil {
 		return Interpreter{}, err
 	}
-	// Check up to four candidates at a time, in search order, and stop
-	// (killing the probes still running) once every candidate before a
-	// suitable one has answered.
 	cache := openInterpreterCache()
 	defer cache.save() // after every check has returned (deferred below)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	done := probeAll(ctx, specs, req, cache)
+	defer drain(done)
+
+	var tried []Candidate
+	var best *probeOutcome
+	for i := range specs {
+		r := <-done[i]
+		done[i] = nil
+		tried = append(tried, r.Candidate)
+		if !r.OK() {
+			continue
+		}
+		if best == nil || len(r.Lacking) < len(best.Lacking) {
+			best = &r
+		}
+		if len(best.Lacking) == 0 {
+			break // nothing later can do better
+		}
+	}
+	cancel()
+	if best == nil {
+		return Interpreter{Tried: tried}, noInterpreterError(req, tried)
+	}
+	in := best.interpreter()
+	in.Tried = tried
+	for _, m := range req.Need {
+		switch m {
+		case ServerGunicorn, ServerUvicorn:
+			in.GatewayModule, in.GatewayVersion = m, best.version(m)
+		default:
+			in.FrameworkModule, in.FrameworkVersion = m, best.version(m)
+		}
+	}
+	return in, nil
+}
+
+// probeAll checks up to four candidates at a time, in search order; a
+// cancelled ctx kills the probes still running. Each channel receives the
+// candidate's outcome once.
+func probeAll(ctx context.Context, specs []candidateSpec, req interpreterRequest, cache *interpreterCache) []chan probeOutcome {
 	done := make([]chan probeOutcome, len(specs))
 	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
 	for i, s := range specs {
 		done[i] = make(chan probeOutcome, 1)
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
@@ -66,29 +105,48 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 			}
 		}()
 	}
-	defer wg.Wait()
+	return done
+}
 
-	var tried []Candidate
-	for i := range specs {
+// drain waits for the checks not read yet, so that none outlives its caller
+// (the cache is saved after them).
+func drain(done []chan probeOutcome) {
+	for _, ch := range done {
+		if ch != nil {
+			<-ch
+		}
+	}
+}
+
+// CandidatesWithModule lists the interpreters of the search, other than
+// the one p runs, whose import path holds the top-level module: what to
+// suggest when the app dies with ModuleNotFoundError. It probes every
+// candidate (their reports are mostly cached), so it is for that moment
+// only.
+func CandidatesWithModule(p *Project, module string) []Candidate {
+	module, _, _ = strings.Cut(module, ".")
+	req := p.interpreterReq
+	if req.Dir == "" || module == "" {
+		return nil
+	}
+	req.Explicit = ""
+	specs, err := interpreterCandidates(req)
+	if err != nil {
+		return nil
+	}
+	cache := openInterpreterCache()
+	defer cache.save()
+	done := probeAll(context.Background(), specs, req, cache)
+	var out []Candidate
+	self := interpreterKey(p.Interpreter.Path)
+	for i, s := range specs {
 		r := <-done[i]
-		tried = append(tried, r.Candidate)
-		if !r.OK() {
+		if r.Err != "" || interpreterKey(s.path) == self || !hasModule(r.sysPath, module) {
 			continue
 		}
-		cancel()
-		in := r.interpreter()
-		in.Tried = tried
-		for _, m := range req.Need {
-			switch m {
-			case ServerGunicorn, ServerUvicorn:
-				in.GatewayModule, in.GatewayVersion = m, r.version(m)
-			default:
-				in.FrameworkModule, in.FrameworkVersion = m, r.version(m)
-			}
-		}
-		return in, nil
+		out = append(out, r.Candidate)
 	}
-	return Interpreter{Tried: tried}, noInterpreterError(req, tried)
+	return out
 }
 
 // interpreterCandidates lists, in search order: the explicit interpreter

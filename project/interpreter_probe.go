@@ -34,7 +34,8 @@ type probeOutcome struct {
 	// are absent.
 	versions map[string]string
 	venv     string
-	certifi  string // certifi's cacert.pem, when the interpreter has one
+	certifi  string   // certifi's cacert.pem, when the interpreter has one
+	sysPath  []string // its import path
 }
 
 func (r probeOutcome) version(module string) string { return r.versions[module] }
@@ -52,6 +53,7 @@ func (r probeOutcome) interpreter() Interpreter {
 		GunicornVersion:  r.version("gunicorn"),
 		UvicornVersion:   r.version("uvicorn"),
 		CertifiBundle:    r.certifi,
+		Lacking:          r.Lacking,
 	}
 }
 
@@ -69,6 +71,8 @@ func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterReque
 		cache.store(s.path, req, rep)
 	}
 	out.Version = rep.Python
+	out.sysPath = rep.SysPath
+	out.Lacking = lacking(req.Requires, rep.SysPath)
 	if rep.Prefix != rep.BasePrefix {
 		out.venv = rep.Prefix
 	}

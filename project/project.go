@@ -100,6 +100,9 @@ type Project struct {
 	CABundle bool
 	envPlan  envPlan // how Env was built, for ReadEnv
 
+	// interpreterReq is the interpreter search, for CandidatesWithModule.
+	interpreterReq interpreterRequest
+
 	Processes []Process // extra processes from [processes] and Procfile.dev
 
 	Watch WatchRules
@@ -139,6 +142,10 @@ type Interpreter struct {
 	// it ("" when it has no certifi, or one that names the system's roots).
 	CertifiBundle string
 
+	// Lacking are the project's declared requirements (requirements*.txt,
+	// pyproject.toml) this interpreter has no distribution of.
+	Lacking []string
+
 	Tried []Candidate // every candidate checked, in search order
 }
 
@@ -148,6 +155,7 @@ type Candidate struct {
 	Source  string   // "--python", "config python", ".venv", "venv", "VIRTUAL_ENV", "PATH"
 	Version string   // Python version, "" if it did not run
 	Missing []string // required modules it could not import
+	Lacking []string // declared requirements it has no distribution of
 	Err     string   // why it could not be checked at all (timeout, not executable…)
 }
 

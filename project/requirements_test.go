@@ -1,0 +1,112 @@
+package project
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/devstack-dev/devstack/internal/testenv"
+)
+
+func TestDeclaredRequirements(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"requirements.txt": "# the app\nDjango>=4.2,<5  # LTS\n-r requirements/base.txt\ncelery[redis]==5.3 ; python_version >= '3.8'\n" +
+			"-e git+https://example.invalid/x.git#egg=x\nhttps://example.invalid/pkg.whl\nmy-lib @ https://example.invalid/my-lib.zip\n--hash=sha256:abc\n",
+		"requirements/base.txt": "python-dateutil\n",
+		"requirements-dev.txt":  "pytest\n-r requirements.txt\n",
+		"pyproject.toml": "[project]\nname = \"site\"\ndependencies = [\"Pillow>=10\", \"zope.interface\"]\n" +
+			"[tool.poetry.dependencies]\npython = \"^3.11\"\nGunicorn = \"*\"\n",
+	})
+	all, runtime := declaredRequirements(dir, dir)
+	if want := []string{"celery", "django", "gunicorn", "my-lib", "pillow", "pytest", "python-dateutil", "zope-interface"}; !slices.Equal(all, want) {
+		t.Errorf("all: got %q, want %q", all, want)
+	}
+	if slices.Contains(runtime, "pytest") || !slices.Contains(runtime, "python-dateutil") {
+		t.Errorf("runtime: got %q, want requirements.txt's and pyproject's only", runtime)
+	}
+}
+
+func TestLackingReadsMetadata(t *testing.T) {
+	site := writeTree(t, map[string]string{
+		"Django-4.2.1.dist-info/METADATA":     "Name: Django\n",
+		"python_dateutil-2.8.2.egg-info":      "",
+		"requests/__init__.py":                "", // a module without metadata is no distribution
+		"zope.interface-6.0.dist-info/RECORD": "",
+	})
+	got := lacking([]string{"django", "python-dateutil", "requests", "zope-interface"}, []string{site, "/nonexistent"})
+	if want := []string{"requests"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// Of two interpreters that can both run the app, the one that also has the
+// project's declared requirements wins, even when it comes later in the
+// search; and when the app cannot import a module, the other candidates
+// that have it are named.
+func TestInterpreterPrefersTheProjectsRequirements(t *testing.T) {
+	py := systemPython(t)
+	dir := djangoTree(t)
+	venvs := map[string]string{}
+	for _, name := range []string{".venv", "venv"} {
+		v := filepath.Join(dir, name)
+		if out, err := exec.Command(py, "-m", "venv", "--system-site-packages", "--without-pip", v).CombinedOutput(); err != nil {
+			testenv.Missing(t, "python3 -m venv: %s (install: apt-get install python3-venv)", out)
+		}
+		venvs[name] = v
+	}
+	site, err := filepath.Glob(filepath.Join(venvs["venv"], "lib", "python3*", "site-packages"))
+	if err != nil || len(site) != 1 {
+		t.Fatalf("site-packages of venv: %q, %v", site, err)
+	}
+	// Only venv/ has the project's requirement installed, as pip leaves it.
+	for _, f := range []string{"invoice_tools-1.0.dist-info/METADATA", "invoice_tools/__init__.py"} {
+		full := filepath.Join(site[0], f)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("Name: invoice-tools\nVersion: 1.0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	environ := []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent"}
+
+	p, err := Detect(dir, Overrides{Environ: environ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Interpreter.Source != ".venv" {
+		t.Fatalf("without requirements: got %s (%s), want .venv, first in the search", p.Interpreter.Path, p.Interpreter.Source)
+	}
+	if got := CandidatesWithModule(p, "invoice_tools.pdf"); len(got) != 1 || got[0].Source != "venv" {
+		t.Errorf("candidates with invoice_tools: got %+v, want venv's alone", got)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("django\ngunicorn\ninvoice-tools\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err = Detect(dir, Overrides{Environ: environ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Interpreter.Source != "venv" || len(p.Interpreter.Lacking) != 0 {
+		t.Errorf("with requirements: got %s (%s), lacking %q; want venv, which has invoice-tools", p.Interpreter.Path, p.Interpreter.Source, p.Interpreter.Lacking)
+	}
+	if len(p.Warnings) != 0 {
+		t.Errorf("warnings: %q", p.Warnings)
+	}
+
+	// Nobody has it: the chosen one is named with what it lacks.
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("django\nnot-installed-anywhere\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err = Detect(dir, Overrides{Environ: environ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Interpreter.Source != ".venv" || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "not-installed-anywhere") {
+		t.Errorf("got %s, warnings %q", p.Interpreter.Source, p.Warnings)
+	}
+}
