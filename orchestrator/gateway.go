@@ -184,11 +184,12 @@ func joinPathList(first, rest string) string {
 // from the gateway's marker pipe, so a reload can wait for a worker of the
 // new generation.
 type markers struct {
-	mu      sync.Mutex
-	booted  int           // worker-booted lines seen
-	gen     int           // newest generation booted in the current master
-	reload  string        // how the current master takes new code (templates.Reload*)
-	changed chan struct{} // closed and replaced at every worker boot
+	mu       sync.Mutex
+	booted   int           // worker-booted lines seen
+	gen      int           // newest generation booted in the current master
+	reload   string        // how the current master takes new code (templates.Reload*)
+	graceful time.Duration // the current master's graceful_timeout; 0 before its ready line
+	changed  chan struct{} // closed and replaced at every worker boot
 }
 
 func newMarkers() *markers { return &markers{changed: make(chan struct{})} }
@@ -203,7 +204,7 @@ func (m *markers) observe(line string) {
 	defer m.mu.Unlock()
 	switch mk.Kind {
 	case templates.MarkerReady: // a new master: generations start again
-		m.gen, m.reload = 0, mk.Reload
+		m.gen, m.reload, m.graceful = 0, mk.Reload, mk.GracefulTimeout
 		return
 	case templates.MarkerWorkerBooted:
 	default:
@@ -221,6 +222,13 @@ func (m *markers) reloadMode() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.reload
+}
+
+// gracefulTimeout is the current master's graceful_timeout, 0 when unknown.
+func (m *markers) gracefulTimeout() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.graceful
 }
 
 // snapshot returns how many workers booted so far, the newest one's
@@ -247,6 +255,53 @@ func (m *markers) waitBoot(ctx context.Context, booted, minGen int, stop <-chan 
 			return false
 		}
 	}
+}
+
+// defaultGracefulTimeout is how long a gateway that does not say otherwise
+// may take to finish its requests when it is stopped for a restart: the
+// default of gunicorn's graceful_timeout. (uvicorn waits for its requests
+// without a limit unless told one.)
+const defaultGracefulTimeout = 30 * time.Second
+
+// gracefulTimeout is how long the gateway may take to finish the requests
+// it serves once it is told to stop: gunicorn's graceful_timeout as its
+// master reported it, uvicorn's --timeout-graceful-shutdown, else
+// defaultGracefulTimeout.
+func (s *Stack) gracefulTimeout() time.Duration {
+	switch s.p.Server {
+	case project.ServerGunicorn:
+		if d := s.marks.gracefulTimeout(); d > 0 {
+			return d
+		}
+	case project.ServerUvicorn:
+		if d := uvicornGracefulTimeout(s.p.GatewayArgv, append(append([]string(nil), s.p.Env...), s.p.GatewayEnv...)); d > 0 {
+			return d
+		}
+	}
+	return defaultGracefulTimeout
+}
+
+// uvicornGracefulTimeout reads uvicorn's --timeout-graceful-shutdown from
+// its arguments, or from UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN (uvicorn takes
+// any option from a UVICORN_ variable); 0 when neither sets it.
+func uvicornGracefulTimeout(argv, env []string) time.Duration {
+	const flag = "--timeout-graceful-shutdown"
+	value := ""
+	for i, a := range argv {
+		if a == flag && i+1 < len(argv) {
+			value = argv[i+1]
+		} else if v, ok := strings.CutPrefix(a, flag+"="); ok {
+			value = v
+		}
+	}
+	if value == "" {
+		value = lookupEnv(env, "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN")
+	}
+	secs, err := strconv.Atoi(strings.TrimSpace(value))
+	if err != nil || secs <= 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
 }
 
 // waitListening dials addr until it accepts a connection, for gateways

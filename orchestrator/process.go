@@ -166,6 +166,14 @@ func (p *Process) Restart() error {
 	return p.ask(request{kind: requestRestart})
 }
 
+// RestartWithin is Restart giving the child stopTimeout, rather than the
+// spec's StopTimeout, between SIGTERM and SIGKILL: a gateway restarted for
+// a configuration change gets its own graceful timeout to finish what it
+// serves.
+func (p *Process) RestartWithin(stopTimeout time.Duration) error {
+	return p.ask(request{kind: requestRestart, timeout: stopTimeout})
+}
+
 // Signal sends sig to the child itself, not its group: SIGHUP to a
 // gunicorn master makes it reload its workers gracefully, while the same
 // signal to the whole group would also hit the workers.
@@ -220,11 +228,12 @@ const (
 )
 
 type request struct {
-	kind  requestKind
-	force bool
-	sig   syscall.Signal
-	env   []string // requestSetEnv
-	reply chan error
+	kind    requestKind
+	force   bool
+	sig     syscall.Signal
+	env     []string      // requestSetEnv
+	timeout time.Duration // requestRestart: SIGTERM to SIGKILL; 0 means StopTimeout
+	reply   chan error
 }
 
 // commandLine returns what to execute for spec.

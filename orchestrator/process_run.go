@@ -35,8 +35,9 @@ type supervisor struct {
 	kill   *time.Timer
 	killC  <-chan time.Time
 
-	stopping         bool // SIGTERM sent, waiting for the child to exit
-	restartAfterStop bool // the stop is part of a Restart
+	stopping         bool          // SIGTERM sent, waiting for the child to exit
+	stopTimeout      time.Duration // of the stop under way
+	restartAfterStop bool          // the stop is part of a Restart
 	stopWaiters      []chan error
 	restartWaiters   []chan error
 	finished         bool
@@ -113,7 +114,7 @@ func (s *supervisor) handle(r request) {
 		default:
 			s.restartWaiters = append(s.restartWaiters, r.reply)
 			s.restartAfterStop = true
-			s.terminate(false)
+			s.terminate(false, r.timeout)
 		}
 	case requestSetEnv:
 		s.p.spec.Env = r.env
@@ -146,12 +147,13 @@ func (s *supervisor) beginStop(force bool, reply chan error) {
 		s.finish()
 		return
 	}
-	s.terminate(force)
+	s.terminate(force, 0)
 }
 
-// terminate sends SIGTERM to the child's group and arms the SIGKILL timer,
-// or sends SIGKILL at once when force is set or a stop is already under way.
-func (s *supervisor) terminate(force bool) {
+// terminate sends SIGTERM to the child's group and arms the SIGKILL timer
+// (timeout, or StopTimeout when 0), or sends SIGKILL at once when force is
+// set. A stop already under way keeps its timer unless force is set.
+func (s *supervisor) terminate(force bool, timeout time.Duration) {
 	pid := s.cur.pid
 	if s.stopping {
 		if force {
@@ -160,7 +162,10 @@ func (s *supervisor) terminate(force bool) {
 		}
 		return
 	}
-	s.stopping = true
+	if timeout <= 0 {
+		timeout = s.p.spec.StopTimeout
+	}
+	s.stopping, s.stopTimeout = true, timeout
 	s.setState(StateStopping)
 	if s.p.spec.TermLeaderOnly && !force {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
@@ -171,7 +176,7 @@ func (s *supervisor) terminate(force bool) {
 		signalGroup(pid, syscall.SIGKILL)
 		return
 	}
-	s.kill = time.NewTimer(s.p.spec.StopTimeout)
+	s.kill = time.NewTimer(timeout)
 	s.killC = s.kill.C
 }
 
@@ -300,7 +305,7 @@ func (s *supervisor) publishState(state State, wait time.Duration) {
 	case StateBackoff:
 		text = fmt.Sprintf("restarting in %s", wait)
 	case StateStopping:
-		text = fmt.Sprintf("stopping (SIGTERM, then SIGKILL after %s)", s.p.spec.StopTimeout)
+		text = fmt.Sprintf("stopping (SIGTERM, then SIGKILL after %s)", s.stopTimeout)
 	}
 	s.p.publish(Event{Kind: EventState, Source: s.p.spec.Name, Text: text, Change: change})
 }

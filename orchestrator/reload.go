@@ -102,7 +102,11 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 	s.bus.Publish(Event{Kind: EventReloadStart, Source: SourceDevstack, Reload: rec,
 		Text: fmt.Sprintf("reloading (%s): %s", strategy, trigger)})
 
-	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
+	timeout := reloadTimeout
+	if strategy == StrategyRestart {
+		timeout += s.gracefulTimeout() // the old gateway finishes its requests first
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var err error
 	switch strategy {
@@ -189,13 +193,34 @@ func (s *Stack) requestReload() error {
 }
 
 // restartGateway stops the gateway, starts it again and waits until it
-// answers. While it is down the proxy holds requests.
+// answers, without failing a request: the proxy holds new requests from the
+// start, the old gateway finishes the ones it has (within its own graceful
+// timeout) before it is told to stop, and the held requests go to the new
+// one once it is up. None is sent twice. A server that stops while
+// requests are still on their way to it resets them (they wait in its
+// listening socket's queue, never accepted), so stopping it earlier could
+// lose a POST; and SO_REUSEPORT, which would let the new one start first on
+// the same port, is off in gunicorn unless the project turns it on.
 func (s *Stack) restartGateway(ctx context.Context) error {
 	s.refreshEnv()
 	empty := ""
 	s.down.Store(&empty)
+	grace := s.gracefulTimeout()
+	stopTimeout := grace
+	if s.proxy != nil {
+		drainCtx, cancel := context.WithTimeout(ctx, grace)
+		resume, drained := s.proxy.Pause(drainCtx)
+		cancel()
+		defer resume()
+		if !drained {
+			// Requests ran past the graceful timeout: as gunicorn would,
+			// stop waiting for them.
+			stopTimeout = s.stopTimeout()
+			s.say("restarting the gateway: requests still running after its graceful timeout (%s) are cut short", grace)
+		}
+	}
 	booted, _, _ := s.marks.snapshot()
-	if err := s.gateway.Restart(); err != nil {
+	if err := s.gateway.RestartWithin(stopTimeout); err != nil {
 		return err
 	}
 	exited := s.gatewayLeft(ctx)
@@ -247,6 +272,14 @@ func (s *Stack) gatewayLeft(ctx context.Context) <-chan struct{} {
 		}
 	}()
 	return ch
+}
+
+// stopTimeout is how long a process gets after SIGTERM when devstack stops.
+func (s *Stack) stopTimeout() time.Duration {
+	if s.opts.StopTimeout > 0 {
+		return s.opts.StopTimeout
+	}
+	return DefaultStopTimeout
 }
 
 // say publishes a message of devstack's own.

@@ -46,7 +46,7 @@ type stateKey struct{}
 // when it detaches the dial from the request's cancellation.
 type requestState struct {
 	context.Context
-	held           atomic.Int64 // time.Duration the dial waited
+	held           atomic.Int64 // time.Duration it waited: for a paused proxy, for refused dials
 	upstreamStatus int          // status of the upstream's response, 0 if none
 	upstreamErr    error
 	clientErr      error

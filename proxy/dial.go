@@ -63,14 +63,14 @@ func (d *holdingDialer) DialContext(ctx context.Context, network, addr string) (
 		conn, err := d.dialer.DialContext(ctx, network, addr)
 		if err == nil || !isRestarting(err) || d.hold <= 0 {
 			if state != nil && timer != nil {
-				state.held.Store(int64(time.Since(start)))
+				state.held.Add(int64(time.Since(start)))
 			}
 			return conn, err
 		}
 		waited := time.Since(start)
 		if waited >= d.hold {
 			if state != nil {
-				state.held.Store(int64(waited))
+				state.held.Add(int64(waited))
 			}
 			return nil, &HoldTimeoutError{Addr: addr, Waited: waited, Err: err}
 		}

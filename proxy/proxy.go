@@ -22,6 +22,7 @@ type Proxy struct {
 	rp        *httputil.ReverseProxy
 	transport *upstreamTransport
 	bodies    *bodyBuffers
+	gate      upstreamGate // Pause holds requests here during a restart
 	errorLog  *log.Logger
 
 	readyOnce sync.Once
@@ -95,7 +96,7 @@ func New(cfg Config) (*Proxy, error) {
 			delete(pr.Out.Header, "Expect")
 			cfg.Headers.setForwardingHeaders(pr.Out.Header, pr.In.RemoteAddr, pr.In.Host)
 		},
-		Transport:      p.transport,
+		Transport:      &gatedTransport{gate: &p.gate, next: p.transport},
 		BufferPool:     copyBuffers,
 		ErrorLog:       p.errorLog,
 		ModifyResponse: recordUpstreamStatus,

@@ -26,7 +26,7 @@ project's own and changes nothing the project decides:
    descriptor DEVSTACK_GATEWAY_MARKER_FD names (stderr when unset), a pipe
    devstack reads apart from the app's output:
 
-       devstack-gateway: ready pid=<master> generation=1 gunicorn=<version> reload=<standby|hup|restart>
+       devstack-gateway: ready pid=<master> generation=1 gunicorn=<version> reload=<standby|hup|restart> graceful_timeout=<seconds>
        devstack-gateway: reloading pid=<master> generation=<n> via=<standby|fork|hup>
        devstack-gateway: worker booted pid=<worker> generation=<n>
 
@@ -582,7 +582,7 @@ def when_ready(server):
         server.handle_winch = lambda: _on_control(server)
         _quiet_control_signal(server)
     _mark(f"ready pid={os.getpid()} generation={_generation} gunicorn={gunicorn.__version__} "
-         f"reload={_reload_mode(server)}")
+          f"reload={_reload_mode(server)} graceful_timeout={server.cfg.graceful_timeout}")
 
 
 def on_reload(server):

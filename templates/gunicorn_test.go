@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/devstack-dev/devstack/internal/testenv"
 )
@@ -47,6 +48,9 @@ func TestGunicornConfDjango(t *testing.T) {
 			ready, _ := g.waitMarker(0, MarkerReady, 1)
 			if ready.Generation != 1 {
 				t.Errorf("first ready marker: generation %d, want 1", ready.Generation)
+			}
+			if got, want := ready.GracefulTimeout, 12*time.Second; got != want {
+				t.Errorf("ready marker: graceful timeout %s, want %s (the project's)", got, want)
 			}
 			// workers = 2 in the project's config: two workers boot, each
 			// running the project's post_worker_init before devstack's.

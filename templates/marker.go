@@ -3,6 +3,7 @@ package templates
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MarkerPrefix starts every marker line GunicornConf writes on the marker
@@ -50,6 +51,11 @@ type Marker struct {
 	// Reload, on MarkerReady, is how the master takes new code: ReloadStandby,
 	// ReloadHUP or ReloadRestart.
 	Reload string
+	// GracefulTimeout, on MarkerReady, is the master's graceful_timeout as
+	// gunicorn resolved it (flags, GUNICORN_CMD_ARGS, the config file):
+	// how long its workers may finish their requests after SIGTERM. 0 when
+	// the marker does not say.
+	GracefulTimeout time.Duration
 }
 
 // How a gunicorn master takes new code, as its ready marker says.
@@ -64,7 +70,9 @@ const (
 )
 
 // ParseMarker reads a marker line printed by GunicornConf, e.g.
-// "devstack-gateway: worker booted pid=4242 generation=2". Other lines,
+// "devstack-gateway: worker booted pid=4242 generation=2" or
+// "devstack-gateway: ready pid=10 generation=1 gunicorn=23.0.0 reload=standby
+// graceful_timeout=30". Other lines,
 // including other devstack-gateway notes, give ok=false.
 func ParseMarker(line string) (m Marker, ok bool) {
 	rest, found := strings.CutPrefix(strings.TrimRight(line, "\r\n"), MarkerPrefix)
@@ -91,6 +99,10 @@ func ParseMarker(line string) (m Marker, ok bool) {
 			m.Generation = n
 		case key == "reload" && m.Kind == MarkerReady:
 			m.Reload = value
+		case key == "graceful_timeout" && m.Kind == MarkerReady:
+			if secs, err := strconv.ParseFloat(value, 64); err == nil && secs > 0 && secs < 1e6 {
+				m.GracefulTimeout = time.Duration(secs * float64(time.Second))
+			}
 		}
 	}
 	if m.PID <= 0 || m.Generation <= 0 {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 )
 
 func TestWriteTo(t *testing.T) {
@@ -69,11 +70,13 @@ func TestParseMarker(t *testing.T) {
 		want Marker
 		ok   bool
 	}{
-		{"devstack-gateway: ready pid=10 generation=1 gunicorn=20.1.0", Marker{MarkerReady, 10, 1, ""}, true},
-		{"devstack-gateway: ready pid=10 generation=1 gunicorn=23.0.0 reload=standby", Marker{MarkerReady, 10, 1, ReloadStandby}, true},
-		{"devstack-gateway: reloading pid=10 generation=3\n", Marker{MarkerReloading, 10, 3, ""}, true},
-		{"devstack-gateway: reloading pid=10 generation=3 via=standby reload=hup", Marker{MarkerReloading, 10, 3, ""}, true},
-		{"devstack-gateway: worker booted pid=4242 generation=2", Marker{MarkerWorkerBooted, 4242, 2, ""}, true},
+		{"devstack-gateway: ready pid=10 generation=1 gunicorn=20.1.0", Marker{MarkerReady, 10, 1, "", 0}, true},
+		{"devstack-gateway: ready pid=10 generation=1 gunicorn=23.0.0 reload=standby", Marker{MarkerReady, 10, 1, ReloadStandby, 0}, true},
+		{"devstack-gateway: reloading pid=10 generation=3\n", Marker{MarkerReloading, 10, 3, "", 0}, true},
+		{"devstack-gateway: reloading pid=10 generation=3 via=standby reload=hup", Marker{MarkerReloading, 10, 3, "", 0}, true},
+		{"devstack-gateway: worker booted pid=4242 generation=2", Marker{MarkerWorkerBooted, 4242, 2, "", 0}, true},
+		{"devstack-gateway: ready pid=10 generation=1 gunicorn=20.1.0 reload=restart graceful_timeout=2.5", Marker{MarkerReady, 10, 1, ReloadRestart, 2500 * time.Millisecond}, true},
+		{"devstack-gateway: ready pid=10 generation=1 reload=hup graceful_timeout=-1", Marker{MarkerReady, 10, 1, ReloadHUP, 0}, true},
 		{"devstack-gateway: preimported 11 modules in 0.25s", Marker{}, false},
 		{"devstack-gateway: worker booted pid=x generation=2", Marker{}, false},
 		{"devstack-gateway: worker booted pid=12", Marker{}, false},

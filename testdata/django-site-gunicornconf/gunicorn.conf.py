@@ -1,10 +1,11 @@
 # The project's own gunicorn configuration, as used in production. devstack
-# must run the gateway with it unchanged: two workers, the process name and
-# the hook below are the markers its tests look for.
+# must run the gateway with it unchanged: two workers, the process name,
+# the graceful timeout and the hook below are the markers its tests look for.
 import sys
 
 workers = 2
 proc_name = "sample-gunicornconf"
+graceful_timeout = 12
 raw_env = ["SAMPLE_GUNICORN_CONF=loaded"]
 
 
