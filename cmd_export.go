@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/devstack-dev/devstack/project"
+	"github.com/devstack-dev/devstack/session"
 	"github.com/devstack-dev/devstack/templates"
 )
 
@@ -52,11 +53,7 @@ func exportCommand() *cli.Command {
 }
 
 func runExport(c *cli.Context, kind string) error {
-	env, err := project.EnvOverrides(os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	p, err := project.Detect(c.String("dir"), env)
+	p, err := session.Detect(c.String("dir"), project.Overrides{})
 	if err != nil {
 		return err
 	}
@@ -99,7 +96,7 @@ func describeGateway(p *project.Project) string {
 	if p.Server == project.ServerCommand {
 		return fmt.Sprintf("the app's own server (port %d)", p.AppPort)
 	}
-	return fmt.Sprintf("the %s app %s served by %s", p.Framework, describeTarget(p), p.Server)
+	return fmt.Sprintf("the %s app %s served by %s", p.Framework, session.DescribeTarget(p), p.Server)
 }
 
 // productionDomain is the first configured host that is a public name.

@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/devstack-dev/devstack/proxy"
+	"github.com/devstack-dev/devstack/session"
 )
 
 func proxyCommand() *cli.Command {
@@ -72,7 +73,7 @@ func runProxy(ctx context.Context, opt proxyOptions) error {
 	out := &proxyLineWriter{w: opt.stdout}
 	defer out.flush()
 
-	tlsConfig, ca, err := loadServerTLS(opt.stderr, "", certificateHosts(opt.hosts))
+	tlsConfig, roots, err := session.ServerTLS("", certificateHosts(opt.hosts), func(n session.Notice) { printNotice(opt.stderr, n) })
 	if err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func runProxy(ctx context.Context, opt proxyOptions) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
-	go announceReady(ctx, p, srv, ca.Pool(), out)
+	go announceReady(ctx, p, srv, roots, out)
 
 	select {
 	case err := <-served:

@@ -2,20 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/devstack-dev/devstack/orchestrator"
 	"github.com/devstack-dev/devstack/project"
+	"github.com/devstack-dev/devstack/session"
 	"github.com/devstack-dev/devstack/tui"
 )
 
@@ -67,40 +65,29 @@ type upOptions struct {
 }
 
 func runUp(ctx context.Context, opt upOptions) error {
-	env, err := project.EnvOverrides(os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	p, err := project.Detect(opt.dir, opt.flags.Or(env))
-	if err != nil {
-		return err
-	}
-	for _, w := range p.Warnings {
-		fmt.Fprintf(opt.stderr, "devstack: warning: %s\n", w)
-	}
-	// The subscription is made before anything starts, so it sees every line.
-	bus := orchestrator.NewBus(orchestrator.BusOptions{})
 	writer := tui.NewPlain(opt.stdout, tui.PlainOptions{Color: tui.ColorEnabled(opt.stdout)})
-	sub := bus.Subscribe()
-
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
 
-	stack, pool, cleanup, err := startStack(ctx, p, opt.stderr, orchestrator.Options{Bus: bus, NoWatch: opt.noWatch})
+	s, err := session.Start(ctx, opt.dir, session.Options{Flags: opt.flags, NoWatch: opt.noWatch,
+		Notify: func(n session.Notice) { printNotice(opt.stderr, n) }})
 	if err != nil {
-		bus.Close()
-		writer.Run(sub.Events()) // what the processes said before it failed
+		var se *session.StartError
+		if errors.As(err, &se) {
+			for _, e := range se.Output { // what the processes said before it failed
+				writer.Write(e)
+			}
+		}
 		return err
 	}
-	defer cleanup()
 	written := make(chan struct{})
 	var fullScreen atomic.Bool
 	go func() {
 		defer close(written)
 		if !opt.noTUI && tui.Interactive(opt.stdout) {
 			fullScreen.Store(true)
-			err := tui.Run(ctx, sub.Events(), stack.Status, tui.Options{
+			err := tui.Run(ctx, s.Events(), s.Status, tui.Options{
 				// q in the UI is a Ctrl-C: the first stops, the second hurries.
 				OnQuit: func() {
 					select {
@@ -108,72 +95,47 @@ func runUp(ctx context.Context, opt upOptions) error {
 					default:
 					}
 				},
-				Reload: func() { stack.ReloadGateway(ctx, "r pressed", false, time.Time{}) },
+				Reload: func() { s.Reload(ctx, "r pressed") },
 			})
 			if err == nil {
 				return
 			}
 			fmt.Fprintf(opt.stderr, "devstack: warning: %v; showing plain lines instead\n", err)
 		}
-		writer.Run(sub.Events())
+		writer.Run(s.Events())
 	}()
-	defer func() {
-		bus.Close()
-		<-written
-		if fullScreen.Load() {
-			// The UI gave the screen back as it was: say how it ended.
-			fmt.Fprintln(opt.stderr, "devstack: stopped")
-		}
-	}()
-	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
-		Text: fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.AppDir, p.Server, p.Interpreter.Path)})
-	checkCtx, stopChecks := context.WithCancel(ctx)
-	var recorded sync.WaitGroup
-	defer stopChecks()
-	if p.Server != project.ServerCommand {
-		go watchTrust(checkCtx, stack, pool, orchestrator.HeaderPolicy(p.Proxy).Names())
-		// Tell devstack doctor where this stack is, while it runs.
-		recorded.Go(func() {
-			select {
-			case <-stack.Ready():
-			case <-checkCtx.Done():
-				return
-			}
-			remove := writeRunState(runState{PID: os.Getpid(), Dir: p.Dir, Origin: strings.TrimSuffix(stack.URL(), "/"),
-				ProbePath: stack.ProbePath(), Headers: orchestrator.HeaderPolicy(p.Proxy).Names(), Gateway: orchestrator.GatewayAddr(p), Hosts: p.Hosts})
-			<-checkCtx.Done()
-			remove()
-		})
-	}
 
 	select {
 	case <-signals:
 	case <-ctx.Done():
 	}
-	stopChecks()
-	recorded.Wait()
-	bus.Publish(orchestrator.Event{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack,
-		Text: "stopping (press Ctrl-C again to stop at once)"})
 	stopped := make(chan struct{})
 	go func() {
-		stack.Stop(false)
+		s.Stop(false)
 		close(stopped)
 	}()
 	select {
 	case <-stopped:
 	case <-signals:
-		stack.Stop(true)
+		s.Stop(true)
 		<-stopped
+	}
+	<-written
+	if fullScreen.Load() {
+		// The UI gave the screen back as it was: say how it ended.
+		fmt.Fprintln(opt.stderr, "devstack: stopped")
 	}
 	return nil
 }
 
-func describeTarget(p *project.Project) string {
-	switch {
-	case p.Target == "":
-		return "(custom command)"
-	case p.Layout != "" && p.Layout != "manage.py":
-		return p.Target + " (from " + p.Layout + ")"
+// printNotice prints what a session wants the user to know.
+func printNotice(w io.Writer, n session.Notice) {
+	if n.Warning {
+		fmt.Fprintf(w, "devstack: warning: %s\n", n.Text)
+	} else {
+		fmt.Fprintf(w, "devstack: %s\n", n.Text)
 	}
-	return p.Target
+	if n.Hint != "" {
+		fmt.Fprintf(w, "devstack: hint: %s\n", n.Hint)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/devstack-dev/devstack/certs"
 	"github.com/devstack-dev/devstack/doctor"
 	"github.com/devstack-dev/devstack/internal/testenv"
+	"github.com/devstack-dev/devstack/session"
 	"github.com/devstack-dev/devstack/templates"
 )
 
@@ -42,10 +43,10 @@ func runningBehind(t *testing.T) (*upRun, string, string) {
 	dir := copyProject(t, "django-site")
 	r := startUp(t, upConfig{dir: dir, env: []string{"XDG_CACHE_HOME=" + cache}})
 	t.Setenv("XDG_CACHE_HOME", cache)
-	var st runState
+	var st session.RunRecord
 	eventually(t, 10*time.Second, "devstack up's run record", func() bool {
 		var err error
-		st, err = readRunState(dir)
+		st, err = session.FindRunning(dir)
 		return err == nil
 	})
 	return r, dir, st.ProbePath

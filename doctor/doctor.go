@@ -8,29 +8,23 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/devstack-dev/devstack/events"
 	"github.com/devstack-dev/devstack/templates"
 )
 
-// Status is a check's outcome.
-type Status string
-
-const (
-	Pass Status = "pass"
-	Warn Status = "warn"
-	Fail Status = "fail"
+// Status is a check's outcome; Result is one check's finding, with a
+// stable ID. Both are the shared vocabulary of package events, so a result
+// reaches devstack up's screen as the doctor made it.
+type (
+	Status = events.CheckStatus
+	Result = events.CheckResult
 )
 
-// Result is one check's finding. ID is stable: scripts may rely on it.
-type Result struct {
-	ID     string `json:"id"`
-	Status Status `json:"status"`
-	// Summary says in one line what was found.
-	Summary string `json:"summary"`
-	// Detail is the evidence: what the app saw, the setting's value.
-	Detail string `json:"detail,omitempty"`
-	// Fix is what to change; empty when the check passed.
-	Fix string `json:"fix,omitempty"`
-}
+const (
+	Pass = events.Pass
+	Warn = events.Warn
+	Fail = events.Fail
+)
 
 // Evidence is what the checks read.
 type Evidence struct {

@@ -325,10 +325,6 @@ func waitListening(ctx context.Context, addr string, stop <-chan struct{}) bool 
 	}
 }
 
-// GatewayAddr is where the gateway of p listens, as a client on this
-// machine reaches it.
-func GatewayAddr(p *project.Project) string { return appAddr(p) }
-
 // appAddr is where the proxy reaches the gateway: loopback unless the
 // project binds the gateway to one specific other address.
 func appAddr(p *project.Project) string {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/devstack-dev/devstack/events"
 )
 
 // Defaults for NewBus.
@@ -25,7 +27,7 @@ type BusOptions struct {
 // Bus fans events out to subscribers without ever making a publisher wait:
 // each subscriber has a bounded queue, and when it is full the events for
 // that subscriber are counted instead of queued. Once the subscriber has
-// room again it receives one EventSkipped with the count, then the events
+// room again it receives one events.KindSkipped with the count, then the events
 // that followed. Events are delivered in the order they were published.
 //
 // The Bus also keeps the last log lines of each source for error pages.
@@ -44,7 +46,7 @@ func NewBus(opts BusOptions) *Bus {
 		opts.SubscriberBuffer = DefaultSubscriberBuffer
 	}
 	if opts.SubscriberBuffer < 2 {
-		// Room for an EventSkipped plus the event that follows it.
+		// Room for an events.KindSkipped plus the event that follows it.
 		opts.SubscriberBuffer = 2
 	}
 	if opts.HistoryLines <= 0 {
@@ -59,7 +61,7 @@ func NewBus(opts BusOptions) *Bus {
 
 // Publish delivers e to every subscriber, stamping Time when it is zero.
 // It never blocks on a subscriber. Publishing to a closed bus does nothing.
-func (b *Bus) Publish(e Event) {
+func (b *Bus) Publish(e events.Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
@@ -68,7 +70,7 @@ func (b *Bus) Publish(e Event) {
 	if b.closed {
 		return
 	}
-	if e.Kind == EventLog {
+	if e.Kind == events.KindLog {
 		r := b.history[e.Source]
 		if r == nil {
 			r = newLineRing(b.opts.HistoryLines)
@@ -98,10 +100,10 @@ func (b *Bus) LastLines(source string, n int) []string {
 func (b *Bus) Subscribe() *Subscription {
 	s := &Subscription{
 		bus:    b,
-		queue:  make([]Event, b.opts.SubscriberBuffer),
+		queue:  make([]events.Event, b.opts.SubscriberBuffer),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
-		events: make(chan Event, pumpBatch),
+		events: make(chan events.Event, pumpBatch),
 	}
 	b.mu.Lock()
 	if b.closed {
@@ -134,13 +136,13 @@ func (b *Bus) Close() {
 // Subscription is one consumer's view of the bus.
 type Subscription struct {
 	bus    *Bus
-	events chan Event
+	events chan events.Event
 	wake   chan struct{} // capacity 1: "the queue changed"
 	done   chan struct{} // closed by Close
 	once   sync.Once
 
 	// Guarded by bus.mu.
-	queue    []Event // ring buffer
+	queue    []events.Event // ring buffer
 	head, n  int
 	dropped  int
 	draining bool // the bus is closed: close events once the queue is empty
@@ -148,7 +150,7 @@ type Subscription struct {
 
 // Events returns the channel the subscriber reads. It is closed after Close,
 // or after the bus is closed and everything queued has been received.
-func (s *Subscription) Events() <-chan Event { return s.events }
+func (s *Subscription) Events() <-chan events.Event { return s.events }
 
 // Close unsubscribes; events still queued are discarded.
 func (s *Subscription) Close() {
@@ -168,9 +170,9 @@ func (s *Subscription) signal() {
 }
 
 // enqueueLocked queues e, or counts it as dropped when the queue is full.
-// A pending drop count goes in first, as an EventSkipped, so the subscriber
+// A pending drop count goes in first, as an events.KindSkipped, so the subscriber
 // learns about the gap exactly where it happened.
-func (s *Subscription) enqueueLocked(e Event) {
+func (s *Subscription) enqueueLocked(e events.Event) {
 	need := 1
 	if s.dropped > 0 {
 		need = 2
@@ -187,17 +189,17 @@ func (s *Subscription) enqueueLocked(e Event) {
 	s.signal()
 }
 
-func (s *Subscription) pushLocked(e Event) {
+func (s *Subscription) pushLocked(e events.Event) {
 	s.queue[(s.head+s.n)%len(s.queue)] = e
 	s.n++
 }
 
 // nextLocked takes the next event to deliver. ok is false when there is
 // nothing; closeNow is true when the channel should be closed.
-func (s *Subscription) nextLocked() (e Event, ok, closeNow bool) {
+func (s *Subscription) nextLocked() (e events.Event, ok, closeNow bool) {
 	if s.n > 0 {
 		e = s.queue[s.head]
-		s.queue[s.head] = Event{}
+		s.queue[s.head] = events.Event{}
 		s.head = (s.head + 1) % len(s.queue)
 		s.n--
 		return e, true, false
@@ -209,7 +211,7 @@ func (s *Subscription) nextLocked() (e Event, ok, closeNow bool) {
 		s.dropped = 0
 		return e, true, false
 	}
-	return Event{}, false, s.draining
+	return events.Event{}, false, s.draining
 }
 
 // pumpBatch is how many events the pump takes from the queue at a time,
@@ -221,7 +223,7 @@ const pumpBatch = 64
 // goroutine that may wait on the subscriber.
 func (s *Subscription) pump() {
 	defer close(s.events)
-	batch := make([]Event, 0, pumpBatch)
+	batch := make([]events.Event, 0, pumpBatch)
 	for {
 		s.bus.mu.Lock()
 		closeNow := false
@@ -237,7 +239,7 @@ func (s *Subscription) pump() {
 		for i, e := range batch {
 			select {
 			case s.events <- e:
-				batch[i] = Event{}
+				batch[i] = events.Event{}
 			case <-s.done:
 				return
 			}
@@ -257,11 +259,11 @@ func (s *Subscription) pump() {
 	}
 }
 
-func skippedEvent(n int, at time.Time) Event {
-	return Event{
+func skippedEvent(n int, at time.Time) events.Event {
+	return events.Event{
 		Time:    at,
-		Kind:    EventSkipped,
-		Source:  SourceDevstack,
+		Kind:    events.KindSkipped,
+		Source:  events.SourceDevstack,
 		Text:    fmt.Sprintf("skipped %d lines: output came faster than it could be shown", n),
 		Skipped: n,
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devstack-dev/devstack/events"
 )
 
 // BenchmarkLineWriter measures splitting output into lines and publishing
@@ -19,7 +21,7 @@ func BenchmarkLineWriter(b *testing.B) {
 		for range sub.Events() {
 		}
 	}()
-	w := newLineWriter("web", StreamStdout, bus.Publish)
+	w := newLineWriter("web", events.StreamStdout, bus.Publish)
 	block := []byte(strings.Repeat(strings.Repeat("x", 79)+"\n", 400)) // 32 KB, 400 lines
 	b.SetBytes(int64(len(block)))
 	for b.Loop() {
@@ -49,7 +51,7 @@ func BenchmarkProcessOutput(b *testing.B) {
 		go func() {
 			n := 0
 			for e := range sub.Events() {
-				if e.Kind == EventLog {
+				if e.Kind == events.KindLog {
 					n++
 				}
 			}
@@ -63,7 +65,7 @@ func BenchmarkProcessOutput(b *testing.B) {
 		if err := p.Start(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		for p.Status().State == StateRunning || p.Status().State == StateStarting {
+		for p.Status().State == events.StateRunning || p.Status().State == events.StateStarting {
 			time.Sleep(time.Millisecond)
 		}
 		supervised += time.Since(start)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/devstack-dev/devstack/events"
 )
 
 const (
@@ -21,12 +23,12 @@ const (
 	partialLineDelay = 150 * time.Millisecond
 )
 
-// lineWriter turns the bytes a process writes into EventLog events, one per
+// lineWriter turns the bytes a process writes into events.KindLog events, one per
 // line. It is safe for a reader goroutine and the partial-line timer.
 type lineWriter struct {
 	source  string
-	stream  Stream
-	publish func(Event)
+	stream  events.Stream
+	publish func(events.Event)
 	delay   time.Duration
 
 	mu      sync.Mutex
@@ -35,7 +37,7 @@ type lineWriter struct {
 	armed   bool // timer will flush pending
 }
 
-func newLineWriter(source string, stream Stream, publish func(Event)) *lineWriter {
+func newLineWriter(source string, stream events.Stream, publish func(events.Event)) *lineWriter {
 	return &lineWriter{source: source, stream: stream, publish: publish, delay: partialLineDelay}
 }
 
@@ -81,8 +83,8 @@ func (w *lineWriter) emitLocked(line []byte) {
 }
 
 func (w *lineWriter) emitPieceLocked(text []byte, continued bool) {
-	w.publish(Event{
-		Kind:      EventLog,
+	w.publish(events.Event{
+		Kind:      events.KindLog,
 		Source:    w.source,
 		Stream:    w.stream,
 		Text:      string(text),
@@ -149,9 +151,9 @@ func drain(r io.Reader, w *lineWriter) {
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
 				w.Flush()
-				w.publish(Event{
-					Kind:   EventMessage,
-					Source: SourceDevstack,
+				w.publish(events.Event{
+					Kind:   events.KindMessage,
+					Source: events.SourceDevstack,
 					Text:   "reading " + w.stream.String() + " of " + w.source + ": " + err.Error(),
 				})
 			}

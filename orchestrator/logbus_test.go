@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/devstack-dev/devstack/events"
 )
 
 func TestStalledSubscriberNeverBlocksTheChild(t *testing.T) {
@@ -19,7 +21,7 @@ func TestStalledSubscriberNeverBlocksTheChild(t *testing.T) {
 
 	var published atomic.Int64
 	p, err := NewProcess(ProcessSpec{Name: "chatty", Argv: []string{"seq", "1", strconv.Itoa(lines)}},
-		func(e Event) { published.Add(1); bus.Publish(e) })
+		func(e events.Event) { published.Add(1); bus.Publish(e) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,17 +29,17 @@ func TestStalledSubscriberNeverBlocksTheChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stopWithin(p, true)
-	eventually(t, "the child to finish printing", func() bool { return p.Status().State == StateExited })
+	eventually(t, "the child to finish printing", func() bool { return p.Status().State == events.StateExited })
 	bus.Close()
 
 	received, skipped, skippedEvents := 0, 0, 0
 	last := 0
 	for e := range stalled.Events() {
 		switch e.Kind {
-		case EventSkipped:
+		case events.KindSkipped:
 			skipped += e.Skipped
 			skippedEvents++
-		case EventLog:
+		case events.KindLog:
 			received++
 			n, err := strconv.Atoi(e.Text)
 			if err != nil || n <= last {
@@ -70,16 +72,16 @@ func TestSkippedIsDeliveredOnceTheSubscriberCatchesUp(t *testing.T) {
 	// The pump may already hold the first event when the rest arrive, so
 	// between 8 and 7 are dropped; what matters is that all are accounted.
 	for i := range 10 {
-		bus.Publish(Event{Kind: EventLog, Source: "a", Text: strconv.Itoa(i)})
+		bus.Publish(events.Event{Kind: events.KindLog, Source: "a", Text: strconv.Itoa(i)})
 	}
 	got, skipped := 0, 0
 	timeout := time.After(testTimeout)
 	for got+skipped < 10 {
 		select {
 		case e := <-sub.Events():
-			if e.Kind == EventSkipped {
+			if e.Kind == events.KindSkipped {
 				skipped += e.Skipped
-				if e.Source != SourceDevstack || !strings.Contains(e.Text, "skipped") {
+				if e.Source != events.SourceDevstack || !strings.Contains(e.Text, "skipped") {
 					t.Errorf("skipped event: %+v", e)
 				}
 				continue
@@ -103,7 +105,7 @@ func TestOrderIsKeptPerSource(t *testing.T) {
 	for _, src := range []string{"a", "b", "c"} {
 		wg.Go(func() {
 			for i := range perSource {
-				bus.Publish(Event{Kind: EventLog, Source: src, Text: strconv.Itoa(i)})
+				bus.Publish(events.Event{Kind: events.KindLog, Source: src, Text: strconv.Itoa(i)})
 			}
 		})
 	}
@@ -111,7 +113,7 @@ func TestOrderIsKeptPerSource(t *testing.T) {
 	bus.Close()
 	next := map[string]int{}
 	for e := range sub.Events() {
-		if e.Kind != EventLog {
+		if e.Kind != events.KindLog {
 			t.Fatalf("unexpected %v event", e.Kind)
 		}
 		if got, want := e.Text, strconv.Itoa(next[e.Source]); got != want {
@@ -129,9 +131,9 @@ func TestOrderIsKeptPerSource(t *testing.T) {
 func TestLastLines(t *testing.T) {
 	bus := NewBus(BusOptions{HistoryLines: 3})
 	for i := range 5 {
-		bus.Publish(Event{Kind: EventLog, Source: "web", Text: strconv.Itoa(i)})
+		bus.Publish(events.Event{Kind: events.KindLog, Source: "web", Text: strconv.Itoa(i)})
 	}
-	bus.Publish(Event{Kind: EventState, Source: "web", Text: "crashed"})
+	bus.Publish(events.Event{Kind: events.KindState, Source: "web", Text: "crashed"})
 	for _, tc := range []struct {
 		n    int
 		want string
@@ -148,9 +150,9 @@ func TestLastLines(t *testing.T) {
 func TestCloseEndsSubscriptions(t *testing.T) {
 	bus := NewBus(BusOptions{})
 	sub := bus.Subscribe()
-	bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "bye"})
+	bus.Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack, Text: "bye"})
 	bus.Close()
-	bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "after close"})
+	bus.Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack, Text: "after close"})
 	var texts []string
 	for e := range sub.Events() {
 		texts = append(texts, e.Text)
@@ -169,7 +171,7 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 func TestPartialLineIsFlushed(t *testing.T) {
 	p, rec := startProcess(t, ProcessSpec{Name: "prompt", Argv: []string{"sh", "-c", "printf 'Password: '; sleep 60"}})
 	rec.waitFor(t, "the partial line", isLine("prompt", "Password: "))
-	if st := p.Status().State; st != StateRunning {
+	if st := p.Status().State; st != events.StateRunning {
 		t.Errorf("state: got %s, want running (the line must not wait for exit)", st)
 	}
 }
@@ -181,7 +183,7 @@ func TestMegabyteLineArrivesInPieces(t *testing.T) {
 	rec.waitFor(t, "the line after", isLine("wide", "after"))
 	total, pieces := 0, 0
 	for _, e := range rec.snapshot() {
-		if e.Kind != EventLog || e.Text == "after" {
+		if e.Kind != events.KindLog || e.Text == "after" {
 			continue
 		}
 		pieces++
@@ -199,8 +201,8 @@ func TestMegabyteLineArrivesInPieces(t *testing.T) {
 }
 
 func TestLineWriterPieces(t *testing.T) {
-	var got []Event
-	w := newLineWriter("src", StreamStdout, func(e Event) { got = append(got, e) })
+	var got []events.Event
+	w := newLineWriter("src", events.StreamStdout, func(e events.Event) { got = append(got, e) })
 	w.delay = time.Hour                           // only Flush may emit the unfinished line
 	long := strings.Repeat("é", MaxLineBytes/2+1) // 2-byte runes across the cut
 	for _, chunk := range []string{"one\r\ntw", "o\n", "", long, "\nthree"} {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/devstack-dev/devstack/events"
 )
 
 // RestartPolicy says when a process that ended by itself is started again.
@@ -90,9 +92,9 @@ const (
 // a channel, and Status reads the snapshot it publishes.
 type Process struct {
 	spec     ProcessSpec
-	publish  func(Event)
+	publish  func(events.Event)
 	requests chan request
-	status   atomic.Pointer[Status]
+	status   atomic.Pointer[events.ProcessStatus]
 	started  atomic.Bool
 	done     chan struct{}
 }
@@ -100,7 +102,7 @@ type Process struct {
 // NewProcess returns a supervisor for spec that publishes the child's
 // output and state changes through publish (typically Bus.Publish; nil
 // discards them). Nothing runs until Start.
-func NewProcess(spec ProcessSpec, publish func(Event)) (*Process, error) {
+func NewProcess(spec ProcessSpec, publish func(events.Event)) (*Process, error) {
 	if spec.Name == "" {
 		return nil, errors.New("process has no name")
 	}
@@ -123,7 +125,7 @@ func NewProcess(spec ProcessSpec, publish func(Event)) (*Process, error) {
 		spec.StableAfter = DefaultStableAfter
 	}
 	if publish == nil {
-		publish = func(Event) {}
+		publish = func(events.Event) {}
 	}
 	p := &Process{
 		spec:     spec,
@@ -131,7 +133,7 @@ func NewProcess(spec ProcessSpec, publish func(Event)) (*Process, error) {
 		requests: make(chan request),
 		done:     make(chan struct{}),
 	}
-	p.status.Store(&Status{Name: spec.Name})
+	p.status.Store(&events.ProcessStatus{Name: spec.Name})
 	return p, nil
 }
 
@@ -189,7 +191,7 @@ func (p *Process) SetEnv(env []string) error {
 }
 
 // Status returns a snapshot of the process's state.
-func (p *Process) Status() Status { return *p.status.Load() }
+func (p *Process) Status() events.ProcessStatus { return *p.status.Load() }
 
 // Done is closed when the supervisor has ended: after Stop, after the Start
 // context was cancelled and the child has exited, or when Start failed.

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/devstack-dev/devstack/events"
 	"github.com/devstack-dev/devstack/internal/testenv"
 )
 
@@ -47,12 +48,12 @@ func TestGunicornHUPAndStop(t *testing.T) {
 	}
 	p, rec := startProcess(t, spec)
 	master := p.Status().PID
-	booted := func(after int) func(Event) bool {
+	booted := func(after int) func(events.Event) bool {
 		n := 0
-		return func(e Event) bool {
+		return func(e events.Event) bool {
 			// Counted, not matched: print() writes the text and the
 			// newline apart, so two workers' lines can share one.
-			if e.Kind == EventLog {
+			if e.Kind == events.KindLog {
 				n += strings.Count(e.Text, "app loaded")
 			}
 			return n >= after
@@ -69,7 +70,7 @@ func TestGunicornHUPAndStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.waitFor(t, "two new workers after HUP", booted(4))
-	if st := p.Status(); st.PID != master || st.State != StateRunning || st.Restarts != 0 {
+	if st := p.Status(); st.PID != master || st.State != events.StateRunning || st.Restarts != 0 {
 		t.Errorf("after HUP: %+v, want the same master %d running", st, master)
 	}
 

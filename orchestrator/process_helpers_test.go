@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devstack-dev/devstack/events"
 )
 
 // testOnlyHelperEnv makes the test binary act as a small devstack that
@@ -44,7 +46,7 @@ const testTimeout = 20 * time.Second
 // recorder subscribes to a bus and keeps every event for inspection.
 type recorder struct {
 	mu     sync.Mutex
-	events []Event
+	events []events.Event
 	cond   chan struct{} // closed and replaced on each event
 }
 
@@ -65,7 +67,7 @@ func newRecorder(t *testing.T, bus *Bus) *recorder {
 }
 
 // waitFor waits until some event satisfies match and returns it.
-func (r *recorder) waitFor(t *testing.T, what string, match func(Event) bool) Event {
+func (r *recorder) waitFor(t *testing.T, what string, match func(events.Event) bool) events.Event {
 	t.Helper()
 	deadline := time.After(testTimeout)
 	seen := 0
@@ -87,18 +89,20 @@ func (r *recorder) waitFor(t *testing.T, what string, match func(Event) bool) Ev
 	}
 }
 
-func (r *recorder) snapshot() []Event {
+func (r *recorder) snapshot() []events.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]Event(nil), r.events...)
+	return append([]events.Event(nil), r.events...)
 }
 
-func isLine(source, text string) func(Event) bool {
-	return func(e Event) bool { return e.Kind == EventLog && e.Source == source && e.Text == text }
+func isLine(source, text string) func(events.Event) bool {
+	return func(e events.Event) bool { return e.Kind == events.KindLog && e.Source == source && e.Text == text }
 }
 
-func isState(source string, s State) func(Event) bool {
-	return func(e Event) bool { return e.Kind == EventState && e.Source == source && e.Change.State == s }
+func isState(source string, s events.State) func(events.Event) bool {
+	return func(e events.Event) bool {
+		return e.Kind == events.KindState && e.Source == source && e.Change.State == s
+	}
 }
 
 // startProcess starts spec publishing to a fresh bus and stops it (forced)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/devstack-dev/devstack/events"
 )
 
 // outputGrace is how long the exit of a child waits for the last of its
@@ -24,7 +26,7 @@ const outputGrace = time.Second
 // supervisor is the state owned by the goroutine running Process.supervise.
 type supervisor struct {
 	p      *Process
-	st     Status
+	st     events.ProcessStatus
 	starts int
 
 	cur     *child        // the running child, nil when there is none
@@ -66,7 +68,7 @@ func (p *Process) supervise(ctx context.Context, startErr chan<- error) {
 	runtime.LockOSThread()
 	defer close(p.done)
 
-	s := &supervisor{p: p, st: Status{Name: p.spec.Name}}
+	s := &supervisor{p: p, st: events.ProcessStatus{Name: p.spec.Name}}
 	err := s.start()
 	if err != nil {
 		err = fmt.Errorf("starting %s: %w", p.spec.Name, err)
@@ -143,7 +145,7 @@ func (s *supervisor) beginStop(force bool, reply chan error) {
 	}
 	if s.cur == nil {
 		s.cancelRetry()
-		s.setState(StateStopped)
+		s.setState(events.StateStopped)
 		s.finish()
 		return
 	}
@@ -166,7 +168,7 @@ func (s *supervisor) terminate(force bool, timeout time.Duration) {
 		timeout = s.p.spec.StopTimeout
 	}
 	s.stopping, s.stopTimeout = true, timeout
-	s.setState(StateStopping)
+	s.setState(events.StateStopping)
 	if s.p.spec.TermLeaderOnly && !force {
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 	} else {
@@ -188,7 +190,7 @@ func (s *supervisor) childExited(ex childExit) {
 
 	if s.stopping {
 		s.stopping = false
-		s.setState(StateStopped)
+		s.setState(events.StateStopped)
 		if s.restartAfterStop {
 			s.restartAfterStop = false
 			s.answerRestarts(s.start())
@@ -199,9 +201,9 @@ func (s *supervisor) childExited(ex childExit) {
 	}
 
 	if ex.clean {
-		s.setState(StateExited)
+		s.setState(events.StateExited)
 	} else {
-		s.setState(StateCrashed)
+		s.setState(events.StateCrashed)
 	}
 	ran := ex.at.Sub(s.st.StartedAt)
 	if s.p.spec.StayDown != nil && s.p.spec.StayDown(ex.code, ran) {
@@ -234,11 +236,11 @@ func (s *supervisor) start() error {
 		s.st.Restarts++
 	}
 	s.starts++
-	s.setState(StateStarting)
+	s.setState(events.StateStarting)
 	c, err := s.p.spawn()
 	if err != nil {
 		s.st.LastExit = "could not start: " + err.Error()
-		s.setState(StateCrashed)
+		s.setState(events.StateCrashed)
 		if s.starts > 1 && s.p.spec.Restart != RestartNever {
 			s.scheduleRestart(0)
 		}
@@ -247,7 +249,7 @@ func (s *supervisor) start() error {
 	s.cur = c
 	s.st.PID = c.pid
 	s.st.StartedAt = c.startedAt
-	s.setState(StateRunning)
+	s.setState(events.StateRunning)
 	return nil
 }
 
@@ -280,34 +282,34 @@ func (s *supervisor) stopKillTimer() {
 	}
 }
 
-func (s *supervisor) setState(state State) { s.publishState(state, 0) }
+func (s *supervisor) setState(state events.State) { s.publishState(state, 0) }
 
-func (s *supervisor) setStateBackoff(wait time.Duration) { s.publishState(StateBackoff, wait) }
+func (s *supervisor) setStateBackoff(wait time.Duration) { s.publishState(events.StateBackoff, wait) }
 
-func (s *supervisor) publishState(state State, wait time.Duration) {
+func (s *supervisor) publishState(state events.State, wait time.Duration) {
 	s.st.State = state
 	snap := s.st
 	s.p.status.Store(&snap)
 
-	change := StateChange{State: state, PID: s.st.PID, Restarts: s.st.Restarts, Backoff: wait}
+	change := events.StateChange{State: state, PID: s.st.PID, Restarts: s.st.Restarts, Backoff: wait}
 	var text string
 	switch state {
-	case StateStarting:
+	case events.StateStarting:
 		text = "starting: " + strings.Join(commandLine(s.p.spec), " ")
-	case StateRunning:
+	case events.StateRunning:
 		text = fmt.Sprintf("running (pid %d)", s.st.PID)
-	case StateExited, StateCrashed, StateStopped:
+	case events.StateExited, events.StateCrashed, events.StateStopped:
 		change.Exit = s.st.LastExit
 		text = state.String()
 		if s.st.LastExit != "" {
 			text += " (" + s.st.LastExit + ")"
 		}
-	case StateBackoff:
+	case events.StateBackoff:
 		text = fmt.Sprintf("restarting in %s", wait)
-	case StateStopping:
+	case events.StateStopping:
 		text = fmt.Sprintf("stopping (SIGTERM, then SIGKILL after %s)", s.stopTimeout)
 	}
-	s.p.publish(Event{Kind: EventState, Source: s.p.spec.Name, Text: text, Change: change})
+	s.p.publish(events.Event{Kind: events.KindState, Source: s.p.spec.Name, Text: text, Change: change})
 }
 
 // spawn executes the command in a new process group with its output
@@ -366,8 +368,8 @@ func (p *Process) spawn() (*child, error) {
 
 	c := &child{pid: cmd.Process.Pid, startedAt: time.Now(), exited: make(chan childExit, 1)}
 	var readers sync.WaitGroup
-	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, StreamStdout, p.publish)) })
-	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, StreamStderr, p.publish)) })
+	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, events.StreamStdout, p.publish)) })
+	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, events.StreamStderr, p.publish)) })
 	if ctlR != nil {
 		readers.Go(func() { readControl(ctlR, p.spec.ControlLines) })
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devstack-dev/devstack/events"
 )
 
 func TestStopKillsTheWholeGroup(t *testing.T) {
@@ -30,7 +32,7 @@ func TestStopKillsTheWholeGroup(t *testing.T) {
 		eventually(t, "pid "+strconv.Itoa(pid)+" to die", func() bool { return !alive(pid) })
 	}
 	st := p.Status()
-	if st.State != StateStopped || st.PID != 0 {
+	if st.State != events.StateStopped || st.PID != 0 {
 		t.Errorf("after Stop: state %s pid %d, want stopped pid 0", st.State, st.PID)
 	}
 	if got, want := st.LastExit, "killed by SIGTERM"; got != want {
@@ -55,8 +57,8 @@ func TestStopSendsKillAfterTimeout(t *testing.T) {
 	if got, want := p.Status().LastExit, "killed by SIGKILL"; got != want {
 		t.Errorf("LastExit: got %q, want %q", got, want)
 	}
-	rec.waitFor(t, "stopping", isState("stubborn", StateStopping))
-	stopped := rec.waitFor(t, "stopped", isState("stubborn", StateStopped))
+	rec.waitFor(t, "stopping", isState("stubborn", events.StateStopping))
+	stopped := rec.waitFor(t, "stopped", isState("stubborn", events.StateStopped))
 	if got, want := stopped.Text, "stopped (killed by SIGKILL)"; got != want {
 		t.Errorf("stopped event: got %q, want %q", got, want)
 	}
@@ -79,7 +81,7 @@ func TestSecondStopForcesAPendingStop(t *testing.T) {
 	rec.waitFor(t, "ready", isLine("stubborn", "ready"))
 	first := make(chan error, 1)
 	go func() { first <- p.Stop(false) }()
-	rec.waitFor(t, "stopping", isState("stubborn", StateStopping))
+	rec.waitFor(t, "stopping", isState("stubborn", events.StateStopping))
 	if err := stopWithin(p, true); err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +109,12 @@ func TestCrashRestartsWithGrowingBackoff(t *testing.T) {
 		want[i] *= time.Millisecond
 	}
 	var got []time.Duration
-	var crashes []Event
-	rec.waitFor(t, "six restarts", func(e Event) bool {
+	var crashes []events.Event
+	rec.waitFor(t, "six restarts", func(e events.Event) bool {
 		switch {
-		case e.Kind == EventState && e.Change.State == StateBackoff:
+		case e.Kind == events.KindState && e.Change.State == events.StateBackoff:
 			got = append(got, e.Change.Backoff)
-		case e.Kind == EventState && e.Change.State == StateCrashed:
+		case e.Kind == events.KindState && e.Change.State == events.StateCrashed:
 			crashes = append(crashes, e)
 		}
 		return len(got) == len(want)
@@ -125,8 +127,8 @@ func TestCrashRestartsWithGrowingBackoff(t *testing.T) {
 			t.Errorf("crash event: exit %q text %q, want exit code 3", c.Change.Exit, c.Text)
 		}
 	}
-	rec.waitFor(t, "stderr line", func(e Event) bool {
-		return e.Kind == EventLog && e.Stream == StreamStderr && e.Text == "boom"
+	rec.waitFor(t, "stderr line", func(e events.Event) bool {
+		return e.Kind == events.KindLog && e.Stream == events.StreamStderr && e.Text == "boom"
 	})
 	if st := p.Status(); st.Restarts < len(want)-1 {
 		t.Errorf("Restarts: got %d, want at least %d", st.Restarts, len(want)-1)
@@ -142,8 +144,8 @@ func TestBackoffResetsAfterAStableRun(t *testing.T) {
 	}
 	_, rec := startProcess(t, spec)
 	n := 0
-	rec.waitFor(t, "four restarts", func(e Event) bool {
-		if e.Kind == EventState && e.Change.State == StateBackoff {
+	rec.waitFor(t, "four restarts", func(e events.Event) bool {
+		if e.Kind == events.KindState && e.Change.State == events.StateBackoff {
 			if e.Change.Backoff != 10*time.Millisecond {
 				t.Errorf("backoff after a stable run: got %v, want 10ms", e.Change.Backoff)
 			}
@@ -155,15 +157,15 @@ func TestBackoffResetsAfterAStableRun(t *testing.T) {
 
 func TestCleanExitIsNotRestartedByDefault(t *testing.T) {
 	p, rec := startProcess(t, ProcessSpec{Name: "once", Argv: []string{"true"}})
-	rec.waitFor(t, "exited", isState("once", StateExited))
+	rec.waitFor(t, "exited", isState("once", events.StateExited))
 	if err := p.Restart(); err != nil {
 		t.Fatalf("Restart of an exited process: %v", err)
 	}
-	rec.waitFor(t, "second exit", func(e Event) bool {
-		return e.Kind == EventState && e.Change.State == StateExited && e.Change.Restarts == 1
+	rec.waitFor(t, "second exit", func(e events.Event) bool {
+		return e.Kind == events.KindState && e.Change.State == events.StateExited && e.Change.Restarts == 1
 	})
 	for _, e := range rec.snapshot() {
-		if e.Kind == EventState && e.Change.State == StateBackoff {
+		if e.Kind == events.KindState && e.Change.State == events.StateBackoff {
 			t.Errorf("exit code 0 was followed by a restart: %v", e)
 		}
 	}
@@ -176,7 +178,7 @@ func TestRestartReplacesTheChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := p.Status()
-	if st.State != StateRunning || st.PID == 0 || st.PID == old || st.Restarts != 1 {
+	if st.State != events.StateRunning || st.PID == 0 || st.PID == old || st.Restarts != 1 {
 		t.Errorf("after Restart: %+v (old pid %d)", st, old)
 	}
 	if alive(old) {
@@ -188,7 +190,7 @@ func TestSignalReachesOnlyTheLeader(t *testing.T) {
 	requireLinux(t)
 	script := `trap "echo got HUP" HUP; sleep 60 & echo $!; while :; do sleep 0.05; done`
 	p, rec := startProcess(t, ProcessSpec{Name: "master", Argv: []string{"sh", "-c", script}})
-	first := rec.waitFor(t, "background pid", func(e Event) bool { return e.Kind == EventLog })
+	first := rec.waitFor(t, "background pid", func(e events.Event) bool { return e.Kind == events.KindLog })
 	worker, err := strconv.Atoi(first.Text)
 	if err != nil {
 		t.Fatalf("first line %q is not a pid", first.Text)
@@ -212,7 +214,7 @@ func TestStartFailureIsReported(t *testing.T) {
 		t.Fatalf("Start: got %v, want an error about starting ghost", err)
 	}
 	<-p.Done()
-	if st := p.Status(); st.State != StateCrashed || !strings.HasPrefix(st.LastExit, "could not start") {
+	if st := p.Status(); st.State != events.StateCrashed || !strings.HasPrefix(st.LastExit, "could not start") {
 		t.Errorf("status after failed start: %+v", st)
 	}
 	if err := p.Stop(false); err != nil {
@@ -339,14 +341,14 @@ func TestChildDiesWithDevstack(t *testing.T) {
 func TestLastLinesComeBeforeTheCrash(t *testing.T) {
 	script := `for i in 1 2 3; do echo line $i; done; printf 'no newline'; exit 4`
 	_, rec := startProcess(t, ProcessSpec{Name: "dying", Argv: []string{"sh", "-c", script}, Restart: RestartNever})
-	rec.waitFor(t, "crash", isState("dying", StateCrashed))
+	rec.waitFor(t, "crash", isState("dying", events.StateCrashed))
 	var order []string
 	for _, e := range rec.snapshot() {
 		switch e.Kind {
-		case EventLog:
+		case events.KindLog:
 			order = append(order, e.Text)
-		case EventState:
-			if e.Change.State == StateCrashed {
+		case events.KindState:
+			if e.Change.State == events.StateCrashed {
 				order = append(order, "CRASH")
 			}
 		}
@@ -359,17 +361,17 @@ func TestLastLinesComeBeforeTheCrash(t *testing.T) {
 func TestRestartDuringBackoffStartsAtOnce(t *testing.T) {
 	spec := ProcessSpec{Name: "flaky", Argv: []string{"sh", "-c", "exit 1"}, BackoffInitial: time.Hour}
 	p, rec := startProcess(t, spec)
-	rec.waitFor(t, "backoff", isState("flaky", StateBackoff))
+	rec.waitFor(t, "backoff", isState("flaky", events.StateBackoff))
 	if err := p.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, "a second run", func(e Event) bool {
-		return e.Kind == EventState && e.Change.State == StateCrashed && e.Change.Restarts == 1
+	rec.waitFor(t, "a second run", func(e events.Event) bool {
+		return e.Kind == events.KindState && e.Change.State == events.StateCrashed && e.Change.Restarts == 1
 	})
 	if err := stopWithin(p, false); err != nil {
 		t.Fatal(err)
 	}
-	if st := p.Status(); st.State != StateStopped {
+	if st := p.Status(); st.State != events.StateStopped {
 		t.Errorf("Stop during backoff: state %s, want stopped", st.State)
 	}
 }
@@ -387,19 +389,19 @@ func TestStayDownKeepsACrashedChildDownUntilRestart(t *testing.T) {
 		},
 	}
 	p, rec := startProcess(t, spec)
-	rec.waitFor(t, "the crash", isState("broken", StateCrashed))
+	rec.waitFor(t, "the crash", isState("broken", events.StateCrashed))
 	// Many backoff periods later it must still be down: no backoff, no restart.
 	time.Sleep(200 * time.Millisecond)
 	for _, e := range rec.snapshot() {
-		if e.Kind == EventState && (e.Change.State == StateBackoff || e.Change.Restarts > 0) {
+		if e.Kind == events.KindState && (e.Change.State == events.StateBackoff || e.Change.Restarts > 0) {
 			t.Fatalf("a child the StayDown hook kept down was restarted: %+v", e.Change)
 		}
 	}
 	if err := p.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, "the run after Restart", func(e Event) bool {
-		return e.Kind == EventState && e.Change.State == StateCrashed && e.Change.Restarts == 1
+	rec.waitFor(t, "the run after Restart", func(e events.Event) bool {
+		return e.Kind == events.KindState && e.Change.State == events.StateCrashed && e.Change.Restarts == 1
 	})
 	if err := stopWithin(p, false); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devstack-dev/devstack/events"
 	"github.com/devstack-dev/devstack/orchestrator/watch"
 	"github.com/devstack-dev/devstack/project"
 	"github.com/devstack-dev/devstack/templates"
@@ -84,13 +85,13 @@ func (s *Stack) reload(ctx context.Context, b watch.Batch) {
 // server running the new code answers (or the attempt failed, which the
 // proxy's error page then shows). trigger says why, for the log; since is
 // when the change happened, so the duration reported is save-to-live.
-func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart bool, since time.Time) ReloadRecord {
+func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart bool, since time.Time) events.ReloadRecord {
 	if since.IsZero() {
 		since = time.Now()
 	}
 	st := s.gateway.Status()
 	strategy := StrategyRestart
-	if !fullRestart && st.State == StateRunning && *s.down.Load() == "" {
+	if !fullRestart && st.State == events.StateRunning && *s.down.Load() == "" {
 		switch mode := s.marks.reloadMode(); {
 		case mode == templates.ReloadStandby:
 			strategy = StrategyStandby // gunicorn, or uvicorn under its supervisor
@@ -98,8 +99,8 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 			strategy = StrategyHUP
 		}
 	}
-	rec := ReloadRecord{Trigger: trigger, Strategy: strategy}
-	s.bus.Publish(Event{Kind: EventReloadStart, Source: SourceDevstack, Reload: rec,
+	rec := events.ReloadRecord{Trigger: trigger, Strategy: strategy}
+	s.bus.Publish(events.Event{Kind: events.KindReloadStart, Source: events.SourceDevstack, Reload: rec,
 		Text: fmt.Sprintf("reloading (%s): %s", strategy, trigger)})
 
 	timeout := reloadTimeout
@@ -126,7 +127,7 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 	s.mu.Lock()
 	s.lastReload = rec
 	s.mu.Unlock()
-	s.bus.Publish(Event{Kind: EventReloadFinish, Source: SourceDevstack, Reload: rec, Text: text})
+	s.bus.Publish(events.Event{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: rec, Text: text})
 	return rec
 }
 
@@ -252,14 +253,14 @@ func (s *Stack) gatewayLeft(ctx context.Context) <-chan struct{} {
 	go func() {
 		defer sub.Close()
 		// Checked after subscribing, so an exit cannot slip between.
-		if st := s.gateway.Status(); st.State != StateRunning || st.PID != pid {
+		if st := s.gateway.Status(); st.State != events.StateRunning || st.PID != pid {
 			close(ch)
 			return
 		}
 		for {
 			select {
 			case e, ok := <-sub.Events():
-				if !ok || (e.Source == name && e.Kind == EventState && e.Change.State != StateRunning) {
+				if !ok || (e.Source == name && e.Kind == events.KindState && e.Change.State != events.StateRunning) {
 					close(ch)
 					return
 				}
@@ -284,5 +285,5 @@ func (s *Stack) stopTimeout() time.Duration {
 
 // say publishes a message of devstack's own.
 func (s *Stack) say(format string, args ...any) {
-	s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: fmt.Sprintf(format, args...)})
+	s.bus.Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack, Text: fmt.Sprintf(format, args...)})
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/devstack-dev/devstack/events"
 	"github.com/devstack-dev/devstack/orchestrator/watch"
 	"github.com/devstack-dev/devstack/project"
 	"github.com/devstack-dev/devstack/proxy"
@@ -53,14 +54,6 @@ type Options struct {
 	CABundle string
 }
 
-// StackStatus is a snapshot of a running stack.
-type StackStatus struct {
-	ProxyURL   string
-	Processes  []Status // the gateway first, then the extra processes
-	Ready      bool     // the first request through the proxy succeeded
-	LastReload ReloadRecord
-}
-
 // Stack is one running `devstack up`: the proxy, the gateway, the extra
 // processes and the file watcher.
 type Stack struct {
@@ -98,7 +91,7 @@ type Stack struct {
 	epoch      time.Time
 
 	mu         sync.Mutex
-	lastReload ReloadRecord
+	lastReload events.ReloadRecord
 }
 
 // Start checks the ports, starts the proxy, the gateway and the extra
@@ -221,9 +214,9 @@ func hasIPv6Loopback() bool {
 	return true
 }
 
-// HeaderPolicy is the proxy's forwarding-header policy for the project's
+// headerPolicy is the proxy's forwarding-header policy for the project's
 // proxy settings.
-func HeaderPolicy(ps project.ProxySettings) proxy.HeaderPolicy {
+func headerPolicy(ps project.ProxySettings) proxy.HeaderPolicy {
 	return proxy.HeaderPolicy{
 		OmitProto: !ps.ForwardedProto, OmitFor: !ps.ForwardedFor, OmitHost: !ps.ForwardedHost,
 		SSL: ps.ForwardedSSL, RealIP: ps.RealIP,
@@ -241,7 +234,7 @@ func (s *Stack) startProxy() error {
 	prox, err := proxy.New(proxy.Config{
 		Upstream:     upstream,
 		TLS:          s.opts.TLS,
-		Headers:      HeaderPolicy(ps),
+		Headers:      headerPolicy(ps),
 		HoldTimeout:  ps.HoldTimeout,
 		MaxBodyBytes: ps.MaxBody,
 		Files:        files,
@@ -252,7 +245,7 @@ func (s *Stack) startProxy() error {
 			if strings.HasPrefix(r.Path, templates.ProbePathPrefix) {
 				return // devstack's own trust checks
 			}
-			s.bus.Publish(Event{Kind: EventAccess, Source: "proxy", Access: AccessRecord{
+			s.bus.Publish(events.Event{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
 				Method: r.Method, Path: r.Path, Status: r.Status, Duration: r.Duration, Bytes: r.BytesOut, Remote: r.RemoteAddr,
 			}})
 		},
@@ -265,7 +258,7 @@ func (s *Stack) startProxy() error {
 			return reason
 		},
 		ErrorLog: func(msg string) {
-			s.bus.Publish(Event{Kind: EventLog, Source: "proxy", Stream: StreamStderr, Text: msg})
+			s.bus.Publish(events.Event{Kind: events.KindLog, Source: "proxy", Stream: events.StreamStderr, Text: msg})
 		},
 	})
 	if err != nil {
@@ -291,7 +284,7 @@ func (s *Stack) startGateway(ctx context.Context) error {
 		name := spec.Name
 		spec.ControlLines = func(line string) {
 			s.marks.observe(line)
-			s.bus.Publish(Event{Kind: EventLog, Source: name, Stream: StreamStderr, Text: line})
+			s.bus.Publish(events.Event{Kind: events.KindLog, Source: name, Stream: events.StreamStderr, Text: line})
 		}
 	}
 	proc, err := NewProcess(spec, s.bus.Publish)
@@ -322,7 +315,7 @@ func (s *Stack) stayDown(code int, ran time.Duration) bool {
 		reason = fmt.Sprintf("%s was killed before it could serve the app. Fix the error below and save: devstack restarts it on the next file change.", gatewayName(s.p))
 	}
 	s.down.Store(&reason)
-	s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack,
+	s.bus.Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack,
 		Text: "the gateway failed to start; waiting for a file change to try again"})
 	return true
 }
@@ -343,7 +336,7 @@ func (s *Stack) announceReady(ctx context.Context) {
 			s.announceStatic(s.files.refresh(ctx, 0))
 		}
 		close(s.ready)
-		s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: "ready " + s.server.URL()})
+		s.bus.Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack, Text: "ready " + s.server.URL()})
 	}
 }
 
@@ -360,17 +353,25 @@ func (s *Stack) Bus() *Bus { return s.bus }
 // ProbePath is the per-run secret path the probe shim answers.
 func (s *Stack) ProbePath() string { return s.probePath }
 
+// ForwardedHeaders are the forwarding headers the proxy sets on every
+// request (canonical names, e.g. "X-Forwarded-Proto").
+func (s *Stack) ForwardedHeaders() []string { return headerPolicy(s.p.Proxy).Names() }
+
+// GatewayAddr is where the gateway listens, as a client on this machine
+// reaches it (for a health check sent past the proxy).
+func (s *Stack) GatewayAddr() string { return appAddr(s.p) }
+
 // Status returns a snapshot of the stack.
-func (s *Stack) Status() StackStatus {
-	st := StackStatus{ProxyURL: s.server.URL()}
+func (s *Stack) Status() events.StackStatus {
+	st := events.StackStatus{ProxyURL: s.server.URL()}
 	select {
 	case <-s.ready:
 		st.Ready = true
 	default:
 	}
-	st.Processes = append(st.Processes, s.gateway.Status())
+	st.Gateway = s.gateway.Status()
 	for _, e := range s.extras {
-		st.Processes = append(st.Processes, e.Status())
+		st.Extras = append(st.Extras, e.Status())
 	}
 	s.mu.Lock()
 	st.LastReload = s.lastReload

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/devstack-dev/devstack/events"
 	"github.com/devstack-dev/devstack/orchestrator/watch"
 	"github.com/devstack-dev/devstack/proxy"
 	"github.com/devstack-dev/devstack/templates"
@@ -204,7 +205,7 @@ func (s *Stack) followStatic(ctx context.Context) {
 	defer sub.Close()
 	go func() { <-ctx.Done(); sub.Close() }()
 	for e := range sub.Events() {
-		if e.Kind == EventReloadFinish && e.Reload.Err == "" {
+		if e.Kind == events.KindReloadFinish && e.Reload.Err == "" {
 			_, gen, _ := s.marks.snapshot()
 			s.announceStatic(s.files.refresh(ctx, gen))
 		}
@@ -213,6 +214,6 @@ func (s *Stack) followStatic(ctx context.Context) {
 
 func (s *Stack) announceStatic(summary string) {
 	if summary != "" {
-		s.bus.Publish(Event{Kind: EventMessage, Source: SourceDevstack, Text: summary})
+		s.bus.Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack, Text: summary})
 	}
 }

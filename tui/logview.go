@@ -8,7 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // DefaultHistory is how many lines the terminal UI keeps by default.
@@ -262,10 +262,10 @@ func (v *logView) row(st styles, l *logLine, text string, first bool) string {
 
 // linesOf turns an event into the lines the pane shows, as the plain
 // writer would print them.
-func linesOf(e orchestrator.Event, color bool) []logLine {
+func linesOf(e events.Event, color bool) []logLine {
 	source := e.Source
 	if source == "" {
-		source = orchestrator.SourceDevstack
+		source = events.SourceDevstack
 	}
 	text, textColor := render(e)
 	text = filterEscapes(text, color)

@@ -7,16 +7,16 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // numbered sends n lines "line 0" … "line n-1" from web.
 func numbered(m *model, from, n int) {
-	var events []orchestrator.Event
+	var evs []events.Event
 	for i := from; i < from+n; i++ {
-		events = append(events, logEvent("web", fmt.Sprintf("line %d", i)))
+		evs = append(evs, logEvent("web", fmt.Sprintf("line %d", i)))
 	}
-	send(m, events...)
+	send(m, evs...)
 }
 
 func TestScrollAndFollow(t *testing.T) {

@@ -6,46 +6,46 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // One message type per kind of bus event, so Update reads as a list of
 // what can happen.
 type (
-	logLineMsg      struct{ orchestrator.Event } // a line a process printed
-	accessMsg       struct{ orchestrator.Event } // a request through the proxy
-	processStateMsg struct{ orchestrator.Event } // a process changed state
-	reloadStartMsg  struct{ orchestrator.Event } // the gateway began reloading
-	reloadFinishMsg struct{ orchestrator.Event } // … and is done, or failed
-	checkMsg        struct{ orchestrator.Event } // a trust check's result
-	devstackMsg     struct{ orchestrator.Event } // something devstack says
-	skippedLinesMsg struct{ orchestrator.Event } // the UI fell behind and lines were dropped
-	unknownEventMsg struct{ orchestrator.Event } // a kind this UI does not know yet: shown as text
-	eventBatchMsg   []tea.Msg                    // the events read in one go, in order
-	busClosedMsg    struct{}                     // the stack is gone: no more events
-	statusMsg       orchestrator.StackStatus     // a fresh snapshot of the stack
-	tickMsg         time.Time                    // once a second: refresh the status
-	reloadDoneMsg   struct{}                     // the reload the user asked for returned
+	logLineMsg      struct{ events.Event } // a line a process printed
+	accessMsg       struct{ events.Event } // a request through the proxy
+	processStateMsg struct{ events.Event } // a process changed state
+	reloadStartMsg  struct{ events.Event } // the gateway began reloading
+	reloadFinishMsg struct{ events.Event } // … and is done, or failed
+	checkMsg        struct{ events.Event } // a trust check's result
+	devstackMsg     struct{ events.Event } // something devstack says
+	skippedLinesMsg struct{ events.Event } // the UI fell behind and lines were dropped
+	unknownEventMsg struct{ events.Event } // a kind this UI does not know yet: shown as text
+	eventBatchMsg   []tea.Msg              // the events read in one go, in order
+	busClosedMsg    struct{}               // the stack is gone: no more events
+	statusMsg       events.StackStatus     // a fresh snapshot of the stack
+	tickMsg         time.Time              // once a second: refresh the status
+	reloadDoneMsg   struct{}               // the reload the user asked for returned
 )
 
 // eventMsg wraps e in the message type of its kind.
-func eventMsg(e orchestrator.Event) tea.Msg {
+func eventMsg(e events.Event) tea.Msg {
 	switch e.Kind {
-	case orchestrator.EventLog:
+	case events.KindLog:
 		return logLineMsg{e}
-	case orchestrator.EventAccess:
+	case events.KindAccess:
 		return accessMsg{e}
-	case orchestrator.EventState:
+	case events.KindState:
 		return processStateMsg{e}
-	case orchestrator.EventReloadStart:
+	case events.KindReloadStart:
 		return reloadStartMsg{e}
-	case orchestrator.EventReloadFinish:
+	case events.KindReloadFinish:
 		return reloadFinishMsg{e}
-	case orchestrator.EventCheck:
+	case events.KindCheck:
 		return checkMsg{e}
-	case orchestrator.EventMessage:
+	case events.KindMessage:
 		return devstackMsg{e}
-	case orchestrator.EventSkipped:
+	case events.KindSkipped:
 		return skippedLinesMsg{e}
 	}
 	return unknownEventMsg{e}
@@ -59,12 +59,12 @@ const maxBatch = 1024
 // takes whatever else is already queued (up to maxBatch), and returns them
 // as one message; Update issues it again. It never holds up the bus: a
 // subscriber that falls behind has events dropped for it and later gets an
-// EventSkipped. It returns nil once ctx is done.
-func readEvents(ctx context.Context, events <-chan orchestrator.Event) tea.Cmd {
+// events.KindSkipped. It returns nil once ctx is done.
+func readEvents(ctx context.Context, ch <-chan events.Event) tea.Cmd {
 	return func() tea.Msg {
 		var batch eventBatchMsg
 		select {
-		case e, ok := <-events:
+		case e, ok := <-ch:
 			if !ok {
 				return busClosedMsg{}
 			}
@@ -74,7 +74,7 @@ func readEvents(ctx context.Context, events <-chan orchestrator.Event) tea.Cmd {
 		}
 		for len(batch) < maxBatch {
 			select {
-			case e, ok := <-events:
+			case e, ok := <-ch:
 				if !ok {
 					// The rest is shown first; the next read reports the end.
 					return batch
@@ -90,7 +90,7 @@ func readEvents(ctx context.Context, events <-chan orchestrator.Event) tea.Cmd {
 
 // readStatus is the command that takes a status snapshot off the UI's
 // goroutine.
-func readStatus(status func() orchestrator.StackStatus) tea.Cmd {
+func readStatus(status func() events.StackStatus) tea.Cmd {
 	return func() tea.Msg { return statusMsg(status()) }
 }
 

@@ -9,7 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // screen is what the body of the UI shows.
@@ -33,11 +33,11 @@ const (
 // config is what the model is given by Run (or a test).
 type config struct {
 	ctx     context.Context // ends the bus reader
-	events  <-chan orchestrator.Event
-	status  func() orchestrator.StackStatus // nil: the side list comes from events alone
-	onQuit  func()                          // nil: quitting ends the UI with ErrQuit
-	reload  func()                          // nil: no reload key
-	history int                             // lines kept; 0 means DefaultHistory
+	events  <-chan events.Event
+	status  func() events.StackStatus // nil: the side list comes from events alone
+	onQuit  func()                    // nil: quitting ends the UI with ErrQuit
+	reload  func()                    // nil: no reload key
+	history int                       // lines kept; 0 means DefaultHistory
 	color   bool
 	out     io.Writer // where the UI is drawn, for the styles' colour profile
 }
@@ -76,7 +76,7 @@ func newModel(cfg config) *model {
 		cfg:   cfg,
 		keys:  defaultKeys,
 		st:    newStyles(cfg.out, cfg.color),
-		stack: stackView{checks: map[string]string{}},
+		stack: stackView{checks: map[string]events.CheckStatus{}},
 		logs:  newLogView(cfg.history),
 	}
 	m.layout()
@@ -110,7 +110,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case statusMsg:
 		m.statusPending = false
-		m.stack.applyStatus(orchestrator.StackStatus(msg))
+		m.stack.applyStatus(events.StackStatus(msg))
 		m.layout()
 		if m.statusStale {
 			return m, m.refreshStatus()
@@ -133,7 +133,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // apply takes in one bus event; it reports whether the stack's status
 // may have changed in a way only a snapshot shows (readiness, pids).
 func (m *model) apply(msg tea.Msg) (refresh bool) {
-	var e orchestrator.Event
+	var e events.Event
 	switch msg := msg.(type) {
 	case logLineMsg:
 		e = msg.Event
@@ -173,7 +173,7 @@ func (m *model) apply(msg tea.Msg) (refresh bool) {
 }
 
 // addLines appends what e says to the log pane.
-func (m *model) addLines(e orchestrator.Event) {
+func (m *model) addLines(e events.Event) {
 	before := len(m.stack.others)
 	m.stack.noteSource(e.Source)
 	if len(m.stack.others) != before {
@@ -349,7 +349,7 @@ func isDigit(msg tea.KeyMsg) bool {
 
 // layout sizes the log pane for the window and the sources known.
 func (m *model) layout() {
-	width := utf8.RuneCountInString(orchestrator.SourceDevstack)
+	width := utf8.RuneCountInString(events.SourceDevstack)
 	for _, s := range m.stack.sources() {
 		width = max(width, utf8.RuneCountInString(s))
 	}

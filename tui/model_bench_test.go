@@ -7,7 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // BenchmarkBatch measures what a full batch off the bus costs the UI:
@@ -19,7 +19,7 @@ func BenchmarkBatch(b *testing.B) {
 			m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
 			batch := make(eventBatchMsg, maxBatch)
 			for i := range batch {
-				batch[i] = logLineMsg{orchestrator.Event{Kind: orchestrator.EventLog, Source: "web",
+				batch[i] = logLineMsg{events.Event{Kind: events.KindLog, Source: "web",
 					Text: fmt.Sprintf("[2026-03-04 12:01:33 +0000] [4242] [INFO] GET /api/items/%d 200 OK \x1b[32mdone\x1b[0m", i)}}
 			}
 			b.ReportAllocs()

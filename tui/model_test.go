@@ -12,7 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // at is a fixed clock for events, so views are stable.
@@ -20,13 +20,13 @@ var at = time.Date(2026, 3, 4, 12, 1, 33, 0, time.UTC)
 
 // fakeStack is the status a stack with a gateway and one extra process
 // would give.
-func fakeStatus() orchestrator.StackStatus {
-	return orchestrator.StackStatus{
+func fakeStatus() events.StackStatus {
+	return events.StackStatus{
 		ProxyURL: "https://localhost:8080",
 		Ready:    true,
-		Processes: []orchestrator.Status{
-			{Name: "web", State: orchestrator.StateRunning, PID: 4242, Restarts: 1},
-			{Name: "tailwind", State: orchestrator.StateCrashed, Restarts: 3, LastExit: "exit code 3"},
+		Gateway:  events.ProcessStatus{Name: "web", State: events.StateRunning, PID: 4242, Restarts: 1},
+		Extras: []events.ProcessStatus{
+			{Name: "tailwind", State: events.StateCrashed, Restarts: 3, LastExit: "exit code 3"},
 		},
 	}
 }
@@ -46,14 +46,14 @@ func newTestModel(t *testing.T, width, height int, opts ...func(*config)) *model
 }
 
 // logEvent is a line printed by source.
-func logEvent(source, text string) orchestrator.Event {
-	return orchestrator.Event{Time: at, Kind: orchestrator.EventLog, Source: source, Stream: orchestrator.StreamStderr, Text: text}
+func logEvent(source, text string) events.Event {
+	return events.Event{Time: at, Kind: events.KindLog, Source: source, Stream: events.StreamStderr, Text: text}
 }
 
 // send passes msgs to the model as one batch read off the bus.
-func send(m *model, events ...orchestrator.Event) tea.Cmd {
+func send(m *model, evs ...events.Event) tea.Cmd {
 	var batch eventBatchMsg
-	for _, e := range events {
+	for _, e := range evs {
 		batch = append(batch, eventMsg(e))
 	}
 	_, cmd := m.Update(batch)
@@ -109,15 +109,15 @@ func run(cmd tea.Cmd) []tea.Msg {
 func TestEventsBecomeLines(t *testing.T) {
 	m := newTestModel(t, 120, 30)
 	send(m,
-		orchestrator.Event{Time: at, Kind: orchestrator.EventState, Source: "web", Text: "running (pid 4242)",
-			Change: orchestrator.StateChange{State: orchestrator.StateRunning, PID: 4242}},
+		events.Event{Time: at, Kind: events.KindState, Source: "web", Text: "running (pid 4242)",
+			Change: events.StateChange{State: events.StateRunning, PID: 4242}},
 		logEvent("web", "[INFO] Booting worker with pid: 4243"),
 		logEvent("web", "aaaa\tb\x1b[2Kc\x1b[31mred\x1b[0m"),
-		orchestrator.Event{Time: at, Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{
+		events.Event{Time: at, Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
 			Method: "GET", Path: "/admin/", Status: 302, Duration: 12 * time.Millisecond, Bytes: 1234}},
-		orchestrator.Event{Time: at, Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{
-			ID: "django.csrf-trusted-origins", Status: "fail", Detail: "the form is refused", Fix: "CSRF_TRUSTED_ORIGINS = [...]"}},
-		orchestrator.Event{Time: at, Kind: orchestrator.EventMessage, Text: "ready https://localhost:8080"},
+		events.Event{Time: at, Kind: events.KindCheck, Source: events.SourceDevstack, Check: events.CheckResult{
+			ID: "django.csrf-trusted-origins", Status: "fail", Summary: "the form is refused", Fix: "CSRF_TRUSTED_ORIGINS = [...]"}},
+		events.Event{Time: at, Kind: events.KindMessage, Text: "ready https://localhost:8080"},
 	)
 	want := []string{
 		"web      | running (pid 4242)",
@@ -140,10 +140,10 @@ func TestEventsBecomeLines(t *testing.T) {
 }
 
 func TestBatchReadsTheBusAgain(t *testing.T) {
-	events := make(chan orchestrator.Event, 4)
-	m := newTestModel(t, 100, 20, func(c *config) { c.events = events; c.status = nil })
-	events <- logEvent("web", "second")
-	events <- logEvent("web", "third")
+	ch := make(chan events.Event, 4)
+	m := newTestModel(t, 100, 20, func(c *config) { c.events = ch; c.status = nil })
+	ch <- logEvent("web", "second")
+	ch <- logEvent("web", "third")
 	cmd := send(m, logEvent("web", "first"))
 	if cmd == nil {
 		t.Fatal("a batch did not issue the next read of the bus")
@@ -154,8 +154,8 @@ func TestBatchReadsTheBusAgain(t *testing.T) {
 		t.Fatalf("the next read: got %#v, want a batch of the 2 queued events", msg)
 	}
 	m.Update(batch)
-	close(events)
-	if _, ok := readEvents(m.cfg.ctx, events)().(busClosedMsg); !ok {
+	close(ch)
+	if _, ok := readEvents(m.cfg.ctx, ch)().(busClosedMsg); !ok {
 		t.Error("a closed bus is not reported")
 	}
 	_, cmd = m.Update(busClosedMsg{})
@@ -168,40 +168,40 @@ func TestBatchReadsTheBusAgain(t *testing.T) {
 }
 
 func TestReadEventsBatchesAndStops(t *testing.T) {
-	events := make(chan orchestrator.Event, maxBatch+10)
+	ch := make(chan events.Event, maxBatch+10)
 	for i := range maxBatch + 10 {
-		events <- logEvent("web", fmt.Sprint(i))
+		ch <- logEvent("web", fmt.Sprint(i))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	batch := readEvents(ctx, events)().(eventBatchMsg)
+	batch := readEvents(ctx, ch)().(eventBatchMsg)
 	if len(batch) != maxBatch {
 		t.Errorf("first batch: got %d events, want %d", len(batch), maxBatch)
 	}
 	if got := batch[0].(logLineMsg).Text; got != "0" {
 		t.Errorf("events out of order: first is %q", got)
 	}
-	if batch := readEvents(ctx, events)().(eventBatchMsg); len(batch) != 10 {
+	if batch := readEvents(ctx, ch)().(eventBatchMsg); len(batch) != 10 {
 		t.Errorf("second batch: got %d events, want 10", len(batch))
 	}
 	cancel()
-	if msg := readEvents(ctx, events)(); msg != nil {
+	if msg := readEvents(ctx, ch)(); msg != nil {
 		t.Errorf("after the end: got %#v, want nil", msg)
 	}
 }
 
 func TestEventKindsGetTheirMessage(t *testing.T) {
-	for kind, want := range map[orchestrator.EventKind]any{
-		orchestrator.EventLog:          logLineMsg{},
-		orchestrator.EventAccess:       accessMsg{},
-		orchestrator.EventState:        processStateMsg{},
-		orchestrator.EventReloadStart:  reloadStartMsg{},
-		orchestrator.EventReloadFinish: reloadFinishMsg{},
-		orchestrator.EventCheck:        checkMsg{},
-		orchestrator.EventMessage:      devstackMsg{},
-		orchestrator.EventSkipped:      skippedLinesMsg{},
-		orchestrator.EventKind(99):     unknownEventMsg{},
+	for kind, want := range map[events.Kind]any{
+		events.KindLog:          logLineMsg{},
+		events.KindAccess:       accessMsg{},
+		events.KindState:        processStateMsg{},
+		events.KindReloadStart:  reloadStartMsg{},
+		events.KindReloadFinish: reloadFinishMsg{},
+		events.KindCheck:        checkMsg{},
+		events.KindMessage:      devstackMsg{},
+		events.KindSkipped:      skippedLinesMsg{},
+		events.Kind(99):         unknownEventMsg{},
 	} {
-		e := orchestrator.Event{Kind: kind}
+		e := events.Event{Kind: kind}
 		if got := fmt.Sprintf("%T", eventMsg(e)); got != fmt.Sprintf("%T", want) {
 			t.Errorf("%v: got %s, want %T", kind, got, want)
 		}
@@ -212,7 +212,7 @@ func TestFilterBySource(t *testing.T) {
 	m := newTestModel(t, 120, 30)
 	m.Update(statusMsg(fakeStatus()))
 	send(m, logEvent("web", "w1"), logEvent("tailwind", "t1"),
-		orchestrator.Event{Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{Method: "GET", Path: "/", Status: 200}},
+		events.Event{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{Method: "GET", Path: "/", Status: 200}},
 		logEvent("web", "w2"))
 	// The side list: 0 all, 1 proxy, 2 web, 3 tailwind, 4 devstack.
 	press(m, "2")
@@ -232,11 +232,11 @@ func TestFilterBySource(t *testing.T) {
 		t.Errorf("shift+tab from tailwind three times: got %q, want all", m.logs.source)
 	}
 	press(m, "shift+tab")
-	if m.logs.source != orchestrator.SourceDevstack {
+	if m.logs.source != events.SourceDevstack {
 		t.Errorf("shift+tab from all wraps to the last: got %q", m.logs.source)
 	}
 	press(m, "9") // no ninth source: nothing changes
-	if m.logs.source != orchestrator.SourceDevstack {
+	if m.logs.source != events.SourceDevstack {
 		t.Errorf("a number past the list changed the filter to %q", m.logs.source)
 	}
 	press(m, "0")
@@ -292,10 +292,10 @@ func TestProcessStateChanges(t *testing.T) {
 			t.Errorf("view lacks %q:\n%s", want, view)
 		}
 	}
-	cmd := send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 1)",
-		Change: orchestrator.StateChange{State: orchestrator.StateCrashed, Exit: "exit code 1", Restarts: 1}},
-		orchestrator.Event{Time: at, Kind: orchestrator.EventState, Source: "web", Text: "restarting in 500ms",
-			Change: orchestrator.StateChange{State: orchestrator.StateBackoff, Restarts: 1, Backoff: 500 * time.Millisecond}})
+	cmd := send(m, events.Event{Time: at, Kind: events.KindState, Source: "web", Text: "crashed (exit code 1)",
+		Change: events.StateChange{State: events.StateCrashed, Exit: "exit code 1", Restarts: 1}},
+		events.Event{Time: at, Kind: events.KindState, Source: "web", Text: "restarting in 500ms",
+			Change: events.StateChange{State: events.StateBackoff, Restarts: 1, Backoff: 500 * time.Millisecond}})
 	if !strings.Contains(m.View(), "web      backoff        -   1") {
 		t.Errorf("the side list does not show the backoff:\n%s", m.View())
 	}
@@ -315,8 +315,8 @@ func TestProcessStateChanges(t *testing.T) {
 		t.Errorf("the selected process's last change is not shown:\n%s", m.View())
 	}
 	// A process the status does not know yet (it only sent events) is listed.
-	send(m, orchestrator.Event{Kind: orchestrator.EventState, Source: "celery", Text: "running (pid 7)",
-		Change: orchestrator.StateChange{State: orchestrator.StateRunning, PID: 7}})
+	send(m, events.Event{Kind: events.KindState, Source: "celery", Text: "running (pid 7)",
+		Change: events.StateChange{State: events.StateRunning, PID: 7}})
 	m.Update(statusMsg(fakeStatus()))
 	if !strings.Contains(m.View(), "celery   running        7   0") {
 		t.Errorf("a process seen only in events is not listed:\n%s", m.View())
@@ -326,7 +326,7 @@ func TestProcessStateChanges(t *testing.T) {
 func TestStatusRequestsDoNotPileUp(t *testing.T) {
 	var calls atomic.Int32
 	m := newTestModel(t, 100, 20, func(c *config) {
-		c.status = func() orchestrator.StackStatus { calls.Add(1); return fakeStatus() }
+		c.status = func() events.StackStatus { calls.Add(1); return fakeStatus() }
 	})
 	first := m.refreshStatus()
 	if m.refreshStatus() != nil {
@@ -347,7 +347,7 @@ func TestStatusRequestsDoNotPileUp(t *testing.T) {
 
 func TestSkippedNotice(t *testing.T) {
 	m := newTestModel(t, 120, 20)
-	send(m, logEvent("web", "a"), orchestrator.Event{Kind: orchestrator.EventSkipped, Source: "devstack", Skipped: 7,
+	send(m, logEvent("web", "a"), events.Event{Kind: events.KindSkipped, Source: "devstack", Skipped: 7,
 		Text: "skipped 7 lines: output came faster than it could be shown"}, logEvent("web", "b"))
 	if !strings.Contains(pane(m), "devstack | skipped 7 lines: output came faster than it could be shown") {
 		t.Errorf("the skipped notice is not in the log:\n%s", pane(m))

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 	"github.com/mattn/go-isatty"
 )
 
@@ -56,24 +56,24 @@ type Plain struct {
 	color  bool
 	width  int
 	buf    []byte
-	checks map[string]string // the latest status of each trust check
+	checks map[string]events.CheckStatus // the latest status of each trust check
 }
 
 // NewPlain returns a writer of events to w.
 func NewPlain(w io.Writer, opts PlainOptions) *Plain {
-	p := &Plain{w: w, color: opts.Color, width: utf8.RuneCountInString(orchestrator.SourceDevstack)}
+	p := &Plain{w: w, color: opts.Color, width: utf8.RuneCountInString(events.SourceDevstack)}
 	for _, s := range opts.Sources {
 		p.width = max(p.width, utf8.RuneCountInString(s))
 	}
 	return p
 }
 
-// Run writes every event from events until the channel is closed, and
+// Run writes every event from ch until the channel is closed, and
 // returns the first write error (after which it keeps draining, so the
 // bus is never held up by a broken output).
-func (p *Plain) Run(events <-chan orchestrator.Event) error {
+func (p *Plain) Run(ch <-chan events.Event) error {
 	var first error
-	for e := range events {
+	for e := range ch {
 		if err := p.Write(e); err != nil && first == nil {
 			first = err
 		}
@@ -82,10 +82,10 @@ func (p *Plain) Run(events <-chan orchestrator.Event) error {
 }
 
 // Write writes one event as one or more lines.
-func (p *Plain) Write(e orchestrator.Event) error {
+func (p *Plain) Write(e events.Event) error {
 	source := e.Source
 	if source == "" {
-		source = orchestrator.SourceDevstack
+		source = events.SourceDevstack
 	}
 	text, textColor := render(e)
 	if !p.color {
@@ -95,9 +95,9 @@ func (p *Plain) Write(e orchestrator.Event) error {
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e.Kind == orchestrator.EventCheck {
+	if e.Kind == events.KindCheck {
 		if p.checks == nil {
-			p.checks = map[string]string{}
+			p.checks = map[string]events.CheckStatus{}
 		}
 		prev := p.checks[e.Check.ID]
 		p.checks[e.Check.ID] = e.Check.Status
@@ -137,7 +137,7 @@ var sourcePalette = []string{"36", "32", "35", "34", "33", "96", "92", "95", "94
 
 // sourceColor gives each name the same colour in every run.
 func sourceColor(source string) string {
-	if source == orchestrator.SourceDevstack {
+	if source == events.SourceDevstack {
 		return colorBold
 	}
 	h := fnv.New32a()
@@ -146,26 +146,26 @@ func sourceColor(source string) string {
 }
 
 // render returns the text of an event and the colour of that text, if any.
-func render(e orchestrator.Event) (string, string) {
+func render(e events.Event) (string, string) {
 	switch e.Kind {
-	case orchestrator.EventLog:
+	case events.KindLog:
 		if e.Continued {
 			return e.Text + "…", ""
 		}
 		return e.Text, ""
-	case orchestrator.EventAccess:
+	case events.KindAccess:
 		return renderAccess(e.Access), statusColor(e.Access.Status)
-	case orchestrator.EventState:
-		if e.Change.State == orchestrator.StateCrashed {
+	case events.KindState:
+		if e.Change.State == events.StateCrashed {
 			return e.Text, colorRed
 		}
 		return e.Text, ""
-	case orchestrator.EventReloadStart:
+	case events.KindReloadStart:
 		if e.Text != "" {
 			return e.Text, ""
 		}
 		return "reloading: " + e.Reload.Trigger, ""
-	case orchestrator.EventReloadFinish:
+	case events.KindReloadFinish:
 		if e.Text != "" {
 			return e.Text, ""
 		}
@@ -173,15 +173,15 @@ func render(e orchestrator.Event) (string, string) {
 			return fmt.Sprintf("reload failed after %s: %s", formatDuration(e.Reload.Duration), e.Reload.Err), colorRed
 		}
 		return "reloaded in " + formatDuration(e.Reload.Duration), ""
-	case orchestrator.EventCheck:
+	case events.KindCheck:
 		return renderCheck(e.Check)
-	case orchestrator.EventSkipped:
+	case events.KindSkipped:
 		return e.Text, colorYellow
 	}
 	return e.Text, ""
 }
 
-func renderAccess(a orchestrator.AccessRecord) string {
+func renderAccess(a events.AccessRecord) string {
 	return fmt.Sprintf("%s %s %d %s %s", a.Method, a.Path, a.Status, formatDuration(a.Duration), formatBytes(a.Bytes))
 }
 
@@ -197,22 +197,22 @@ func statusColor(status int) string {
 
 // quietCheck says a check result needs no line of its own: it passes, and
 // it did not fail or warn before. The summary devstack prints counts it.
-func quietCheck(prev, status string) bool {
-	return status == "pass" && (prev == "" || prev == "pass")
+func quietCheck(prev, status events.CheckStatus) bool {
+	return status == events.Pass && (prev == "" || prev == events.Pass)
 }
 
-func renderCheck(c orchestrator.CheckRecord) (string, string) {
+func renderCheck(c events.CheckResult) (string, string) {
 	text := fmt.Sprintf("check %s: %s", c.ID, c.Status)
-	if c.Detail != "" {
-		text += ": " + c.Detail
+	if c.Summary != "" {
+		text += ": " + c.Summary
 	}
-	if c.Fix != "" && c.Status != "pass" {
+	if c.Fix != "" && c.Status != events.Pass {
 		text += "\n  fix: " + c.Fix
 	}
 	switch c.Status {
-	case "fail":
+	case events.Fail:
 		return text, colorRed
-	case "warn":
+	case events.Warn:
 		return text, colorYellow
 	}
 	return text, ""

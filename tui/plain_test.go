@@ -8,45 +8,45 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // sampleEvents is one of each kind of event, as a stack would produce them.
-func sampleEvents() []orchestrator.Event {
-	return []orchestrator.Event{
-		{Kind: orchestrator.EventState, Source: "web", Text: "starting: gunicorn mysite.wsgi -b 127.0.0.1:8000",
-			Change: orchestrator.StateChange{State: orchestrator.StateStarting}},
-		{Kind: orchestrator.EventState, Source: "web", Text: "running (pid 4242)",
-			Change: orchestrator.StateChange{State: orchestrator.StateRunning, PID: 4242}},
-		{Kind: orchestrator.EventLog, Source: "web", Stream: orchestrator.StreamStderr,
+func sampleEvents() []events.Event {
+	return []events.Event{
+		{Kind: events.KindState, Source: "web", Text: "starting: gunicorn mysite.wsgi -b 127.0.0.1:8000",
+			Change: events.StateChange{State: events.StateStarting}},
+		{Kind: events.KindState, Source: "web", Text: "running (pid 4242)",
+			Change: events.StateChange{State: events.StateRunning, PID: 4242}},
+		{Kind: events.KindLog, Source: "web", Stream: events.StreamStderr,
 			Text: "[INFO] Booting worker with pid: 4243"},
-		{Kind: orchestrator.EventLog, Source: "tailwind", Stream: orchestrator.StreamStdout,
+		{Kind: events.KindLog, Source: "tailwind", Stream: events.StreamStdout,
 			Text: "\x1b[32mDone\x1b[0m in 120ms \x1b]0;title\a"},
-		{Kind: orchestrator.EventLog, Source: "web", Text: "aaaa", Continued: true},
-		{Kind: orchestrator.EventLog, Source: "web", Text: "bb"},
-		{Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{
+		{Kind: events.KindLog, Source: "web", Text: "aaaa", Continued: true},
+		{Kind: events.KindLog, Source: "web", Text: "bb"},
+		{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
 			Method: "GET", Path: "/admin/?next=/", Status: 302, Duration: 12 * time.Millisecond, Bytes: 1234, Remote: "127.0.0.1:50000"}},
-		{Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{
+		{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
 			Method: "POST", Path: "/upload", Status: 502, Duration: 1250 * time.Millisecond, Bytes: 512}},
-		{Kind: orchestrator.EventAccess, Source: "proxy", Access: orchestrator.AccessRecord{
+		{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
 			Method: "GET", Path: "/static/app.js", Status: 200, Duration: 840 * time.Microsecond, Bytes: 3_400_000}},
-		{Kind: orchestrator.EventReloadStart, Reload: orchestrator.ReloadRecord{Trigger: "mysite/views.py changed", Strategy: "hup"}},
-		{Kind: orchestrator.EventReloadFinish, Source: orchestrator.SourceDevstack, Reload: orchestrator.ReloadRecord{Duration: 3200 * time.Microsecond}},
-		{Kind: orchestrator.EventReloadFinish, Source: orchestrator.SourceDevstack, Reload: orchestrator.ReloadRecord{Duration: 2 * time.Second, Err: "gunicorn master died"}},
-		{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{
-			ID: "django.secure-proxy-ssl-header", Status: "fail", Detail: "request.is_secure() is False behind the proxy",
+		{Kind: events.KindReloadStart, Reload: events.ReloadRecord{Trigger: "mysite/views.py changed", Strategy: "hup"}},
+		{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: events.ReloadRecord{Duration: 3200 * time.Microsecond}},
+		{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: events.ReloadRecord{Duration: 2 * time.Second, Err: "gunicorn master died"}},
+		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: events.CheckResult{
+			ID: "django.secure-proxy-ssl-header", Status: "fail", Summary: "request.is_secure() is False behind the proxy",
 			Fix: "SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\")"}},
 		// A pass is printed only after a failure or warning of the same check.
-		{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{ID: "django.allowed-hosts", Status: "pass", Fix: "unused"}},
-		{Kind: orchestrator.EventCheck, Source: orchestrator.SourceDevstack, Check: orchestrator.CheckRecord{
-			ID: "django.secure-proxy-ssl-header", Status: "pass", Detail: "the proxy's header is read"}},
-		{Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 3)",
-			Change: orchestrator.StateChange{State: orchestrator.StateCrashed, Exit: "exit code 3"}},
-		{Kind: orchestrator.EventSkipped, Source: orchestrator.SourceDevstack, Skipped: 7,
+		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: events.CheckResult{ID: "django.allowed-hosts", Status: "pass", Fix: "unused"}},
+		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: events.CheckResult{
+			ID: "django.secure-proxy-ssl-header", Status: "pass", Summary: "the proxy's header is read"}},
+		{Kind: events.KindState, Source: "web", Text: "crashed (exit code 3)",
+			Change: events.StateChange{State: events.StateCrashed, Exit: "exit code 3"}},
+		{Kind: events.KindSkipped, Source: events.SourceDevstack, Skipped: 7,
 			Text: "skipped 7 lines: output came faster than it could be shown"},
-		{Kind: orchestrator.EventMessage, Source: orchestrator.SourceDevstack, Text: "ready https://localhost:8080\nstop with Ctrl-C"},
+		{Kind: events.KindMessage, Source: events.SourceDevstack, Text: "ready https://localhost:8080\nstop with Ctrl-C"},
 	}
 }
 
@@ -81,10 +81,10 @@ func compareGolden(t *testing.T, path string, got []byte) {
 func TestPlainAlignsToTheLongestSource(t *testing.T) {
 	var out bytes.Buffer
 	p := NewPlain(&out, PlainOptions{Sources: []string{"web", "celery-worker"}})
-	p.Write(orchestrator.Event{Kind: orchestrator.EventLog, Source: "web", Text: "a"})
-	p.Write(orchestrator.Event{Kind: orchestrator.EventMessage, Text: "b"})
-	p.Write(orchestrator.Event{Kind: orchestrator.EventLog, Source: "a-much-longer-name", Text: "c"})
-	p.Write(orchestrator.Event{Kind: orchestrator.EventLog, Source: "web", Text: "d"})
+	p.Write(events.Event{Kind: events.KindLog, Source: "web", Text: "a"})
+	p.Write(events.Event{Kind: events.KindMessage, Text: "b"})
+	p.Write(events.Event{Kind: events.KindLog, Source: "a-much-longer-name", Text: "c"})
+	p.Write(events.Event{Kind: events.KindLog, Source: "web", Text: "d"})
 	want := "web           | a\n" +
 		"devstack      | b\n" +
 		"a-much-longer-name | c\n" +
@@ -97,11 +97,11 @@ func TestPlainAlignsToTheLongestSource(t *testing.T) {
 func TestPlainColours(t *testing.T) {
 	var out bytes.Buffer
 	p := NewPlain(&out, PlainOptions{Color: true, Sources: []string{"web"}})
-	log := orchestrator.Event{Kind: orchestrator.EventLog, Source: "web", Text: "\x1b[1mbold\x1b[0m"}
+	log := events.Event{Kind: events.KindLog, Source: "web", Text: "\x1b[1mbold\x1b[0m"}
 	p.Write(log)
 	p.Write(log)
-	p.Write(orchestrator.Event{Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 1)",
-		Change: orchestrator.StateChange{State: orchestrator.StateCrashed}})
+	p.Write(events.Event{Kind: events.KindState, Source: "web", Text: "crashed (exit code 1)",
+		Change: events.StateChange{State: events.StateCrashed}})
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	prefix := "\x1b[" + sourceColor("web") + "mweb      |\x1b[0m "
 	for _, l := range lines {
@@ -115,7 +115,7 @@ func TestPlainColours(t *testing.T) {
 	if !strings.HasSuffix(lines[2], "\x1b[31mcrashed (exit code 1)\x1b[0m") {
 		t.Errorf("a crash is not red: %q", lines[2])
 	}
-	if sourceColor(orchestrator.SourceDevstack) != colorBold {
+	if sourceColor(events.SourceDevstack) != colorBold {
 		t.Error("devstack's own lines are not bold")
 	}
 }
@@ -148,16 +148,16 @@ func TestColorEnabled(t *testing.T) {
 }
 
 func TestRunDrainsAndReportsWriteErrors(t *testing.T) {
-	events := make(chan orchestrator.Event, 3)
+	ch := make(chan events.Event, 3)
 	for range 3 {
-		events <- orchestrator.Event{Kind: orchestrator.EventLog, Source: "web", Text: "x"}
+		ch <- events.Event{Kind: events.KindLog, Source: "web", Text: "x"}
 	}
-	close(events)
+	close(ch)
 	p := NewPlain(failingWriter{}, PlainOptions{})
-	if err := p.Run(events); err == nil {
+	if err := p.Run(ch); err == nil {
 		t.Error("Run hid the write error")
 	}
-	if len(events) != 0 {
+	if len(ch) != 0 {
 		t.Error("Run stopped draining after a write error")
 	}
 }

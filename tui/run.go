@@ -9,7 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // ErrQuit is what Run returns when the user quit and Options.OnQuit is
@@ -48,13 +48,13 @@ func Interactive(w io.Writer) bool {
 	return os.Getenv("TERM") != "dumb" && isTerminal(w)
 }
 
-// Run shows the stack on the terminal, full screen, until events is closed
+// Run shows the stack on the terminal, full screen, until ch is closed
 // (the stack is gone), ctx is done, or — only when opts.OnQuit is nil —
 // the user quits, in which case it returns ErrQuit. It reads events as
 // fast as they come and never holds up the bus; status is called for a
 // snapshot once a second and after state changes (nil: the process list
-// comes from events alone). The terminal is restored before Run returns.
-func Run(ctx context.Context, events <-chan orchestrator.Event, status func() orchestrator.StackStatus, opts Options) error {
+// comes from ch alone). The terminal is restored before Run returns.
+func Run(ctx context.Context, ch <-chan events.Event, status func() events.StackStatus, opts Options) error {
 	out := opts.Output
 	if out == nil {
 		out = os.Stdout
@@ -64,7 +64,7 @@ func Run(ctx context.Context, events <-chan orchestrator.Event, status func() or
 	defer cancel()
 	m := newModel(config{
 		ctx:     readCtx,
-		events:  events,
+		events:  ch,
 		status:  status,
 		onQuit:  opts.OnQuit,
 		reload:  opts.Reload,

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // lockedBuffer is an output the program's renderer may write to while the
@@ -28,14 +28,14 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 
 // runUI starts Run with keys from the returned writer and reports its
 // result on the returned channel.
-func runUI(t *testing.T, ctx context.Context, events chan orchestrator.Event, opts Options) (io.Writer, <-chan error) {
+func runUI(t *testing.T, ctx context.Context, ch chan events.Event, opts Options) (io.Writer, <-chan error) {
 	t.Helper()
 	t.Setenv("NO_COLOR", "1")
 	keys, input := io.Pipe()
 	t.Cleanup(func() { keys.Close(); input.Close() })
 	opts.Input, opts.Output = keys, &lockedBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, events, fakeStatus, opts) }()
+	go func() { done <- Run(ctx, ch, fakeStatus, opts) }()
 	return input, done
 }
 
@@ -52,10 +52,10 @@ func result(t *testing.T, done <-chan error) error {
 }
 
 func TestRunEndsWhenTheBusCloses(t *testing.T) {
-	events := make(chan orchestrator.Event, 10)
+	ch := make(chan events.Event, 10)
 	var quits atomic.Int32
-	input, done := runUI(t, context.Background(), events, Options{OnQuit: func() { quits.Add(1) }})
-	events <- logEvent("web", "hello")
+	input, done := runUI(t, context.Background(), ch, Options{OnQuit: func() { quits.Add(1) }})
+	ch <- logEvent("web", "hello")
 	if _, err := input.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
@@ -72,15 +72,15 @@ func TestRunEndsWhenTheBusCloses(t *testing.T) {
 		t.Fatalf("Run returned (%v) before the bus closed: the stop would not be shown", err)
 	default:
 	}
-	close(events)
+	close(ch)
 	if err := result(t, done); err != nil {
 		t.Errorf("Run: %v", err)
 	}
 }
 
 func TestRunReturnsErrQuitWithoutHook(t *testing.T) {
-	events := make(chan orchestrator.Event)
-	input, done := runUI(t, context.Background(), events, Options{})
+	ch := make(chan events.Event)
+	input, done := runUI(t, context.Background(), ch, Options{})
 	if _, err := input.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
@@ -90,9 +90,9 @@ func TestRunReturnsErrQuitWithoutHook(t *testing.T) {
 }
 
 func TestRunEndsWithItsContext(t *testing.T) {
-	events := make(chan orchestrator.Event)
+	ch := make(chan events.Event)
 	ctx, cancel := context.WithCancel(context.Background())
-	_, done := runUI(t, ctx, events, Options{})
+	_, done := runUI(t, ctx, ch, Options{})
 	cancel()
 	if err := result(t, done); err != nil {
 		t.Errorf("Run after its context ended: %v", err)

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // sourceProxy is the Source of the proxy's access records and errors.
@@ -13,7 +13,7 @@ const sourceProxy = "proxy"
 // procEntry is one process in the side list.
 type procEntry struct {
 	name     string
-	state    orchestrator.State
+	state    events.State
 	pid      int
 	restarts int
 	// note is the last state change in words ("restarting in 2s",
@@ -37,19 +37,19 @@ type stackView struct {
 	procs    []procEntry // the gateway first, then the extra processes
 	others   []string    // other sources seen in events, in order of appearance
 	reload   reloadView
-	checks   map[string]string // the latest status of each check, by ID
-	requests int               // through the proxy, since the UI started
-	skipped  int               // events dropped because the UI fell behind
+	checks   map[string]events.CheckStatus // the latest status of each check, by ID
+	requests int                           // through the proxy, since the UI started
+	skipped  int                           // events dropped because the UI fell behind
 }
 
 // applyStatus takes a snapshot of the stack.
-func (s *stackView) applyStatus(st orchestrator.StackStatus) {
+func (s *stackView) applyStatus(st events.StackStatus) {
 	if st.ProxyURL != "" {
 		s.url = st.ProxyURL
 	}
 	s.ready = st.Ready
-	procs := make([]procEntry, 0, len(st.Processes))
-	for _, p := range st.Processes {
+	procs := make([]procEntry, 0, 1+len(st.Extras))
+	for _, p := range st.Processes() {
 		e := procEntry{name: p.Name, state: p.State, pid: p.PID, restarts: p.Restarts}
 		if old := s.proc(p.Name); old != nil {
 			e.note = old.note
@@ -71,7 +71,7 @@ func (s *stackView) applyStatus(st orchestrator.StackStatus) {
 }
 
 // applyState records a process's state change.
-func (s *stackView) applyState(e orchestrator.Event) {
+func (s *stackView) applyState(e events.Event) {
 	p := s.proc(e.Source)
 	if p == nil {
 		s.procs = append(s.procs, procEntry{name: e.Source})
@@ -86,7 +86,7 @@ func (s *stackView) applyState(e orchestrator.Event) {
 // nor devstack, so it can be selected too.
 func (s *stackView) noteSource(source string) {
 	switch {
-	case source == "", source == sourceProxy, source == orchestrator.SourceDevstack,
+	case source == "", source == sourceProxy, source == events.SourceDevstack,
 		s.proc(source) != nil, slices.Contains(s.others, source):
 		return
 	}
@@ -101,7 +101,7 @@ func (s *stackView) sources() []string {
 		list = append(list, p.name)
 	}
 	list = append(list, s.others...)
-	return append(list, orchestrator.SourceDevstack)
+	return append(list, events.SourceDevstack)
 }
 
 func (s *stackView) proc(name string) *procEntry {
@@ -117,11 +117,11 @@ func (s *stackView) proc(name string) *procEntry {
 func (s *stackView) checkCounts() (pass, warn, fail int) {
 	for _, st := range s.checks {
 		switch st {
-		case "pass":
+		case events.Pass:
 			pass++
-		case "warn":
+		case events.Warn:
 			warn++
-		case "fail":
+		case events.Fail:
 			fail++
 		}
 	}
@@ -129,7 +129,7 @@ func (s *stackView) checkCounts() (pass, warn, fail int) {
 }
 
 // describeReload says how a finished reload went, as the header shows it.
-func describeReload(r orchestrator.ReloadRecord) string {
+func describeReload(r events.ReloadRecord) string {
 	if r.Err != "" {
 		return "reload failed after " + formatDuration(r.Duration) + ": " + r.Err
 	}

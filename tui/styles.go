@@ -6,7 +6,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 // styles are the looks of the terminal UI. Only the 16 basic ANSI colours
@@ -58,13 +58,13 @@ func newStyles(w io.Writer, color bool) styles {
 }
 
 // state returns the style of a process state.
-func (s styles) state(st orchestrator.State) lipgloss.Style {
+func (s styles) state(st events.State) lipgloss.Style {
 	switch st {
-	case orchestrator.StateRunning:
+	case events.StateRunning:
 		return s.good
-	case orchestrator.StateStarting, orchestrator.StateBackoff, orchestrator.StateStopping:
+	case events.StateStarting, events.StateBackoff, events.StateStopping:
 		return s.warn
-	case orchestrator.StateCrashed:
+	case events.StateCrashed:
 		return s.bad
 	}
 	return s.dim

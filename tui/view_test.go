@@ -9,7 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/devstack-dev/devstack/orchestrator"
+	"github.com/devstack-dev/devstack/events"
 )
 
 func TestReloadHeader(t *testing.T) {
@@ -17,25 +17,25 @@ func TestReloadHeader(t *testing.T) {
 	if !strings.Contains(m.View(), "no reload yet") {
 		t.Errorf("before any reload:\n%s", m.View())
 	}
-	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadStart, Source: "devstack", Text: "reloading (hup): whoami/views.py changed",
-		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Strategy: "hup"}})
+	send(m, events.Event{Time: at, Kind: events.KindReloadStart, Source: "devstack", Text: "reloading (hup): whoami/views.py changed",
+		Reload: events.ReloadRecord{Trigger: "whoami/views.py changed", Strategy: "hup"}})
 	if !strings.Contains(m.View(), "↻ reloading (hup): whoami/views.py changed…") {
 		t.Errorf("during a reload:\n%s", m.View())
 	}
-	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
-		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
+	send(m, events.Event{Time: at, Kind: events.KindReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
+		Reload: events.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
 	if !strings.Contains(m.View(), "✓ reloaded in 182ms: whoami/views.py changed at 12:01:33") {
 		t.Errorf("after a reload:\n%s", m.View())
 	}
-	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack",
-		Reload: orchestrator.ReloadRecord{Duration: 2 * time.Second, Err: "the gateway exited while loading the new code"}})
+	send(m, events.Event{Time: at, Kind: events.KindReloadFinish, Source: "devstack",
+		Reload: events.ReloadRecord{Duration: 2 * time.Second, Err: "the gateway exited while loading the new code"}})
 	if !strings.Contains(m.View(), "✗ reload failed after 2.00s: the gateway exited while loading the new code") {
 		t.Errorf("after a failed reload:\n%s", m.View())
 	}
 	// A UI started after a reload learns of it from the status.
 	m = newTestModel(t, 120, 20)
 	st := fakeStatus()
-	st.LastReload = orchestrator.ReloadRecord{Trigger: "a.py changed", Duration: 90 * time.Millisecond}
+	st.LastReload = events.ReloadRecord{Trigger: "a.py changed", Duration: 90 * time.Millisecond}
 	m.Update(statusMsg(st))
 	if !strings.Contains(m.View(), "✓ reloaded in 90ms: a.py changed") {
 		t.Errorf("the status's last reload:\n%s", m.View())
@@ -67,8 +67,8 @@ func TestViewGolden(t *testing.T) {
 		e.Time = at
 		send(m, e)
 	}
-	send(m, orchestrator.Event{Time: at, Kind: orchestrator.EventReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
-		Reload: orchestrator.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
+	send(m, events.Event{Time: at, Kind: events.KindReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
+		Reload: events.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
 	view := m.View()
 	if strings.Contains(view, "\x1b") {
 		t.Errorf("escape sequences with NO_COLOR: %q", view)
@@ -116,8 +116,8 @@ func TestColours(t *testing.T) {
 	m := newModel(config{out: &bytes.Buffer{}, color: true})
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
 	send(m, logEvent("web", "\x1b[1mbold\x1b[0m and \x1b[2Jplain"),
-		orchestrator.Event{Kind: orchestrator.EventState, Source: "web", Text: "crashed (exit code 1)",
-			Change: orchestrator.StateChange{State: orchestrator.StateCrashed}})
+		events.Event{Kind: events.KindState, Source: "web", Text: "crashed (exit code 1)",
+			Change: events.StateChange{State: events.StateCrashed}})
 	rows := m.logs.rows(m.st)
 	prefix := "\x1b[" + sourceColor("web") + "mweb      |\x1b[0m "
 	if got, want := rows[0], prefix+"\x1b[1mbold\x1b[0m and plain\x1b[0m"; got != want {

@@ -88,3 +88,22 @@ func StartGroup(t testing.TB, cmd *exec.Cmd, grace time.Duration) <-chan struct{
 	})
 	return exited
 }
+
+// CopyProject copies the sample project testdata/<name> of the repository
+// into a temporary directory, so a test can edit its files. Symbolic links
+// (samples share apps) are copied as the files they point to.
+func CopyProject(t testing.TB, name string) string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), name)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-RL", filepath.Join(root, "testdata", name), dst).CombinedOutput(); err != nil {
+		t.Fatalf("copying testdata/%s: %v\n%s", name, err, out)
+	}
+	return dst
+}

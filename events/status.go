@@ -1,4 +1,4 @@
-package orchestrator
+package events
 
 import (
 	"fmt"
@@ -35,8 +35,12 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int(s))
 }
 
-// Status is a snapshot of one supervised process.
-type Status struct {
+// Ended reports whether the process ended by itself (and is not being
+// restarted yet).
+func (s State) Ended() bool { return s == StateExited || s == StateCrashed }
+
+// ProcessStatus is a snapshot of one supervised process.
+type ProcessStatus struct {
 	Name     string
 	State    State
 	PID      int // 0 when no child is running
@@ -45,4 +49,18 @@ type Status struct {
 	// SIGKILL"); empty before the first exit.
 	LastExit  string
 	StartedAt time.Time // when the current (or last) child started
+}
+
+// StackStatus is a snapshot of a running stack.
+type StackStatus struct {
+	ProxyURL   string
+	Gateway    ProcessStatus   // the app's gateway server (gunicorn, uvicorn or the command)
+	Extras     []ProcessStatus // the project's other processes, in start order
+	Ready      bool            // the first request through the proxy succeeded
+	LastReload ReloadRecord
+}
+
+// Processes returns the gateway, then the extra processes.
+func (s StackStatus) Processes() []ProcessStatus {
+	return append([]ProcessStatus{s.Gateway}, s.Extras...)
 }

@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"encoding/json"
@@ -8,11 +8,11 @@ import (
 	"syscall"
 )
 
-// runState is what a running devstack up tells devstack doctor, so the
+// RunRecord is what a running devstack up tells devstack doctor, so the
 // checks can go through the stack the developer is using: where its proxy
 // is and the probe's secret path. It lives in the user's cache directory,
 // readable only by the user, and is removed when up stops.
-type runState struct {
+type RunRecord struct {
 	PID       int      `json:"pid"`
 	Dir       string   `json:"dir"`
 	Origin    string   `json:"origin"`
@@ -22,8 +22,8 @@ type runState struct {
 	Hosts     []string `json:"hosts"` // the project's extra host names, checked against ALLOWED_HOSTS
 }
 
-// runStatePath is the file for the project in dir.
-func runStatePath(dir string) (string, error) {
+// runRecordPath is the file for the project in dir.
+func runRecordPath(dir string) (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
@@ -31,10 +31,10 @@ func runStatePath(dir string) (string, error) {
 	return filepath.Join(cache, "devstack", "running", projectKey(dir)+".json"), nil
 }
 
-// writeRunState records st and returns a function that removes the record.
+// writeRunRecord records st and returns a function that removes the record.
 // A failure only costs doctor the running stack, so it is not reported.
-func writeRunState(st runState) (remove func()) {
-	path, err := runStatePath(st.Dir)
+func writeRunRecord(st RunRecord) (remove func()) {
+	path, err := runRecordPath(st.Dir)
 	if err != nil {
 		return func() {}
 	}
@@ -49,17 +49,17 @@ func writeRunState(st runState) (remove func()) {
 	}
 	return func() {
 		// Only our own record: another up may have started since.
-		if cur, err := readRunState(st.Dir); err == nil && cur.PID == st.PID {
+		if cur, err := FindRunning(st.Dir); err == nil && cur.PID == st.PID {
 			os.Remove(path)
 		}
 	}
 }
 
-// readRunState returns the record of a devstack up running for dir, if its
-// process is still alive.
-func readRunState(dir string) (runState, error) {
-	var st runState
-	path, err := runStatePath(dir)
+// FindRunning returns the record of the devstack up running for the
+// project in dir (as detection names it), if its process is still alive.
+func FindRunning(dir string) (RunRecord, error) {
+	var st RunRecord
+	path, err := runRecordPath(dir)
 	if err != nil {
 		return st, err
 	}
