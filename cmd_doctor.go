@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,9 +12,6 @@ import (
 	"github.com/devstack-dev/devstack/project"
 	"github.com/devstack-dev/devstack/session"
 )
-
-// doctorStartTimeout bounds how long doctor waits for the app to answer.
-const doctorStartTimeout = 90 * time.Second
 
 func doctorCommand() *cli.Command {
 	return &cli.Command{
