@@ -83,7 +83,7 @@ func TestUpServesStaticAndMedia(t *testing.T) {
 	testenv.SystemPython(t)
 	r := startUp(t, upConfig{project: "django-static"})
 	dir := strings.TrimSuffix(r.cmd.Args[3], "/")
-	r.waitLine(`static files served by devstack: /static/ from the 9 directories the staticfiles finders search, then STATIC_ROOT; /media/ from MEDIA_ROOT`, 10*time.Second)
+	r.waitLine(`static files: /static/ served by devstack from the 9 directories the staticfiles finders search, then STATIC_ROOT; /media/ served by devstack from MEDIA_ROOT`, 10*time.Second)
 
 	for path, want := range map[string]string{
 		"/static/css/site.css":             "body { font-family: sans-serif; }\n",
@@ -144,8 +144,39 @@ func TestUpServesStaticAndMedia(t *testing.T) {
 	}
 	write("shop/settings.py", strings.Replace(string(settings), "    BASE_DIR / 'assets',\n",
 		"    BASE_DIR / 'assets',\n    ('extra', BASE_DIR / 'extra'),\n", 1))
-	r.waitLineAfter(mark, `static files served by devstack: /static/ from the 10 directories`, 60*time.Second)
+	r.waitLineAfter(mark, `static files: /static/ served by devstack from the 10 directories`, 60*time.Second)
 	if resp, body := r.getFile("/static/extra/banner.css"); resp.StatusCode != http.StatusOK || body != "banner" {
 		t.Errorf("a STATICFILES_DIRS entry added while up runs: %d %q", resp.StatusCode, body)
+	}
+}
+
+// A project with whitenoise serves its own static files, under devstack as
+// in production: the proxy leaves STATIC_URL to the app (whitenoise's own
+// headers reach the browser) and still serves MEDIA_ROOT, which whitenoise
+// never serves.
+func TestUpLeavesStaticToWhitenoise(t *testing.T) {
+	testenv.PythonWith(t, "django", "gunicorn", "whitenoise")
+	r := startUp(t, upConfig{project: "django-static", env: []string{"SHOP_WHITENOISE=1"}})
+	dir := r.cmd.Args[3]
+	r.waitLine(`static files: /static/ left to the app: the app serves them itself \(whitenoise.middleware.WhiteNoiseMiddleware\); /media/ served by devstack from MEDIA_ROOT`, 10*time.Second)
+
+	resp, body := r.getFile("/static/css/site.css")
+	if resp.StatusCode != http.StatusOK || body != "body { font-family: sans-serif; }\n" {
+		t.Fatalf("GET /static/css/site.css: %d %q", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Server"); got != "gunicorn" && !strings.HasPrefix(got, "gunicorn/") {
+		t.Errorf("/static/css/site.css came from %q, want the app (gunicorn, through whitenoise)", got)
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("no whitenoise header on /static/css/site.css: %v", resp.Header)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "uploads"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "uploads", "a.png"), []byte("png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := r.getFile("/media/a.png"); resp.StatusCode != http.StatusOK || body != "png" || resp.Header.Get("Server") != "" {
+		t.Errorf("an upload beside whitenoise: %d %q from %q, want devstack's answer", resp.StatusCode, body, resp.Header.Get("Server"))
 	}
 }

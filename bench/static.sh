@@ -73,7 +73,7 @@ export CAROOT="$work/ca" XDG_CACHE_HOME="$work/cache"
 start devstack "$work/devstack" up --dir "$work/site" --python "$PYTHON" --no-tui --no-watch \
   --port "$devstack_port" --app-port "$app_port"
 wait_for "$work/devstack.log" "ready https://localhost:$devstack_port"
-wait_for "$work/devstack.log" "static files served by devstack"
+wait_for "$work/devstack.log" "static files: /static/ served by devstack"
 
 admin=$("$PYTHON" -c 'import django, os; print(os.path.join(os.path.dirname(django.__file__), "contrib", "admin", "static", "admin"))')
 cert=$(find "$work/cache" -name localhost.pem | head -1)

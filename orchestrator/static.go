@@ -96,7 +96,7 @@ func (sf *staticFiles) refresh(ctx context.Context, minGen int) string {
 	}
 	roots := FileRoots(ans.Static)
 	sf.roots.Store(&roots)
-	summary := describeStatic(ans.Static, roots)
+	summary := describeStatic(ans.Static)
 	if summary == sf.lastSummary {
 		return ""
 	}
@@ -131,7 +131,7 @@ func FileRoots(rep *templates.StaticReport) []proxy.FileRoot {
 }
 
 // describeStatic says who serves the static and media files, for the log.
-func describeStatic(rep *templates.StaticReport, roots []proxy.FileRoot) string {
+func describeStatic(rep *templates.StaticReport) string {
 	if rep == nil {
 		return "" // not Django: the app serves its own files, as always
 	}
@@ -148,23 +148,20 @@ func describeStatic(rep *templates.StaticReport, roots []proxy.FileRoot) string 
 				from += ", then STATIC_ROOT"
 			}
 		}
-		parts = append(parts, fmt.Sprintf("%s from %s", rep.StaticURL, from))
+		parts = append(parts, fmt.Sprintf("%s served by devstack from %s", rep.StaticURL, from))
 		if len(rep.UnservedFinders) > 0 {
-			parts = append(parts, fmt.Sprintf("(not the files of %s: they go to the app)", strings.Join(rep.UnservedFinders, ", ")))
+			parts = append(parts, fmt.Sprintf("the files of %s go to the app", strings.Join(rep.UnservedFinders, ", ")))
 		}
 	} else if rep.StaticURL != "" {
-		parts = append(parts, fmt.Sprintf("%s not by devstack: %s", rep.StaticURL, why))
+		parts = append(parts, fmt.Sprintf("%s left to the app: %s", rep.StaticURL, why))
 	}
 	if rep.ProxyServesMedia() {
-		parts = append(parts, fmt.Sprintf("%s from MEDIA_ROOT (%s)", rep.MediaURL, rep.MediaRoot))
+		parts = append(parts, fmt.Sprintf("%s served by devstack from MEDIA_ROOT (%s)", rep.MediaURL, rep.MediaRoot))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	if len(roots) == 0 {
-		return "static files: " + strings.Join(parts, "; ")
-	}
-	return "static files served by devstack: " + strings.Join(parts, "; ")
+	return "static files: " + strings.Join(parts, "; ")
 }
 
 // needsReload reports whether b, a batch of changes under root, holds

@@ -11,9 +11,10 @@ if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 
 # Debian packages: bookworm's Django 3.2 / gunicorn 20.1 / Flask / uvicorn are
 # the baseline app side; curl, certutil and Chromium are the real TLS clients;
-# Caddy and nginx are the anchors the proxy is measured against.
+# Caddy and nginx are the anchors the proxy is measured against; whitenoise
+# is the app serving its own static files, which the proxy must leave alone.
 debs=(python3 python3-django python3-flask gunicorn uvicorn python3-starlette python3-fastapi
-      python3-h11 python3-websockets python3-requests curl libnss3-tools ca-certificates
+      python3-h11 python3-websockets python3-requests python3-whitenoise curl libnss3-tools ca-certificates
       chromium caddy nginx-light wrk hey procps psmisc iproute2 git)
 missing=()
 for p in "${debs[@]}"; do
