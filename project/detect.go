@@ -334,7 +334,7 @@ func (d *detector) findInterpreter() error {
 	p.Interpreter = in
 	var missing []string
 	for _, r := range in.Lacking {
-		if slices.Contains(runtime, r) {
+		if name, _, _ := strings.Cut(r, " "); slices.Contains(runtime, name) {
 			missing = append(missing, r)
 		}
 	}
@@ -343,8 +343,13 @@ func (d *detector) findInterpreter() error {
 		if explicit != "" {
 			others = ""
 		}
-		p.Warnings = append(p.Warnings, fmt.Sprintf("%s has no %s, which the project requires%s; the app may fail to import them (install: %s -m pip install %s)",
-			in.Path, strings.Join(missing, ", "), others, in.Path, strings.Join(missing, " ")))
+		var names []string
+		for _, m := range missing {
+			name, _, _ := strings.Cut(m, " ")
+			names = append(names, name)
+		}
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s does not have what the project requires: %s%s; the app may fail to start (install: %s -m pip install %s)",
+			in.Path, strings.Join(missing, ", "), others, in.Path, strings.Join(names, " ")))
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ type interpreterRequest struct {
 	// Requires are the project's declared top-level requirements
 	// (normalized distribution names): among the candidates that can
 	// import Need, the one that has the most of them wins.
-	Requires []string
+	Requires []requirement
 	System   []string // interpreters tried last; nil = systemPythons
 }
 

@@ -2,6 +2,7 @@ package project
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,22 +20,55 @@ import (
 // reads), never by importing: a distribution's import name may differ
 // from its own (Pillow is PIL), and importing costs time.
 
-// requirementNameRE is the distribution name at the start of a PEP 508
-// requirement: "Django>=4.2", "celery[redis]", "name @ https://…".
-var requirementNameRE = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)`)
+// requirementRE reads a PEP 508 requirement: the distribution name, its
+// extras, and the version specifiers before a ";" marker or an "@" URL:
+// "Django>=4.2,<5", "celery[redis]==5.3", "name @ https://…".
+var requirementRE = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*\(?([^;@()]*)`)
+
+// requirement is one declared requirement: a normalized distribution name
+// and its version specifiers ("" for any version).
+type requirement struct {
+	name, spec string
+}
+
+// parseRequirement reads one PEP 508 line; ok is false when it names no
+// distribution.
+func parseRequirement(line string) (requirement, bool) {
+	m := requirementRE.FindStringSubmatch(strings.TrimSpace(line))
+	if m == nil {
+		return requirement{}, false
+	}
+	name := normalizeDistName(m[1])
+	if alias, ok := distributionAliases[name]; ok {
+		name = alias
+	}
+	return requirement{name: name, spec: strings.Join(strings.Fields(m[2]), "")}, true
+}
+
+// distributionAliases are requirements a differently named distribution
+// fulfils: the binary wheels of psycopg install the same module as
+// Debian's python3-psycopg2 and python3-psycopg.
+var distributionAliases = map[string]string{
+	"psycopg2-binary": "psycopg2",
+	"psycopg-binary":  "psycopg",
+}
 
 // declaredRequirements lists, normalized and sorted, the distributions the
 // project declares in requirements*.txt (following -r includes) and in
 // pyproject.toml ([project] dependencies, [tool.poetry.dependencies]), in
 // each of dirs. runtime is the part the app itself needs: requirements.txt
 // and pyproject.toml, not requirements-dev.txt and its kin.
-func declaredRequirements(dirs ...string) (all, runtime []string) {
-	allSet, runtimeSet := map[string]bool{}, map[string]bool{}
-	adder := func(sets ...map[string]bool) func(string) {
-		return func(name string) {
-			if n := normalizeDistName(name); n != "" && n != "python" {
-				for _, s := range sets {
-					s[n] = true
+func declaredRequirements(dirs ...string) (all []requirement, runtime []string) {
+	allSet, runtimeSet := map[string]requirement{}, map[string]requirement{}
+	adder := func(sets ...map[string]requirement) func(string) {
+		return func(line string) {
+			r, ok := parseRequirement(line)
+			if !ok || r.name == "python" {
+				return
+			}
+			for _, s := range sets {
+				if old, seen := s[r.name]; !seen || old.spec == "" {
+					s[r.name] = r
 				}
 			}
 		}
@@ -54,10 +88,13 @@ func declaredRequirements(dirs ...string) (all, runtime []string) {
 		}
 		readPyprojectDependencies(filepath.Join(dir, "pyproject.toml"), adder(allSet, runtimeSet))
 	}
-	return sortedSet(allSet), sortedSet(runtimeSet)
+	for _, n := range sortedNames(allSet) {
+		all = append(all, allSet[n])
+	}
+	return all, sortedNames(runtimeSet)
 }
 
-func sortedSet(set map[string]bool) []string {
+func sortedNames(set map[string]requirement) []string {
 	names := make([]string, 0, len(set))
 	for n := range set {
 		names = append(names, n)
@@ -103,9 +140,7 @@ func readRequirementsFile(path string, add func(string), visited map[string]bool
 		if strings.Contains(line, "://") && !strings.Contains(line, "@") {
 			continue // a bare URL names no distribution
 		}
-		if m := requirementNameRE.FindString(line); m != "" {
-			add(m)
-		}
+		add(line)
 	}
 }
 
@@ -129,19 +164,35 @@ func readPyprojectDependencies(path string, add func(string)) {
 		return // the config reader reports a broken pyproject.toml
 	}
 	for _, d := range py.Project.Dependencies {
-		if m := requirementNameRE.FindString(strings.TrimSpace(d)); m != "" {
-			add(m)
-		}
+		add(d)
 	}
-	for name := range py.Tool.Poetry.Dependencies {
-		add(name)
+	for name, v := range py.Tool.Poetry.Dependencies {
+		spec, _ := v.(string)
+		add(name + poetrySpec(spec))
 	}
 }
 
-// installedDistributions lists the normalized names of the distributions
-// whose metadata is in the import path dirs.
-func installedDistributions(dirs []string) map[string]bool {
-	installed := map[string]bool{}
+// poetrySpec turns Poetry's "^1.2" and "~1.2" into PEP 440 lower bounds
+// (the upper bound is left out: a newer version is what a developer is
+// least surprised by); "*" and exact versions pass through.
+func poetrySpec(v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" || v == "*":
+		return ""
+	case strings.HasPrefix(v, "^") || (strings.HasPrefix(v, "~") && !strings.HasPrefix(v, "~=")):
+		return ">=" + strings.TrimLeft(v, "^~")
+	case v[0] >= '0' && v[0] <= '9':
+		return "==" + v
+	}
+	return v
+}
+
+// installedDistributions maps the normalized names of the distributions
+// whose metadata is in the import path dirs to their versions ("" when
+// the metadata's name does not carry one).
+func installedDistributions(dirs []string) map[string]string {
+	installed := map[string]string{}
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
@@ -154,26 +205,144 @@ func installedDistributions(dirs []string) map[string]bool {
 					continue
 				}
 			}
-			name, _, _ := strings.Cut(base, "-")
-			installed[normalizeDistName(name)] = true
+			name, version, _ := strings.Cut(base, "-")
+			version, _, _ = strings.Cut(version, "-py") // an egg's "-py3.11"
+			if n := normalizeDistName(name); installed[n] == "" {
+				installed[n] = version
+			}
 		}
 	}
 	return installed
 }
 
-// lacking lists the requirements not installed along dirs.
-func lacking(requirements, dirs []string) []string {
+// lacking lists the requirements the distributions along dirs do not
+// fulfil: "celery" when it is not installed, "django (==5.1.15; 3.2.19
+// installed)" when its version does not match. The name comes first.
+func lacking(requirements []requirement, dirs []string) []string {
 	if len(requirements) == 0 {
 		return nil
 	}
 	installed := installedDistributions(dirs)
 	var out []string
 	for _, r := range requirements {
-		if !installed[r] {
-			out = append(out, r)
+		version, ok := installed[r.name]
+		switch {
+		case !ok:
+			out = append(out, r.name)
+		case version != "" && r.spec != "" && !versionMatches(version, r.spec):
+			out = append(out, fmt.Sprintf("%s (%s; %s installed)", r.name, r.spec, version))
 		}
 	}
 	return out
+}
+
+// versionMatches checks a version against PEP 440 specifiers
+// ("==5.1.*", ">=4.2,<5", "~=2.1"), comparing release numbers only:
+// pre-release and local parts are not told apart. A specifier it cannot
+// read is taken as met.
+func versionMatches(version, spec string) bool {
+	have := releaseOf(version)
+	for _, clause := range strings.Split(spec, ",") {
+		op, want := splitOperator(strings.TrimSpace(clause))
+		if op == "" || want == "" {
+			continue
+		}
+		if op == "===" {
+			if version != want {
+				return false
+			}
+			continue
+		}
+		if prefix, wild := strings.CutSuffix(want, ".*"); wild {
+			match := hasReleasePrefix(have, releaseOf(prefix))
+			if (op == "==" && !match) || (op == "!=" && match) {
+				return false
+			}
+			continue
+		}
+		c := compareReleases(have, releaseOf(want))
+		ok := true
+		switch op {
+		case "==":
+			ok = c == 0
+		case "!=":
+			ok = c != 0
+		case ">=":
+			ok = c >= 0
+		case "<=":
+			ok = c <= 0
+		case ">":
+			ok = c > 0
+		case "<":
+			ok = c < 0
+		case "~=":
+			w := releaseOf(want)
+			ok = c >= 0 && (len(w) < 2 || hasReleasePrefix(have, w[:len(w)-1]))
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func splitOperator(clause string) (op, version string) {
+	for _, o := range []string{"===", "==", "!=", ">=", "<=", "~=", ">", "<"} {
+		if v, ok := strings.CutPrefix(clause, o); ok {
+			return o, strings.TrimSpace(v)
+		}
+	}
+	return "", ""
+}
+
+// releaseOf reads the release numbers of a version: "5.1.15rc1" is 5 1 15.
+func releaseOf(v string) []int {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	if _, rest, ok := strings.Cut(v, "!"); ok {
+		v = rest // an epoch
+	}
+	var out []int
+	for _, part := range strings.Split(v, ".") {
+		n, digits := 0, 0
+		for digits < len(part) && part[digits] >= '0' && part[digits] <= '9' {
+			n = n*10 + int(part[digits]-'0')
+			digits++
+		}
+		if digits == 0 {
+			break
+		}
+		out = append(out, n)
+		if digits < len(part) {
+			break // "15rc1": the release ends here
+		}
+	}
+	return out
+}
+
+func compareReleases(a, b []int) int {
+	for i := 0; i < max(len(a), len(b)); i++ {
+		var x, y int
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func hasReleasePrefix(have, prefix []int) bool {
+	if len(prefix) > len(have) {
+		return compareReleases(have, prefix) == 0
+	}
+	return compareReleases(have[:len(prefix)], prefix) == 0
 }
 
 // hasModule reports whether a top-level module is on the import path dirs

@@ -21,7 +21,9 @@ func TestDeclaredRequirements(t *testing.T) {
 			"[tool.poetry.dependencies]\npython = \"^3.11\"\nGunicorn = \"*\"\n",
 	})
 	all, runtime := declaredRequirements(dir, dir)
-	if want := []string{"celery", "django", "gunicorn", "my-lib", "pillow", "pytest", "python-dateutil", "zope-interface"}; !slices.Equal(all, want) {
+	want := []requirement{{"celery", "==5.3"}, {"django", ">=4.2,<5"}, {"gunicorn", ""}, {"my-lib", ""}, {"pillow", ">=10"},
+		{"pytest", ""}, {"python-dateutil", ""}, {"zope-interface", ""}}
+	if !slices.Equal(all, want) {
 		t.Errorf("all: got %q, want %q", all, want)
 	}
 	if slices.Contains(runtime, "pytest") || !slices.Contains(runtime, "python-dateutil") {
@@ -36,9 +38,40 @@ func TestLackingReadsMetadata(t *testing.T) {
 		"requests/__init__.py":                "", // a module without metadata is no distribution
 		"zope.interface-6.0.dist-info/RECORD": "",
 	})
-	got := lacking([]string{"django", "python-dateutil", "requests", "zope-interface"}, []string{site, "/nonexistent"})
-	if want := []string{"requests"}; !slices.Equal(got, want) {
+	reqs := []requirement{{"django", ">=4.2"}, {"python-dateutil", "~=2.8"}, {"requests", ""}, {"zope-interface", "==5.*"}, {"psycopg2", ""}}
+	got := lacking(reqs, []string{site, "/nonexistent"})
+	want := []string{"requests", "zope-interface (==5.*; 6.0 installed)", "psycopg2"}
+	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+	if r, _ := parseRequirement("psycopg2-binary==2.9.9"); r != (requirement{"psycopg2", "==2.9.9"}) {
+		t.Errorf("psycopg2-binary: got %+v, want Debian's psycopg2 to fulfil it", r)
+	}
+}
+
+func TestVersionMatches(t *testing.T) {
+	tests := []struct {
+		version, spec string
+		want          bool
+	}{
+		{"3.2.19", "==5.1.15", false},
+		{"5.1.15", "==5.1.15", true},
+		{"5.1", "==5.1.0", true},
+		{"4.2.7", ">=4.2,<5", true},
+		{"5.0", ">=4.2,<5", false},
+		{"3.2.19", "~=3.2.0", true},
+		{"3.3", "~=3.2.0", false},
+		{"3.3", "~=3.2", true},
+		{"5.1.3", "==5.1.*", true},
+		{"5.10", "==5.1.*", false},
+		{"20.1.0", "!=20.1.0", false},
+		{"2.0.0rc1", ">=2", true},
+		{"1.0", "bogus", true},
+	}
+	for _, tt := range tests {
+		if got := versionMatches(tt.version, tt.spec); got != tt.want {
+			t.Errorf("versionMatches(%q, %q) = %v, want %v", tt.version, tt.spec, got, tt.want)
+		}
 	}
 }
 
