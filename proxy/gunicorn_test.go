@@ -25,6 +25,8 @@ const wsgiApp = `
 def app(environ, start_response):
     body = environ["wsgi.input"].read()
     start_response("200 OK", [("Content-Type", "text/plain")])
+    if environ["PATH_INFO"].endswith("/environ"):
+        return [("SCRIPT_NAME=%r PATH_INFO=%r" % (environ["SCRIPT_NAME"], environ["PATH_INFO"])).encode()]
     return [b"ok %d" % len(body)]
 `
 
@@ -123,5 +125,17 @@ func TestSlowUploadDoesNotBlockSyncWorker(t *testing.T) {
 	b, _ := io.ReadAll(up.Body)
 	if up.StatusCode != 200 || string(b) != "ok "+strconv.Itoa(size) {
 		t.Errorf("upload: %d %q", up.StatusCode, b)
+	}
+}
+
+// TestScriptNameHeaderStripped pins issue 9: gunicorn takes a SCRIPT_NAME
+// header as the app's mount point, so a client could make the app build
+// every URL under a prefix of its choosing.
+func TestScriptNameHeaderStripped(t *testing.T) {
+	addr := startGunicorn(t)
+	tp := startProxy(t, "http://"+addr, Config{})
+	resp, body := tp.do(tp.h1, "GET", "/evil/environ", http.Header{"SCRIPT_NAME": {"/evil"}}, nil)
+	if got, want := body, "SCRIPT_NAME='' PATH_INFO='/evil/environ'"; resp.StatusCode != 200 || got != want {
+		t.Errorf("gunicorn saw %d %q, want 200 %q", resp.StatusCode, got, want)
 	}
 }

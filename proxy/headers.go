@@ -81,16 +81,25 @@ func (p HeaderPolicy) Names() []string {
 }
 
 // IsForwardingHeader reports whether a request header with this name could
-// make an upstream believe something about the client, the scheme or the
-// host that only the proxy may say: Forwarded, X-Real-IP and every
-// X-Forwarded-* header (X-Forwarded-Ssl and X-Forwarded-Protocol included).
-// Case is ignored and "_" counts as "-", because some servers (gunicorn
-// before 22, CGI-style environs) turn X_Forwarded_Proto into the same
-// variable as X-Forwarded-Proto.
+// make an upstream believe something about the client, the scheme, the host
+// or the prefix the app is mounted under that only the proxy may say:
+// Forwarded, X-Real-IP and every X-Forwarded-* header (X-Forwarded-Ssl and
+// X-Forwarded-Protocol included); X-Scheme (read by Tornado and common
+// reverse-proxy middlewares); SCRIPT_NAME, which gunicorn takes from a
+// header of that name as the app's mount point (and PATH_INFO, which its
+// forwarder_headers setting lists beside it); and X-Script-Name, the
+// header nginx setups send for the same purpose. Case is ignored and "_"
+// counts as "-", because some servers (gunicorn before 22, CGI-style
+// environs) turn X_Forwarded_Proto into the same variable as
+// X-Forwarded-Proto.
 func IsForwardingHeader(name string) bool {
 	return hasPrefixFold(name, "x-forwarded") ||
 		equalFold(name, "forwarded") ||
-		equalFold(name, "x-real-ip")
+		equalFold(name, "x-real-ip") ||
+		equalFold(name, "x-scheme") ||
+		equalFold(name, "script-name") ||
+		equalFold(name, "path-info") ||
+		equalFold(name, "x-script-name")
 }
 
 // foldHeaderByte lower-cases c and maps '_' to '-'.

@@ -23,7 +23,8 @@ func TestIsForwardingHeader(t *testing.T) {
 		"X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Ssl", "X_FORWARDED_SSL",
 		"X-Forwarded-Protocol", "x-forwarded-protocol", "X-Forwarded-Scheme", "X-Forwarded-Prefix",
 		"X-Forwarded-Server", "X-Forwarded", "Forwarded", "FORWARDED", "X-Real-IP", "X-Real-Ip",
-		"x_real_ip", "X_REAL_IP",
+		"x_real_ip", "X_REAL_IP", "SCRIPT_NAME", "Script-Name", "script_name", "PATH_INFO", "Path-Info",
+		"X-Script-Name", "X_SCRIPT_NAME", "X-Scheme", "x_scheme",
 	} {
 		if !IsForwardingHeader(name) {
 			t.Errorf("IsForwardingHeader(%q) = false, want true", name)
@@ -31,7 +32,7 @@ func TestIsForwardingHeader(t *testing.T) {
 	}
 	for _, name := range []string{
 		"Host", "Forwarded-For", "X-Real", "X-Real-IPv6", "Xforwarded-For", "X-Forward-For",
-		"Accept", "Forwardedx", "Real-IP", "",
+		"Accept", "Forwardedx", "Real-IP", "", "Script", "Script-Names", "X-Schemes", "Path",
 	} {
 		if IsForwardingHeader(name) {
 			t.Errorf("IsForwardingHeader(%q) = true, want false", name)
@@ -68,6 +69,10 @@ var forgedHeaders = http.Header{
 	"Forwarded":            {"for=6.6.6.6;proto=http"},
 	"X-Real-IP":            {"6.6.6.6"},
 	"x_real_ip":            {"6.6.6.6"},
+	"SCRIPT_NAME":          {"/evil"},
+	"PATH_INFO":            {"/evil"},
+	"X-Script-Name":        {"/evil"},
+	"X-Scheme":             {"http"},
 }
 
 func TestForwardingHeadersEndToEnd(t *testing.T) {
