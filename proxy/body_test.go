@@ -101,53 +101,99 @@ func TestDeclaredBodiesReserveNoMemory(t *testing.T) {
 
 // openH2Streams opens an HTTP/2 connection to tp and starts n POST streams
 // on it, each declaring a body of declared bytes and sending only first.
-// A goroutine acknowledges the server's settings and reads its frames
-// until the connection closes.
 func openH2Streams(t *testing.T, tp *testProxy, n int, declared int64, first string) net.Conn {
+	t.Helper()
+	h := dialH2(t, tp)
+	for i := range n {
+		id := uint32(2*i + 1)
+		h.headers(id, false, ":method", "POST", ":scheme", "https", ":authority", "localhost", ":path", "/upload",
+			"content-length", strconv.FormatInt(declared, 10))
+		h.mu.Lock()
+		err := h.fr.WriteData(id, false, []byte(first))
+		h.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h.conn
+}
+
+// h2Conn is an HTTP/2 client connection written frame by frame, for
+// requests Go's client would not send. A goroutine acknowledges the
+// server's settings and hands on the response headers it reads.
+type h2Conn struct {
+	t         *testing.T
+	conn      net.Conn
+	fr        *http2.Framer
+	mu        sync.Mutex // writes
+	enc       *hpack.Encoder
+	block     bytes.Buffer
+	responses chan *http2.MetaHeadersFrame
+}
+
+func dialH2(t *testing.T, tp *testProxy) *h2Conn {
 	t.Helper()
 	c := tp.dialTLS("h2")
 	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
 		t.Fatal(err)
 	}
-	fr := http2.NewFramer(c, c)
-	var mu sync.Mutex // the writes of this function and of the reader
+	h := &h2Conn{t: t, conn: c, fr: http2.NewFramer(c, c), responses: make(chan *http2.MetaHeadersFrame, 16)}
+	h.enc = hpack.NewEncoder(&h.block)
+	h.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	go func() {
 		for {
-			f, err := fr.ReadFrame()
+			f, err := h.fr.ReadFrame()
 			if err != nil {
 				return
 			}
-			if s, ok := f.(*http2.SettingsFrame); ok && !s.IsAck() {
-				mu.Lock()
-				fr.WriteSettingsAck()
-				mu.Unlock()
+			switch f := f.(type) {
+			case *http2.SettingsFrame:
+				if !f.IsAck() {
+					h.mu.Lock()
+					h.fr.WriteSettingsAck()
+					h.mu.Unlock()
+				}
+			case *http2.MetaHeadersFrame:
+				select {
+				case h.responses <- f:
+				default:
+				}
 			}
 		}
 	}()
-	mu.Lock()
-	defer mu.Unlock()
-	if err := fr.WriteSettings(); err != nil {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.fr.WriteSettings(); err != nil {
 		t.Fatal(err)
 	}
-	var block bytes.Buffer
-	enc := hpack.NewEncoder(&block)
-	for i := range n {
-		block.Reset()
-		for _, hf := range [][2]string{
-			{":method", "POST"}, {":scheme", "https"}, {":authority", "localhost"}, {":path", "/upload"},
-			{"content-length", strconv.FormatInt(declared, 10)},
-		} {
-			enc.WriteField(hpack.HeaderField{Name: hf[0], Value: hf[1]})
-		}
-		id := uint32(2*i + 1)
-		if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block.Bytes(), EndHeaders: true}); err != nil {
-			t.Fatal(err)
-		}
-		if err := fr.WriteData(id, false, []byte(first)); err != nil {
-			t.Fatal(err)
-		}
+	return h
+}
+
+// headers sends a HEADERS frame on stream id with the given name, value
+// pairs, ending the stream when end is set.
+func (h *h2Conn) headers(id uint32, end bool, pairs ...string) {
+	h.t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.block.Reset()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		h.enc.WriteField(hpack.HeaderField{Name: pairs[i], Value: pairs[i+1]})
 	}
-	return c
+	if err := h.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.block.Bytes(), EndHeaders: true, EndStream: end}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// status waits for the response headers of a stream and returns :status.
+func (h *h2Conn) status() string {
+	h.t.Helper()
+	select {
+	case f := <-h.responses:
+		return f.PseudoValue("status")
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("no HTTP/2 response within 10s")
+	}
+	return ""
 }
 
 type readerFunc func([]byte) (int, error)

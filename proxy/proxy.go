@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -154,6 +155,22 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := r.WithContext(state)
+	if out.Host == "" {
+		// HTTP/1.0 without Host, HTTP/2 without :authority: the request
+		// is for the proxy's own origin, and the app is told so, as a
+		// browser would have named it.
+		out.Host = ownHost(r)
+	}
+	if upgradesToH2C(r.Header) {
+		// h2c is HTTP/2 over cleartext: meaningless inside TLS, where the
+		// client chose its protocol in the handshake, and an upstream that
+		// accepted would tunnel the connection past the header policy.
+		// Refused as a server without h2c refuses it: the request goes on
+		// as an ordinary one.
+		out.Header = r.Header.Clone()
+		delete(out.Header, "Upgrade")
+		delete(out.Header, "Http2-Settings")
+	}
 	if body != nil {
 		defer body.release()
 		out.TransferEncoding = nil
@@ -166,6 +183,27 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.rp.ServeHTTP(rec, out)
+}
+
+// ownHost is the Host of the proxy's own origin, https://localhost:PORT,
+// for the port r arrived on.
+func ownHost(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+		return "localhost:" + strconv.Itoa(a.Port)
+	}
+	return "localhost"
+}
+
+// upgradesToH2C reports whether h asks to upgrade to h2c.
+func upgradesToH2C(h http.Header) bool {
+	for _, v := range h["Upgrade"] {
+		for token := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "h2c") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // finish emits the access record and notes the first success.
