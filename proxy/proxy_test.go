@@ -139,11 +139,19 @@ func TestPlainHTTPRedirected(t *testing.T) {
 	tp := startProxy(t, up.URL, Config{})
 	port := strconv.Itoa(tp.server.Port())
 	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 10 * time.Second}
-	for _, tc := range []struct{ url, want string }{
-		{"http://localhost:" + port + "/a/b?c=d", "https://localhost:" + port + "/a/b?c=d"},
-		{"http://127.0.0.1:" + port + "/", "https://127.0.0.1:" + port + "/"},
+	for _, tc := range []struct{ url, host, want string }{
+		{"http://localhost:" + port + "/a/b?c=d", "", "https://localhost:" + port + "/a/b?c=d"},
+		{"http://127.0.0.1:" + port + "/", "", "https://127.0.0.1:" + port + "/"},
+		// Issue 9: Host [::1] was redirected to https://[[::1]]:P/.
+		{"http://127.0.0.1:" + port + "/v6", "[::1]", "https://[::1]:" + port + "/v6"},
+		{"http://127.0.0.1:" + port + "/v6", "[::1]:80", "https://[::1]:" + port + "/v6"},
+		{"http://127.0.0.1:" + port + "/", "localhost", "https://localhost:" + port + "/"},
 	} {
-		resp, err := plain.Get(tc.url)
+		req, _ := http.NewRequest("GET", tc.url, nil)
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		resp, err := plain.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +160,7 @@ func TestPlainHTTPRedirected(t *testing.T) {
 			t.Errorf("%s: status %d, want 308", tc.url, resp.StatusCode)
 		}
 		if got := resp.Header.Get("Location"); got != tc.want {
-			t.Errorf("%s: Location %q, want %q", tc.url, got, tc.want)
+			t.Errorf("%s with Host %q: Location %q, want %q", tc.url, tc.host, got, tc.want)
 		}
 		if rec := tp.nextAccess(); !rec.Redirected || rec.Status != 308 {
 			t.Errorf("access record %+v", rec)
@@ -350,3 +358,4 @@ func TestNoOutputOnStdout(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+

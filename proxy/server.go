@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -305,11 +306,13 @@ func (s *Server) route(c net.Conn) {
 func (s *Server) redirectToHTTPS(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	host := r.Host
-	if host == "" {
-		host = "localhost"
-	}
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]") // "[::1]"
+	}
+	if host == "" {
+		host = "localhost"
 	}
 	target := "https://" + net.JoinHostPort(host, strconv.Itoa(s.port)) + r.URL.RequestURI()
 	w.Header().Set("Connection", "close")
