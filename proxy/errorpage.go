@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net"
 	"net/http"
 	"strings"
 	"syscall"
@@ -21,6 +22,9 @@ type errorPage struct {
 	Reason   string
 	Advice   string
 	LogLines []string
+	// LogsHidden says the server's log lines exist but were left out:
+	// the client is on another machine.
+	LogsHidden bool
 }
 
 var errorPageHTML = template.Must(template.New("error").Parse(`<!DOCTYPE html>
@@ -45,6 +49,7 @@ footer { color: #656d76; font-size: .875rem; margin-top: 2rem; }
 {{if .LogLines}}<h2>Last log lines of the server</h2>
 <pre>{{range .LogLines}}{{.}}
 {{end}}</pre>{{end}}
+{{if .LogsHidden}}<p>The server's last log lines are shown only to browsers on the machine devstack runs on.</p>{{end}}
 <footer>This page comes from devstack, not from your app. Reload once the server is up.</footer>
 </body>
 </html>
@@ -68,6 +73,9 @@ func (e *errorPage) write(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(&b, "%d %s: devstack's proxy could not get an answer from %s\n%s\n", e.Status, e.Title, e.Upstream, e.Reason)
 	if e.Advice != "" {
 		fmt.Fprintf(&b, "%s\n", e.Advice)
+	}
+	if e.LogsHidden {
+		b.WriteString("The server's last log lines are shown only to clients on the machine devstack runs on.\n")
 	}
 	if len(e.LogLines) > 0 {
 		b.WriteString("\nLast log lines of the server:\n")
@@ -97,7 +105,7 @@ func upstreamErrorPage(upstream string, err error) *errorPage {
 	var down *DownError
 	switch {
 	case errors.As(err, &down):
-		p.Reason = "The server is down: " + down.Reason + "."
+		p.Reason = sentence("The server is down: " + down.Reason)
 		p.Advice = "Fix the error shown in its log; devstack restarts it when files change."
 	case errors.As(err, &hold):
 		p.Reason = fmt.Sprintf("Nothing accepted connections at %s for %s (connection refused).", hold.Addr, hold.Waited.Round(100*time.Millisecond))
@@ -107,10 +115,25 @@ func upstreamErrorPage(upstream string, err error) *errorPage {
 		p.Advice = "Is the server running, and listening on that address and port?"
 	case errors.Is(err, context.DeadlineExceeded):
 		p.Status, p.Title = http.StatusGatewayTimeout, "Gateway Timeout"
-		p.Reason = "The server did not answer in time: " + err.Error() + "."
+		p.Reason = sentence("The server did not answer in time: " + err.Error())
 	default:
-		p.Reason = "The request failed: " + err.Error() + "."
+		p.Reason = sentence("The request failed: " + err.Error())
 		p.Advice = "The server may have crashed or closed the connection while handling the request."
 	}
 	return p
+}
+
+// sentence ends s with a period, unless it already ends a sentence.
+func sentence(s string) string {
+	s = strings.TrimRight(s, " ")
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
+}
+
+// isLoopback reports whether remoteAddr ("ip:port") is on this machine.
+func isLoopback(remoteAddr string) bool {
+	ip := net.ParseIP(clientIP(remoteAddr))
+	return ip != nil && ip.IsLoopback()
 }

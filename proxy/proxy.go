@@ -261,7 +261,13 @@ func (p *Proxy) serveUpstreamError(w http.ResponseWriter, r *http.Request, err e
 	}
 	page := upstreamErrorPage(p.upstream, err)
 	if p.cfg.LastLogLines != nil {
-		page.LogLines = p.cfg.LastLogLines()
+		// Log lines can hold anything the app printed (settings,
+		// tokens, data): they stay on this machine.
+		if isLoopback(r.RemoteAddr) {
+			page.LogLines = p.cfg.LastLogLines()
+		} else {
+			page.LogsHidden = true
+		}
 	}
 	page.write(w, r)
 }

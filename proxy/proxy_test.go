@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -359,3 +360,57 @@ func TestNoOutputOnStdout(t *testing.T) {
 	}
 }
 
+// TestBadGatewayReasonEndsOnce pins issue 9: a reason that already ends in
+// a period got a second one ("next file change..").
+func TestBadGatewayReasonEndsOnce(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	reason := "gunicorn exited (exit code 3). Fix the error below and save: devstack restarts it on the next file change."
+	tp := startProxy(t, dead, Config{UpstreamDown: func() string { return reason }})
+	for _, accept := range []string{"text/html", "*/*"} {
+		_, body := tp.do(tp.h1, "GET", "/", http.Header{"Accept": {accept}}, nil)
+		if !strings.Contains(body, "next file change.") || strings.Contains(body, "change..") {
+			t.Errorf("Accept %s: the reason should end in one period:\n%s", accept, body)
+		}
+	}
+}
+
+// TestBadGatewayLogsStayOnThisMachine: the server's log lines can hold
+// anything the app printed, so the 502 page shows them only to clients on
+// loopback (the proxy may listen on 0.0.0.0 when asked).
+func TestBadGatewayLogsStayOnThisMachine(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead, _ := url.Parse("http://" + ln.Addr().String())
+	ln.Close()
+	secret := "SECRET_KEY=do-not-show"
+	p, err := New(Config{Upstream: dead, HoldTimeout: -1, LastLogLines: func() []string { return []string{secret} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		remote string
+		shown  bool
+	}{
+		{"127.0.0.1:50000", true}, {"[::1]:50000", true},
+		{"192.168.1.20:50000", false}, {"[fe80::1]:50000", false}, {"10.0.0.2:50000", false},
+	} {
+		for _, accept := range []string{"text/html", "*/*"} {
+			req := httptest.NewRequest("GET", "https://localhost/", nil)
+			req.RemoteAddr = tc.remote
+			req.Header.Set("Accept", accept)
+			w := httptest.NewRecorder()
+			p.ServeHTTP(w, req)
+			body := w.Body.String()
+			if w.Code != 502 {
+				t.Fatalf("%s: status %d", tc.remote, w.Code)
+			}
+			if got := strings.Contains(body, secret); got != tc.shown {
+				t.Errorf("client %s, Accept %s: log lines shown %v, want %v:\n%s", tc.remote, accept, got, tc.shown, body)
+			}
+			if hidden := strings.Contains(body, "shown only"); hidden == tc.shown {
+				t.Errorf("client %s, Accept %s: no word that the log lines were left out:\n%s", tc.remote, accept, body)
+			}
+		}
+	}
+}
