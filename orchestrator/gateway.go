@@ -190,9 +190,21 @@ type markers struct {
 	reload   string        // how the current master takes new code (templates.Reload*)
 	graceful time.Duration // the current master's graceful_timeout; 0 before its ready line
 	changed  chan struct{} // closed and replaced at every worker boot
+	started  chan struct{} // closed and replaced at every ready marker
 }
 
-func newMarkers() *markers { return &markers{changed: make(chan struct{})} }
+func newMarkers() *markers {
+	return &markers{changed: make(chan struct{}), started: make(chan struct{})}
+}
+
+// listening returns a channel closed at the next ready marker: the gateway
+// (gunicorn's master, the uvicorn supervisor) has bound its socket, so
+// requests the proxy holds can dial again at once.
+func (m *markers) listening() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.started
+}
 
 // observe reads one log line of the gateway.
 func (m *markers) observe(line string) {
@@ -205,6 +217,8 @@ func (m *markers) observe(line string) {
 	switch mk.Kind {
 	case templates.MarkerReady: // a new master: generations start again
 		m.gen, m.reload, m.graceful = 0, mk.Reload, mk.GracefulTimeout
+		close(m.started)
+		m.started = make(chan struct{})
 		return
 	case templates.MarkerWorkerBooted:
 	default:

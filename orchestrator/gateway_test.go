@@ -121,3 +121,27 @@ func TestMarkersFollowTheCurrentMaster(t *testing.T) {
 		t.Errorf("after a new master: generation %d, mode %q; want 0, %q", g, m.reloadMode(), templates.ReloadHUP)
 	}
 }
+
+// A ready marker (the gateway bound its socket) closes the channel the
+// proxy's held requests wait on, and a fresh one waits for the next start.
+func TestMarkersSayWhenTheGatewayListens(t *testing.T) {
+	m := newMarkers()
+	first := m.listening()
+	m.observe("devstack-gateway: worker booted pid=11 generation=1")
+	select {
+	case <-first:
+		t.Fatal("a worker boot closed the listening channel")
+	default:
+	}
+	m.observe("devstack-gateway: ready pid=10 generation=1 gunicorn=23.0.0 reload=standby")
+	select {
+	case <-first:
+	default:
+		t.Fatal("the ready marker did not close the listening channel")
+	}
+	select {
+	case <-m.listening():
+		t.Fatal("the next listening channel is already closed")
+	default:
+	}
+}

@@ -238,6 +238,9 @@ func (s *Stack) startProxy() error {
 		HoldTimeout:  ps.HoldTimeout,
 		MaxBodyBytes: ps.MaxBody,
 		Files:        files,
+		// Held requests dial again as soon as the gateway says it
+		// listens, rather than at their next retry.
+		UpstreamStarted: s.marks.listening,
 		OnAccess: func(r proxy.AccessRecord) {
 			if r.UpstreamError == nil && r.ClientError == nil && r.File == "" {
 				s.lastServed.Store(int64(time.Since(s.epoch)))

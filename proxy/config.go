@@ -122,6 +122,14 @@ type Config struct {
 	// the proxy only learns about the upstream by dialing it.
 	UpstreamDown func() (reason string)
 
+	// UpstreamStarted returns a channel closed when the upstream server
+	// says it has started listening (the caller replaces it for the next
+	// start). A request held while the upstream refuses connections dials
+	// again at once then, rather than at its next retry, up to 25 ms later:
+	// that wait was part of every cold start and restart. Nil means only
+	// the retries.
+	UpstreamStarted func() <-chan struct{}
+
 	// Files returns the directories the proxy serves files from itself,
 	// as production's nginx serves static and media files (see FileRoot).
 	// A GET or HEAD whose path starts with a root's URLPrefix is answered
@@ -138,6 +146,8 @@ type Config struct {
 	// stderr itself. Nil discards them.
 	ErrorLog func(msg string)
 
+	// testOnlyHoldRetry, when not zero, replaces holdRetryInterval.
+	testOnlyHoldRetry time.Duration
 	// testOnlyUpstreamTLS replaces the system roots for an https upstream.
 	testOnlyUpstreamTLS *tls.Config
 	// testOnlyBodyRead, when not nil, is told how many body bytes each

@@ -18,9 +18,11 @@ import (
 // holdingDialer dials the upstream, retrying refused connections for up to
 // hold.
 type holdingDialer struct {
-	dialer net.Dialer
-	hold   time.Duration
-	down   func() string
+	dialer  net.Dialer
+	hold    time.Duration
+	retry   time.Duration          // pause between two refused dials
+	down    func() string          // Config.UpstreamDown
+	started func() <-chan struct{} // Config.UpstreamStarted
 }
 
 // HoldTimeoutError says the upstream kept refusing connections for the whole
@@ -54,10 +56,20 @@ func (d *holdingDialer) DialContext(ctx context.Context, network, addr string) (
 	state, _ := ctx.Value(stateKey{}).(*requestState)
 	start := time.Now()
 	var timer *time.Timer
+	var woke <-chan struct{}
 	for {
 		if d.down != nil {
 			if reason := d.down(); reason != "" {
 				return nil, &DownError{Reason: reason}
+			}
+		}
+		// Taken before dialing, so a start announced after a refused dial
+		// is not missed; one that already woke this request is not waited
+		// on again.
+		var started <-chan struct{}
+		if d.started != nil {
+			if started = d.started(); started == woke {
+				started = nil
 			}
 		}
 		conn, err := d.dialer.DialContext(ctx, network, addr)
@@ -82,13 +94,15 @@ func (d *holdingDialer) DialContext(ctx context.Context, network, addr string) (
 			requestDone = state.Context.Done()
 		}
 		if timer == nil {
-			timer = time.NewTimer(holdRetryInterval)
+			timer = time.NewTimer(d.retry)
 			defer timer.Stop()
 		} else {
-			timer.Reset(holdRetryInterval)
+			timer.Reset(d.retry)
 		}
 		select {
 		case <-timer.C:
+		case <-started:
+			woke = started
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-requestDone:

@@ -201,3 +201,47 @@ func TestPostHeldUntilUpstreamStarts(t *testing.T) {
 		t.Errorf("access record does not show the hold: %+v", rec)
 	}
 }
+
+// A held request dials again as soon as the caller says the upstream
+// started (Config.UpstreamStarted), not at its next retry: with retries
+// 5 s apart, the answer still comes within a second of the start.
+func TestHeldRequestDialsWhenTheUpstreamStarts(t *testing.T) {
+	up := &restartableUpstream{t: t, addr: "127.0.0.1:0"}
+	up.start()
+	up.stop() // the port is known and refuses connections
+	var mu sync.Mutex
+	started := make(chan struct{})
+	tp := startProxy(t, "http://"+up.addr, Config{
+		testOnlyHoldRetry: 5 * time.Second,
+		UpstreamStarted: func() <-chan struct{} {
+			mu.Lock()
+			defer mu.Unlock()
+			return started
+		},
+	})
+	answered := make(chan time.Time, 1)
+	go func() {
+		resp, err := tp.h1.Get(tp.url + "/")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		answered <- time.Now()
+	}()
+	time.Sleep(300 * time.Millisecond) // the request is held by now
+	up.start()
+	t.Cleanup(up.stop)
+	mu.Lock()
+	close(started)
+	started = make(chan struct{})
+	mu.Unlock()
+	at := time.Now()
+	select {
+	case got := <-answered:
+		if d := got.Sub(at); d > time.Second {
+			t.Errorf("answered %s after the upstream said it started; want at once", d.Round(time.Millisecond))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer 10 s after the upstream started")
+	}
+}

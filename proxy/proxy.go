@@ -50,9 +50,14 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.bodies = newBodyBuffers(&p.cfg)
 	dialer := &holdingDialer{
-		dialer: net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second},
-		hold:   cfg.HoldTimeout,
-		down:   cfg.UpstreamDown,
+		dialer:  net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second},
+		hold:    cfg.HoldTimeout,
+		retry:   holdRetryInterval,
+		down:    cfg.UpstreamDown,
+		started: cfg.UpstreamStarted,
+	}
+	if cfg.testOnlyHoldRetry > 0 {
+		dialer.retry = cfg.testOnlyHoldRetry
 	}
 	// One local upstream, never reached through an HTTP proxy from the
 	// environment, its bodies passed through exactly as it sent them (no
