@@ -2,7 +2,7 @@
 # Runs every check devstack's CI runs: installs what the tests need
 # (scripts/setup.sh), then gofmt, go vet, staticcheck and the race-enabled
 # test suite, end-to-end tests with real gunicorn, Django, curl and Chromium
-# included.
+# included; then the macOS builds and the release (scripts/release-check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,3 +15,4 @@ fi
 go vet ./...
 staticcheck ./...
 go test -race -count=1 -timeout 30m ./...
+bash scripts/release-check.sh
