@@ -70,7 +70,7 @@ func runProxy(ctx context.Context, opt proxyOptions) error {
 	if opt.port < 0 || opt.port > 65535 {
 		return hintError{fmt.Errorf("invalid port %d", opt.port), "pick a port between 1 and 65535 with --port (0 picks a free one)"}
 	}
-	out := &proxyLineWriter{w: opt.stdout}
+	out := newProxyLineWriter(opt.stdout)
 	defer out.flush()
 
 	tlsConfig, roots, err := session.ServerTLS("", certificateHosts(opt.hosts), func(n session.Notice) { printNotice(opt.stderr, n) })
@@ -205,16 +205,32 @@ func appendProxyDuration(b []byte, d time.Duration) []byte {
 }
 
 // proxyLineWriter writes whole lines from many goroutines without
-// interleaving. Lines are buffered and flushed within flushDelay, so a busy
-// proxy does not pay a write to the terminal for every request.
+// interleaving. Lines are gathered in a buffer and written within
+// flushDelay, or once flushSize bytes are waiting, by a goroutine of their
+// own: a request only appends its line under the lock and never waits for
+// the write, unless maxWaiting bytes pile up behind a slow output.
 type proxyLineWriter struct {
+	w io.Writer
+
 	mu      sync.Mutex
-	w       io.Writer
-	buf     []byte
-	pending bool
+	done    *sync.Cond // signalled when a write ends
+	buf     []byte     // lines not yet handed to a write
+	spare   []byte     // the buffer of the last write, for reuse
+	pending bool       // a timed flush is scheduled
+	writing bool       // a write runs, outside the lock
 }
 
-const flushDelay = 50 * time.Millisecond
+const (
+	flushDelay = 50 * time.Millisecond
+	flushSize  = 32 << 10
+	maxWaiting = 4 << 20
+)
+
+func newProxyLineWriter(w io.Writer) *proxyLineWriter {
+	l := &proxyLineWriter{w: w}
+	l.done = sync.NewCond(&l.mu)
+	return l
+}
 
 func (l *proxyLineWriter) println(s string) {
 	l.mu.Lock()
@@ -233,26 +249,49 @@ func (l *proxyLineWriter) printAccess(r proxy.AccessRecord) {
 // addedLocked ends the line just appended and arranges for it to be written.
 func (l *proxyLineWriter) addedLocked() {
 	l.buf = append(l.buf, '\n')
-	if len(l.buf) >= 32<<10 {
-		l.flushLocked()
+	for l.writing && len(l.buf) >= maxWaiting {
+		l.done.Wait() // the output cannot keep up: wait rather than grow
+	}
+	if len(l.buf) >= flushSize {
+		l.startWriteLocked()
 		return
 	}
 	if !l.pending {
 		l.pending = true
-		time.AfterFunc(flushDelay, l.flush)
+		time.AfterFunc(flushDelay, func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.pending = false
+			l.startWriteLocked()
+		})
 	}
 }
 
+// startWriteLocked hands the waiting lines to a write of their own, unless
+// one runs: it starts the next when it ends.
+func (l *proxyLineWriter) startWriteLocked() {
+	if l.writing || len(l.buf) == 0 {
+		return
+	}
+	data := l.buf
+	l.buf, l.spare = l.spare[:0], nil
+	l.writing = true
+	go func() {
+		_, _ = l.w.Write(data)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.writing, l.spare = false, data[:0]
+		l.done.Broadcast()
+		l.startWriteLocked() // what came in meanwhile has waited long enough
+	}()
+}
+
+// flush writes every line added so far and returns once they are written.
 func (l *proxyLineWriter) flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.flushLocked()
-}
-
-func (l *proxyLineWriter) flushLocked() {
-	l.pending = false
-	if len(l.buf) > 0 {
-		_, _ = l.w.Write(l.buf)
-		l.buf = l.buf[:0]
+	for l.writing || len(l.buf) > 0 {
+		l.startWriteLocked()
+		l.done.Wait()
 	}
 }
