@@ -97,6 +97,12 @@ func (p *Proxy) Listen(hosts []string, port int) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if addr := p.selfUpstream(lns); addr != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return nil, &SelfUpstreamError{Upstream: p.cfg.Upstream.String(), Addr: addr.String()}
+	}
 	s := &Server{
 		proxy:     p,
 		listeners: lns,

@@ -221,3 +221,54 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 }
+
+// TestListenRefusesItselfAsUpstream pins issue 9: `devstack proxy --to
+// https://localhost:P --port P` forwarded every request to itself, one new
+// connection each time (100% CPU, +1,400 fds/s).
+func TestListenRefusesItselfAsUpstream(t *testing.T) {
+	_, portStr, _ := net.SplitHostPort(freeAddr(t))
+	port, _ := strconv.Atoi(portStr)
+	other := strconv.Itoa(port + 1)
+	for _, tc := range []struct {
+		upstream string
+		hosts    []string
+		self     bool
+	}{
+		{"https://localhost:" + portStr, nil, true},
+		{"http://localhost:" + portStr, nil, true},
+		{"http://LOCALHOST.:" + portStr, nil, true},
+		{"http://myapp.localhost:" + portStr, nil, true},
+		{"http://127.0.0.1:" + portStr, nil, true},
+		{"http://0.0.0.0:" + portStr, nil, true},
+		{"http://127.0.0.1:" + portStr, []string{"0.0.0.0"}, true},
+		{"http://localhost:" + portStr, []string{"127.0.0.1"}, true},
+		{"http://127.0.0.1:" + other, nil, false},
+		{"http://127.0.0.2:" + portStr, []string{"127.0.0.1"}, false},
+	} {
+		p := newTestProxy(t, tc.upstream)
+		s, err := p.Listen(tc.hosts, port)
+		var self *SelfUpstreamError
+		if got := errors.As(err, &self); got != tc.self {
+			t.Errorf("upstream %s, hosts %v: refused as itself %v, want %v (err %v)", tc.upstream, tc.hosts, got, tc.self, err)
+		}
+		if err == nil {
+			s.Close()
+		} else if !tc.self {
+			t.Errorf("upstream %s: %v", tc.upstream, err)
+		}
+	}
+	if hasIPv6Loopback() {
+		p := newTestProxy(t, "http://[::1]:"+portStr)
+		if s, err := p.Listen(nil, port); err == nil {
+			s.Close()
+			t.Errorf("upstream [::1]:%d, the proxy's own address, accepted", port)
+		}
+	}
+	// The port is free again after a refusal.
+	p := newTestProxy(t, "http://127.0.0.1:"+other)
+	s, err := p.Listen(nil, port)
+	if err != nil {
+		t.Fatalf("after refusals: %v", err)
+	}
+	s.Close()
+}
