@@ -180,3 +180,48 @@ func TestUpLeavesStaticToWhitenoise(t *testing.T) {
 		t.Errorf("an upload beside whitenoise: %d %q from %q, want devstack's answer", resp.StatusCode, body, resp.Header.Get("Server"))
 	}
 }
+
+// With DEBUG off and a manifest storage, pages link the hashed names
+// collectstatic wrote to STATIC_ROOT: those are served from there, with
+// the .gz siblings the compressing storage wrote, as nginx's gzip_static
+// serves them.
+func TestUpServesCollectedManifestFiles(t *testing.T) {
+	python := testenv.PythonWith(t, "django", "gunicorn", "whitenoise")
+	dir := copyProject(t, "django-static")
+	env := []string{"SHOP_DEBUG=0", "SHOP_STORAGE=compressed-manifest"}
+	collect := exec.Command(python, "manage.py", "collectstatic", "--noinput")
+	collect.Dir = dir
+	collect.Env = append(testenv.PythonEnv(os.Environ(), ""), env...)
+	if out, err := collect.CombinedOutput(); err != nil {
+		t.Fatalf("collectstatic: %v\n%s", err, out)
+	}
+	r := startUp(t, upConfig{dir: dir, env: env})
+	code, page := r.get("/")
+	// The admin's base.css: large enough to be worth compressing (a
+	// compressing storage keeps a .gz only when it is smaller).
+	_, link, ok := strings.Cut(page, `href="/static/admin/css/base.`)
+	link, _, _ = strings.Cut(link, `"`)
+	if code != http.StatusOK || !ok || link == "css" {
+		t.Fatalf("GET /: %d, want a link to the hashed base.css\n%s", code, page)
+	}
+	path := "/static/admin/css/base." + link
+	req, _ := http.NewRequest("GET", r.url(path), nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: r.httpsClient().Transport.(*http.Transport).TLSClientConfig,
+		DisableCompression: true}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	zipped, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("GET %s with gzip: %d, Content-Encoding %q, Vary %q", path, resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
+	}
+	want, err := os.ReadFile(filepath.Join(dir, "collected", "admin", "css", "base."+link+".gz"))
+	if err != nil || string(zipped) != string(want) {
+		t.Errorf("GET %s with gzip: not the .gz collectstatic wrote (%v)", path, err)
+	}
+	if resp, body := r.getFile(path); resp.StatusCode != http.StatusOK || !strings.Contains(body, "DJANGO Admin styles") {
+		t.Errorf("GET %s: %d %.80q", path, resp.StatusCode, body)
+	}
+}

@@ -69,3 +69,18 @@ STATIC_ROOT = BASE_DIR / 'collected'
 
 MEDIA_URL = '/media/'
 MEDIA_ROOT = BASE_DIR / 'uploads'
+
+# SHOP_STORAGE=compressed-manifest: collectstatic writes hashed names, a
+# manifest and .gz siblings (whitenoise's storage, used without its
+# middleware: a production proxy serves STATIC_ROOT).
+if os.environ.get('SHOP_STORAGE') == 'compressed-manifest':
+    import django
+
+    STATIC_BACKEND = 'whitenoise.storage.CompressedManifestStaticFilesStorage'
+    if django.VERSION >= (4, 2):
+        STORAGES = {
+            'default': {'BACKEND': 'django.core.files.storage.FileSystemStorage'},
+            'staticfiles': {'BACKEND': STATIC_BACKEND},
+        }
+    else:
+        STATICFILES_STORAGE = STATIC_BACKEND
