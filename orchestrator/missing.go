@@ -87,7 +87,7 @@ func (s *Stack) explainMissingModule(module string) {
 		text += fmt.Sprintf("; %s %s it: devstack up --python %s, or python = %q in devstack.toml",
 			strings.Join(names, ", "), map[bool]string{true: "has", false: "have"}[len(others) == 1], others[0].Path, others[0].Path)
 	} else {
-		text += fmt.Sprintf("; no other interpreter found has it: install it (%s -m pip install %s, or the distribution that provides it)", in.Path, top)
+		text += fmt.Sprintf("; no other interpreter found has it: install it (%s -m pip install %s, or the package that provides it)", in.Path, project.DistributionFor(p, top))
 	}
 	s.missing.mu.Lock()
 	s.missing.hint = text

@@ -332,21 +332,19 @@ func (d *detector) findInterpreter() error {
 		return err
 	}
 	p.Interpreter = in
-	var missing []string
-	for _, r := range in.Lacking {
-		if name, _, _ := strings.Cut(r, " "); slices.Contains(runtime, name) {
-			missing = append(missing, r)
+	// Only what likely stops the app is worth a word at every start: a
+	// missing distribution, or another major version than required.
+	var missing, names []string
+	for _, g := range in.gaps {
+		if slices.Contains(runtime, g.name) && g.breaking() {
+			missing = append(missing, g.String())
+			names = append(names, g.name)
 		}
 	}
 	if len(missing) > 0 {
-		others := ", and no other interpreter found has more of them"
+		others := ", and no other interpreter found has more of it"
 		if explicit != "" {
 			others = ""
-		}
-		var names []string
-		for _, m := range missing {
-			name, _, _ := strings.Cut(m, " ")
-			names = append(names, name)
 		}
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%s does not have what the project requires: %s%s; the app may fail to start (install: %s -m pip install %s)",
 			in.Path, strings.Join(missing, ", "), others, in.Path, strings.Join(names, " ")))

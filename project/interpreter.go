@@ -118,6 +118,20 @@ func drain(done []chan probeOutcome) {
 	}
 }
 
+// DistributionFor names what to pip install for a missing top-level
+// module: the declared requirement of the same name (flask_moment is
+// Flask-Moment), else the module's own name.
+func DistributionFor(p *Project, module string) string {
+	module, _, _ = strings.Cut(module, ".")
+	want := normalizeDistName(module)
+	for _, r := range p.interpreterReq.Requires {
+		if r.name == want {
+			return r.name
+		}
+	}
+	return module
+}
+
 // CandidatesWithModule lists the interpreters of the search, other than
 // the one p runs, whose import path holds the top-level module: what to
 // suggest when the app dies with ModuleNotFoundError. It probes every

@@ -36,6 +36,7 @@ type probeOutcome struct {
 	venv     string
 	certifi  string   // certifi's cacert.pem, when the interpreter has one
 	sysPath  []string // its import path
+	gaps     []requirementGap
 }
 
 func (r probeOutcome) version(module string) string { return r.versions[module] }
@@ -54,6 +55,7 @@ func (r probeOutcome) interpreter() Interpreter {
 		UvicornVersion:   r.version("uvicorn"),
 		CertifiBundle:    r.certifi,
 		Lacking:          r.Lacking,
+		gaps:             r.gaps,
 	}
 }
 
@@ -72,7 +74,10 @@ func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterReque
 	}
 	out.Version = rep.Python
 	out.sysPath = rep.SysPath
-	out.Lacking = lacking(req.Requires, rep.SysPath)
+	out.gaps = lacking(req.Requires, rep.SysPath)
+	for _, g := range out.gaps {
+		out.Lacking = append(out.Lacking, g.String())
+	}
 	if rep.Prefix != rep.BasePrefix {
 		out.venv = rep.Prefix
 	}

@@ -219,12 +219,18 @@ func isDirErr(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// findDjangoBelow returns the first of app/, src/, backend/, django/ that
-// holds a manage.py, or "".
+// findDjangoBelow returns the first of app/, src/, backend/, django/ (in
+// any case: Backend/ too) that holds a manage.py, or "".
 func findDjangoBelow(root string) string {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return ""
+	}
 	for _, sub := range djangoSubdirs {
-		if isFile(filepath.Join(root, sub, "manage.py")) {
-			return filepath.Join(root, sub)
+		for _, e := range entries {
+			if e.IsDir() && strings.EqualFold(e.Name(), sub) && isFile(filepath.Join(root, e.Name(), "manage.py")) {
+				return filepath.Join(root, e.Name())
+			}
 		}
 	}
 	return ""

@@ -215,22 +215,54 @@ func installedDistributions(dirs []string) map[string]string {
 	return installed
 }
 
+// requirementGap is a declared requirement an interpreter does not fulfil.
+type requirementGap struct {
+	name      string
+	spec      string // the specifiers it does not meet, "" when not installed at all
+	installed string // the version installed, "" when not installed
+}
+
+// String reads "celery" when it is not installed, "django (==5.1.15;
+// 3.2.19 installed)" when its version does not match.
+func (g requirementGap) String() string {
+	if g.installed == "" {
+		return g.name
+	}
+	return fmt.Sprintf("%s (%s; %s installed)", g.name, g.spec, g.installed)
+}
+
+// breaking reports whether the gap likely stops the app: the distribution
+// is missing, or its major version is not one the specifiers allow.
+func (g requirementGap) breaking() bool {
+	if g.installed == "" {
+		return true
+	}
+	have := releaseOf(g.installed)
+	for _, clause := range strings.Split(g.spec, ",") {
+		_, want := splitOperator(strings.TrimSpace(clause))
+		w := releaseOf(strings.TrimSuffix(want, ".*"))
+		if len(have) > 0 && len(w) > 0 && have[0] != w[0] {
+			return true
+		}
+	}
+	return false
+}
+
 // lacking lists the requirements the distributions along dirs do not
-// fulfil: "celery" when it is not installed, "django (==5.1.15; 3.2.19
-// installed)" when its version does not match. The name comes first.
-func lacking(requirements []requirement, dirs []string) []string {
+// fulfil.
+func lacking(requirements []requirement, dirs []string) []requirementGap {
 	if len(requirements) == 0 {
 		return nil
 	}
 	installed := installedDistributions(dirs)
-	var out []string
+	var out []requirementGap
 	for _, r := range requirements {
 		version, ok := installed[r.name]
 		switch {
 		case !ok:
-			out = append(out, r.name)
+			out = append(out, requirementGap{name: r.name})
 		case version != "" && r.spec != "" && !versionMatches(version, r.spec):
-			out = append(out, fmt.Sprintf("%s (%s; %s installed)", r.name, r.spec, version))
+			out = append(out, requirementGap{name: r.name, spec: r.spec, installed: version})
 		}
 	}
 	return out

@@ -39,10 +39,26 @@ func TestLackingReadsMetadata(t *testing.T) {
 		"zope.interface-6.0.dist-info/RECORD": "",
 	})
 	reqs := []requirement{{"django", ">=4.2"}, {"python-dateutil", "~=2.8"}, {"requests", ""}, {"zope-interface", "==5.*"}, {"psycopg2", ""}}
-	got := lacking(reqs, []string{site, "/nonexistent"})
+	var got []string
+	for _, g := range lacking(reqs, []string{site, "/nonexistent"}) {
+		got = append(got, g.String())
+	}
 	want := []string{"requests", "zope-interface (==5.*; 6.0 installed)", "psycopg2"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
+	}
+	for _, tt := range []struct {
+		g    requirementGap
+		want bool
+	}{
+		{requirementGap{name: "celery"}, true},
+		{requirementGap{"django", "==5.1.15", "3.2.25"}, true},
+		{requirementGap{"django", "==3.1.4", "3.2.25"}, false},
+		{requirementGap{"django", ">=3.1,<3.2", "3.2.25"}, false},
+	} {
+		if got := tt.g.breaking(); got != tt.want {
+			t.Errorf("%s: breaking %v, want %v", tt.g, got, tt.want)
+		}
 	}
 	if r, _ := parseRequirement("psycopg2-binary==2.9.9"); r != (requirement{"psycopg2", "==2.9.9"}) {
 		t.Errorf("psycopg2-binary: got %+v, want Debian's psycopg2 to fulfil it", r)
