@@ -125,6 +125,9 @@ type AccessRecord struct {
 	Duration time.Duration
 	Bytes    int64 // response body bytes written to the client
 	Remote   string
+	// Probe marks devstack's own request for its probe path (the trust
+	// checks); Path then shows the path with its secret left out.
+	Probe bool
 }
 
 // ReloadRecord describes a reload of the gateway.

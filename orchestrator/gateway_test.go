@@ -145,3 +145,29 @@ func TestMarkersSayWhenTheGatewayListens(t *testing.T) {
 	default:
 	}
 }
+
+// TestProbeAccessPath: requests for this run's probe path are shown in the
+// access log marked and without the secret; a path under another secret
+// is someone else's request, shown as it came.
+func TestProbeAccessPath(t *testing.T) {
+	const probe = "/.devstack/probe/0123abcd"
+	for _, tc := range []struct {
+		path, shown string
+		marked      bool
+	}{
+		{probe, "/.devstack/probe/…", true},
+		{probe + "/static?x=1", "/.devstack/probe/…/static?x=1", true},
+		{probe + "?full=1", "/.devstack/probe/…?full=1", true},
+		{probe + "ff", probe + "ff", false},
+		{"/.devstack/probe/guess", "/.devstack/probe/guess", false},
+		{"/admin/", "/admin/", false},
+	} {
+		shown, marked := probeAccessPath(tc.path, probe)
+		if shown != tc.shown || marked != tc.marked {
+			t.Errorf("probeAccessPath(%q): got %q %v, want %q %v", tc.path, shown, marked, tc.shown, tc.marked)
+		}
+	}
+	if shown, marked := probeAccessPath("/x", ""); shown != "/x" || marked {
+		t.Errorf("with no probe path: %q %v", shown, marked)
+	}
+}

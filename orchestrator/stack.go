@@ -245,11 +245,12 @@ func (s *Stack) startProxy() error {
 			if r.UpstreamError == nil && r.ClientError == nil && r.File == "" {
 				s.lastServed.Store(int64(time.Since(s.epoch)))
 			}
-			if strings.HasPrefix(r.Path, templates.ProbePathPrefix) {
-				return // devstack's own trust checks
-			}
+			// Every request is shown, devstack's own probe requests too,
+			// marked and without the probe path's secret.
+			path, probe := probeAccessPath(r.Path, s.probePath)
 			s.bus.Publish(events.Event{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
-				Method: r.Method, Path: r.Path, Status: r.Status, Duration: r.Duration, Bytes: r.BytesOut, Remote: r.RemoteAddr,
+				Method: r.Method, Path: path, Status: r.Status, Duration: r.Duration, Bytes: r.BytesOut, Remote: r.RemoteAddr,
+				Probe: probe,
 			}})
 		},
 		LastLogLines: func() []string { return s.bus.LastLines(name, 40) },
@@ -274,6 +275,17 @@ func (s *Stack) startProxy() error {
 	s.proxy, s.server = prox, srv
 	s.bg.Go(func() { srv.Serve() })
 	return nil
+}
+
+// probeAccessPath tells whether path is under this run's probe path, and
+// returns it for the access log with the probe's secret left out. A path
+// under another secret is someone else's request and shown as it came.
+func probeAccessPath(path, probePath string) (shown string, probe bool) {
+	rest, ok := strings.CutPrefix(path, probePath)
+	if !ok || probePath == "" || rest != "" && rest[0] != '/' && rest[0] != '?' {
+		return path, false
+	}
+	return templates.ProbePathPrefix + "…" + rest, true
 }
 
 func (s *Stack) startGateway(ctx context.Context) error {

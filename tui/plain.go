@@ -182,7 +182,11 @@ func render(e events.Event) (string, string) {
 }
 
 func renderAccess(a events.AccessRecord) string {
-	return fmt.Sprintf("%s %s %d %s %s", a.Method, a.Path, a.Status, formatDuration(a.Duration), formatBytes(a.Bytes))
+	line := fmt.Sprintf("%s %s %d %s %s", a.Method, a.Path, a.Status, formatDuration(a.Duration), formatBytes(a.Bytes))
+	if a.Probe {
+		line += " (devstack's own check)"
+	}
+	return line
 }
 
 func statusColor(status int) string {

@@ -183,3 +183,16 @@ func TestFormatSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLineMarksProbe: devstack's own probe requests are in the
+// access log (nothing that reaches the proxy is invisible), marked.
+func TestAccessLineMarksProbe(t *testing.T) {
+	a := events.AccessRecord{Method: "GET", Path: "/.devstack/probe/…", Status: 200, Duration: 3 * time.Millisecond, Bytes: 900, Probe: true}
+	if got, want := renderAccess(a), "GET /.devstack/probe/… 200 3.0ms 900B (devstack's own check)"; got != want {
+		t.Errorf("probe line: got %q, want %q", got, want)
+	}
+	a.Probe = false
+	if got := renderAccess(a); strings.Contains(got, "devstack") && strings.Contains(got, "check") {
+		t.Errorf("ordinary line marked: %q", got)
+	}
+}
