@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -61,11 +62,16 @@ func (sf *staticFiles) ask(ctx context.Context) (templates.StaticAnswer, error) 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return ans, fmt.Errorf("the app answered %s", resp.Status)
+		return ans, &answerError{resp.Status}
 	}
 	err = json.NewDecoder(resp.Body).Decode(&ans)
 	return ans, err
 }
+
+// answerError is an answer other than the probe's JSON.
+type answerError struct{ status string }
+
+func (e *answerError) Error() string { return "the app answered " + e.status }
 
 // refresh asks the app where its files are, from a worker of generation
 // minGen or later (0: any), trying for up to two seconds while older
@@ -80,8 +86,9 @@ func (sf *staticFiles) refresh(ctx context.Context, minGen int) string {
 	var err error
 	for {
 		ans, err = sf.ask(ctx)
-		if err == nil && (ans.Generation >= minGen || ans.Generation == 0) {
-			break
+		var answered *answerError
+		if errors.As(err, &answered) || err == nil && (ans.Generation >= minGen || ans.Generation == 0) {
+			break // asking again would get the same answer
 		}
 		select {
 		case <-ctx.Done():
@@ -91,8 +98,14 @@ func (sf *staticFiles) refresh(ctx context.Context, minGen int) string {
 		break
 	}
 	if err != nil {
-		// Keep what was served: the gateway may be restarting.
-		return ""
+		// Keep what was served: the gateway may be restarting. Say so
+		// once, since until the next reload the files go to the app.
+		summary := fmt.Sprintf("static files: could not ask the app where they are (%v); asking again at the next reload", err)
+		if sf.current() != nil || sf.lastSummary == summary {
+			return ""
+		}
+		sf.lastSummary = summary
+		return summary
 	}
 	roots := FileRoots(ans.Static)
 	sf.roots.Store(&roots)

@@ -1,7 +1,13 @@
 package orchestrator
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/devstack-dev/devstack/orchestrator/watch"
@@ -86,5 +92,46 @@ func TestServedFilesNeedNoReload(t *testing.T) {
 	var none staticFiles
 	if !none.needsReload("/p", watch.Batch{Paths: []string{"uploads/a.png"}}) {
 		t.Error("before the app answered: no reload")
+	}
+}
+
+// After a reload the stack waits (briefly) for a worker of the new
+// generation: an old worker still answering has the old settings.
+func TestStaticRefreshWaitsForTheNewGeneration(t *testing.T) {
+	var asked atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gen, dir := 1, "/old"
+		if asked.Add(1) > 3 {
+			gen, dir = 2, "/new"
+		}
+		rep := shopReport()
+		rep.Roots = []templates.StaticRoot{{Dir: dir}}
+		json.NewEncoder(w).Encode(templates.StaticAnswer{PID: 1, Generation: gen, Static: rep})
+	}))
+	defer srv.Close()
+	sf := newStaticFiles(strings.TrimPrefix(srv.URL, "http://"), "/.devstack/probe/x")
+	if msg := sf.refresh(context.Background(), 2); !strings.Contains(msg, "/static/ served by devstack from the 1 directory the staticfiles finders search, then STATIC_ROOT") {
+		t.Errorf("summary %q", msg)
+	}
+	if roots := sf.current(); len(roots) == 0 || roots[0].Dir != "/new" {
+		t.Errorf("roots %+v, want the new generation's", roots)
+	}
+	if msg := sf.refresh(context.Background(), 2); msg != "" {
+		t.Errorf("the same roots again: %q, want no line", msg)
+	}
+}
+
+func TestStaticRefreshWithoutAnAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	sf := newStaticFiles(strings.TrimPrefix(srv.URL, "http://"), "/.devstack/probe/x")
+	if msg := sf.refresh(context.Background(), 0); !strings.Contains(msg, "could not ask the app") {
+		t.Errorf("summary %q", msg)
+	}
+	if msg := sf.refresh(context.Background(), 0); msg != "" {
+		t.Errorf("said twice: %q", msg)
+	}
+	if roots := sf.current(); roots != nil {
+		t.Errorf("roots %+v without an answer", roots)
 	}
 }
