@@ -1,12 +1,17 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/devstack-dev/devstack/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -30,6 +35,20 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/cache")
 			return nil
+		},
+		// [python:django,gunicorn]: an interpreter devstack would find
+		// imports those modules.
+		Condition: func(cond string) (bool, error) {
+			mods, ok := strings.CutPrefix(cond, "python:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			for _, python := range []string{"/usr/bin/python3", "python3"} {
+				if path, err := exec.LookPath(python); err == nil && testenv.PythonImports(path, "", strings.Split(mods, ",")...) == nil {
+					return true, nil
+				}
+			}
+			return false, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"listen":   cmdListen,

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -25,6 +26,11 @@ const (
 	IDGatewayExposed       = "gateway-exposed"
 	IDSchemeHeaders        = "scheme-headers"
 	IDDirectRedirect       = "health-check-redirect"
+	IDClientAddress        = "client-address"
+	IDSchemeForced         = "scheme-forced"
+	IDProtoChain           = "proto-chain"
+	IDForwardedPort        = "x-forwarded-port"
+	IDUvicornWorker        = "uvicorn-worker"
 	proxyHeaderMeta        = "HTTP_X_FORWARDED_PROTO"
 	djangoProxyHeaderSetup = `SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")`
 )
@@ -75,24 +81,39 @@ func checkScheme(ev Evidence) (Result, bool) {
 	return r, true
 }
 
-// schemeFix says how to make this app believe the proxy's scheme.
+// schemeFix says how to make this app believe the proxy's scheme: where
+// the gateway does not trust the proxy, that is the cause to fix first
+// (a framework-level fix such as ProxyFix would only paper over it).
 func schemeFix(ev Evidence) string {
 	p := ev.Probe
+	t, known := ev.trust()
+	untrusted := known && t.peer != "" && !t.trusts(t.peer)
 	switch p.Framework.Name {
 	case "django":
 		if p.Settings["SECURE_PROXY_SSL_HEADER"] != nil {
 			return "correct SECURE_PROXY_SSL_HEADER (see " + IDProxySSLHeader + "): " + djangoProxyHeaderSetup
 		}
-		return "in settings.py: " + djangoProxyHeaderSetup
+		fix := "in " + ev.settingsFile() + ": " + djangoProxyHeaderSetup
+		if untrusted {
+			fix = t.server + " does not trust the proxy (" + IDForwardedAllowIPs + "): " + t.fix() +
+				"; or let Django read the header itself, " + fix
+		}
+		return fix
 	case "flask":
+		if untrusted {
+			return t.server + " does not trust the proxy (" + IDForwardedAllowIPs + "): " + t.fix()
+		}
+		if s := p.Server; s != nil && s.Name == "gunicorn" && s.Uvicorn == nil && len(s.SecureSchemeHeaders) > 0 &&
+			!slices.ContainsFunc(slices.Collect(maps.Keys(s.SecureSchemeHeaders)), func(h string) bool { return strings.EqualFold(h, "X-Forwarded-Proto") }) {
+			return "gunicorn's secure_scheme_headers do not name X-Forwarded-Proto (" + IDSchemeHeaders + `): secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}`
+		}
 		return "wrap the app: app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1) " +
 			"(from werkzeug.middleware.proxy_fix import ProxyFix)"
 	}
-	if s := p.Server; s != nil && s.Name == "uvicorn" {
-		return "let uvicorn trust the proxy: --forwarded-allow-ips 127.0.0.1 (its default) and --proxy-headers; " +
-			"in production, the proxy's address"
+	if known {
+		return "let " + t.server + " trust the proxy (" + IDForwardedAllowIPs + "): " + t.fix()
 	}
-	return `let gunicorn trust the proxy's address: forwarded_allow_ips = "127.0.0.1,::1" in gunicorn.conf.py ` +
+	return `let the gateway trust the proxy's address: forwarded_allow_ips = "127.0.0.1,::1" ` +
 		"(in production, the proxy's address)"
 }
 
@@ -123,13 +144,13 @@ func checkProxySSLHeader(ev Evidence) (Result, bool) {
 	if v == nil {
 		if ev.Probe.Scheme == "https" {
 			r.Status, r.Summary = Warn, "SECURE_PROXY_SSL_HEADER is not set: https comes only from gunicorn trusting the proxy's address"
-			r.Detail = fmt.Sprintf("the gateway passed %s because its forwarded_allow_ips (%s) includes the proxy's address. "+
+			r.Detail = fmt.Sprintf("the gateway passed %s because its trust list (%s) includes the proxy's address. "+
 				"Behind a proxy on another host or network (a load balancer, a container network) that trust does not hold, "+
 				"and Django sees http.", ev.gatewaySaw(), forwardedAllowIPs(ev))
 		} else {
 			r.Status, r.Summary = Fail, "SECURE_PROXY_SSL_HEADER is not set, and nothing else tells Django the request was https"
 		}
-		r.Fix = "in settings.py: " + djangoProxyHeaderSetup
+		r.Fix = "in " + ev.settingsFile() + ": " + djangoProxyHeaderSetup
 		return r, true
 	}
 	pair, ok := v.([]any)
@@ -197,6 +218,16 @@ func checkAllowedHosts(ev Evidence) (Result, bool) {
 		r.Detail = setting
 		return r, true
 	}
+	if ev.SettingsOverride != "" && len(refused) == 1 && refused[0].Host == ev.host() && isLoopbackName(ev.hostname()) {
+		// Production's settings refusing localhost is right: ask with
+		// production's names instead.
+		r.Status = NotRun
+		r.Summary = fmt.Sprintf("could not run as production's browsers ask: %s refuses %s, as production should, and devstack.toml names no production host",
+			ev.settingsModule(), ev.host())
+		r.Detail = refused[0].Error + "; " + setting
+		r.Fix = "name production's host names in devstack.toml, e.g. hosts = [\"example.com\"]: doctor --settings then asks with the first"
+		return r, true
+	}
 	r.Status = Fail
 	var names, bare []string
 	for _, v := range refused {
@@ -219,6 +250,15 @@ func checkAllowedHosts(ev Evidence) (Result, bool) {
 		r.Fix = fmt.Sprintf("add %s to ALLOWED_HOSTS", strings.Join(bare, ", "))
 	}
 	return r, true
+}
+
+// isLoopbackName reports whether host is localhost or a loopback address.
+func isLoopbackName(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // hostname is host without its port.
@@ -249,6 +289,10 @@ func checkCSRFOrigin(ev Evidence) (Result, bool) {
 	r.Summary = fmt.Sprintf("a form posted from %s fails with 403: %s", ev.Origin, c.Reason)
 	r.Detail = fmt.Sprintf("Origin: %s, Referer: %s; the app sees %s://%s", c.Origin, c.Referer, ev.Probe.Scheme, ev.Probe.Host)
 	switch {
+	case ev.Probe.HostError != "" && ev.SettingsOverride != "" && isLoopbackName(ev.hostname()):
+		r.Status = NotRun
+		r.Summary = "could not run: Django refuses the host " + ev.host() + " (" + IDAllowedHosts + ")"
+		r.Fix = "name production's host names in devstack.toml (hosts = [\"example.com\"]), as for " + IDAllowedHosts
 	case ev.Probe.HostError != "":
 		r.Detail = fmt.Sprintf("Origin: %s, Referer: %s; Django refuses the host (%s)", c.Origin, c.Referer, IDAllowedHosts)
 		r.Fix = "fix ALLOWED_HOSTS first (" + IDAllowedHosts + "): Django compares the Origin with the host it accepts"
@@ -324,25 +368,6 @@ func checkForwardedHost(ev Evidence) (Result, bool) {
 	}, true
 }
 
-// checkSecureCookies: are session and CSRF cookies marked Secure?
-func checkSecureCookies(ev Evidence) (Result, bool) {
-	var missing []string
-	for _, name := range []string{"SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"} {
-		if v, _ := ev.Probe.Settings[name].(bool); !v {
-			missing = append(missing, name)
-		}
-	}
-	r := Result{ID: IDSecureCookies}
-	if len(missing) == 0 {
-		r.Status, r.Summary = Pass, "session and CSRF cookies are Secure"
-		return r, true
-	}
-	r.Status = Warn
-	r.Summary = fmt.Sprintf("%s not True: the browser also sends those cookies over plain http", strings.Join(missing, " and "))
-	r.Fix = "set " + strings.Join(missing, " = True and ") + " = True (the site is served over https, locally too)"
-	return r, true
-}
-
 // checkHSTS: HSTS on localhost pins every localhost port to https.
 func checkHSTS(ev Evidence) (Result, bool) {
 	seconds, _ := ev.Probe.Settings["SECURE_HSTS_SECONDS"].(float64)
@@ -353,6 +378,13 @@ func checkHSTS(ev Evidence) (Result, bool) {
 	}
 	if seconds <= 0 && hsts == "" {
 		r.Status, r.Summary = Pass, "no HSTS for localhost"
+		return r, true
+	}
+	if ev.SettingsOverride != "" && !ev.debug() {
+		// Production settings asked for on purpose: HSTS belongs there, and
+		// the doctor's own requests pin no browser.
+		r.Status, r.Summary = Pass, fmt.Sprintf("production settings send HSTS (SECURE_HSTS_SECONDS = %s)", strconv.FormatFloat(seconds, 'f', -1, 64))
+		r.Detail = "served only on https; devstack doctor's requests pin no browser, but devstack up with these settings would"
 		return r, true
 	}
 	r.Status = Warn
@@ -373,6 +405,10 @@ func checkDirectRedirect(ev Evidence) (Result, bool) {
 		return Result{}, false
 	}
 	d := ev.Direct
+	if d == nil {
+		return Result{ID: IDDirectRedirect, Status: NotRun,
+			Summary: "could not run: the gateway was not asked directly over http"}, true
+	}
 	r := Result{ID: IDDirectRedirect, Detail: fmt.Sprintf("GET / straight to the gateway over http answered %d", d.Status)}
 	if d.Status >= 300 && d.Status < 400 && strings.HasPrefix(d.Location, "https://") {
 		r.Status = Warn
@@ -405,47 +441,19 @@ func checkProxyFix(ev Evidence) (Result, bool) {
 	case count("x_proto") == 0:
 		r.Status, r.Summary = Fail, "ProxyFix ignores X-Forwarded-Proto (x_proto=0)"
 		r.Fix = "ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)"
+	case count("x_proto") > 1 && ev.Probe.Scheme != "https":
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("ProxyFix counts %d proxies for X-Forwarded-Proto but one is in front: it finds one value, wants %d, and keeps http",
+			count("x_proto"), count("x_proto"))
+		r.Fix = "count exactly the proxies in front of the app: one here (x_for=1, x_proto=1, x_host=1)"
 	case count("x_for") > 1 || count("x_proto") > 1 || count("x_host") > 1:
 		r.Status, r.Summary = Warn, "ProxyFix trusts more than one proxy hop: with one proxy in front, clients can forge the extra values"
+		if count("x_for") > 1 {
+			r.Summary += fmt.Sprintf(" (x_for=%d: the app sees the proxy's address, or one a client wrote)", count("x_for"))
+		}
 		r.Fix = "count exactly the proxies in front of the app: one here (x_for=1, x_proto=1, x_host=1)"
 	default:
 		r.Status, r.Summary = Pass, "ProxyFix reads one proxy hop"
-	}
-	return r, true
-}
-
-// checkForwardedAllowIPs: gunicorn's forwarded_allow_ips must be addresses.
-func checkForwardedAllowIPs(ev Evidence) (Result, bool) {
-	ips := ev.Probe.Server.ForwardedAllowIPs
-	r := Result{ID: IDForwardedAllowIPs, Detail: "forwarded_allow_ips = " + forwardedAllowIPs(ev)}
-	var names []string
-	for _, ip := range ips {
-		if ip == "*" {
-			continue
-		}
-		if net.ParseIP(ip) == nil {
-			if _, _, err := net.ParseCIDR(ip); err != nil {
-				names = append(names, ip)
-			}
-		}
-	}
-	switch {
-	case len(names) > 0:
-		r.Status = Fail
-		r.Summary = fmt.Sprintf("forwarded_allow_ips holds %s, which gunicorn never matches: it compares the peer's IP address", quoteAll(names))
-		r.Fix = "list the proxy's IP addresses (or networks, gunicorn 22+): e.g. forwarded_allow_ips = \"127.0.0.1,::1\""
-	case slices.Contains(ips, "*"):
-		r.Status = Warn
-		r.Summary = "forwarded_allow_ips = \"*\": gunicorn believes X-Forwarded-Proto from any client that reaches it"
-		r.Fix = "list the proxy's addresses instead, or make sure nothing but the proxy can reach the gateway (" + IDGatewayExposed + ")"
-	default:
-		r.Status, r.Summary = Pass, "gunicorn trusts forwarded headers only from listed addresses"
-	}
-	if len(ev.Probe.Server.ProxyAllowIPs) > 0 && !slices.Equal(ev.Probe.Server.ProxyAllowIPs, []string{"127.0.0.1"}) &&
-		!slices.Equal(ev.Probe.Server.ProxyAllowIPs, []string{"127.0.0.1", "::1"}) && r.Status == Pass {
-		r.Status = Warn
-		r.Summary = "proxy_allow_ips is set: it applies only to the PROXY protocol, not to X-Forwarded-* headers"
-		r.Fix = "set forwarded_allow_ips to trust the proxy's forwarded headers"
 	}
 	return r, true
 }
@@ -471,23 +479,52 @@ func checkSchemeHeaders(ev Evidence) (Result, bool) {
 	}
 	slices.Sort(pairs)
 	r := Result{ID: IDSchemeHeaders, Detail: fmt.Sprintf("secure_scheme_headers = {%s}; the proxy sets %s",
-		strings.Join(pairs, ", "), strings.Join(ev.Headers, ", "))}
+		strings.Join(pairs, ", "), strings.Join(ev.Headers, ", ")),
+		Where: projectWhere(ev, "secure_scheme_headers")}
+	var underscored []string
+	for name := range headers {
+		if strings.Contains(name, "_") {
+			underscored = append(underscored, name)
+		}
+	}
+	slices.Sort(underscored)
+	if len(underscored) > 0 {
+		// gunicorn 22 drops request headers with "_" in their names
+		// (they could smuggle a header past a proxy that strips "-").
+		r.Fix = fmt.Sprintf(`name the header as sent on the wire, with dashes: secure_scheme_headers = {"X-FORWARDED-PROTO": "https"} (not %s)`, quoteAll(underscored))
+		if versionAtLeast(ev.Probe.Server.Version, 22, 0) {
+			r.Status = Warn
+			if ev.Probe.Scheme != "https" {
+				r.Status = Fail
+			}
+			r.Summary = fmt.Sprintf("secure_scheme_headers names %s: gunicorn %s drops request headers whose names contain \"_\", so it never matches",
+				strings.Join(underscored, ", "), ev.Probe.Server.Version)
+			return r, true
+		}
+		r.Status = Warn
+		r.Summary = fmt.Sprintf("secure_scheme_headers names %s: gunicorn 22 and later drop request headers whose names contain \"_\", so it stops matching on upgrade",
+			strings.Join(underscored, ", "))
+		return r, true
+	}
 	if len(loose) == 0 {
 		r.Status, r.Summary = Pass, "gunicorn reads the scheme only from headers the proxy sets"
 		return r, true
 	}
-	r.Status = Warn
+	// Hardening only: devstack's proxy drops these from clients, and so
+	// must a production proxy; nothing is wrong until one passes them.
+	r.Status = Info
 	r.Summary = fmt.Sprintf("gunicorn also reads the scheme from %s, which the proxy does not set: "+
-		"a client can send one (\"X-Forwarded-Ssl: off\") and get 400 Contradictory scheme headers, or flip the scheme",
+		"a production proxy that passes them from clients lets anyone get 400 Contradictory scheme headers (\"X-Forwarded-Ssl: off\")",
 		strings.Join(loose, ", "))
-	r.Detail += "; devstack's proxy drops them from clients, but nginx and Caddy pass headers they do not set"
+	r.Detail += "; devstack's proxy drops them from clients, as a production proxy must"
 	r.Fix = `in gunicorn.conf.py: secure_scheme_headers = {"X-FORWARDED-PROTO": "https"} ` +
 		"(or have every proxy in front clear the others)"
 	return r, true
 }
 
 // checkGatewayExposed: a gateway that trusts forwarded headers must not be
-// reachable by anyone but the proxy.
+// reachable by anyone but the proxy, here (devstack's bind) or in
+// production (the project's own bind in gunicorn.conf.py).
 func checkGatewayExposed(ev Evidence) (Result, bool) {
 	var open []string
 	for _, b := range ev.Probe.Server.Bind {
@@ -496,21 +533,80 @@ func checkGatewayExposed(ev Evidence) (Result, bool) {
 		}
 	}
 	r := Result{ID: IDGatewayExposed}
-	if len(open) == 0 {
-		r.Status, r.Summary = Pass, "the gateway listens on loopback only"
-		r.Detail = "bind = " + strings.Join(ev.Probe.Server.Bind, ", ")
+	starTrust := slices.Contains(ev.Probe.Server.ForwardedAllowIPs, "*")
+	trusts := starTrust || ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] != nil
+	if len(open) > 0 {
+		r.Detail = "bind = " + strings.Join(open, ", ")
+		if !trusts {
+			r.Status, r.Summary = Pass, "the gateway listens beyond loopback but trusts no forwarded header from clients"
+			return r, true
+		}
+		r.Status = Fail
+		r.Summary = "the gateway listens beyond loopback and the app trusts X-Forwarded-Proto: any client can reach it directly and forge the header"
+		r.Fix = "bind the gateway to 127.0.0.1 (the proxy is on the same host), or firewall it so only the proxy reaches it"
 		return r, true
 	}
-	trusts := slices.Contains(ev.Probe.Server.ForwardedAllowIPs, "*") || ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] != nil
-	r.Detail = "bind = " + strings.Join(open, ", ")
-	if !trusts {
-		r.Status, r.Summary = Pass, "the gateway listens beyond loopback but trusts no forwarded header from clients"
+	r.Detail = "bind = " + strings.Join(ev.Probe.Server.Bind, ", ")
+	if prod := productionBind(ev); len(prod) > 0 && trusts && !starTrust {
+		// forwarded_allow_ips = "*" with it is forwarded-allow-ips's warning.
+		r.Status = Info
+		r.Summary = fmt.Sprintf("production binds the gateway to %s and Django trusts X-Forwarded-Proto: only the proxy may reach that address",
+			strings.Join(prod, ", "))
+		r.Where = projectWhere(ev, "bind")
+		r.Fix = "keep the gateway's port closed to everything but the proxy (a container network, a firewall), or bind it to 127.0.0.1 or a unix socket"
 		return r, true
 	}
-	r.Status = Fail
-	r.Summary = "the gateway listens beyond loopback and the app trusts X-Forwarded-Proto: any client can reach it directly and forge the header"
-	r.Fix = "bind the gateway to 127.0.0.1 (the proxy is on the same host), or firewall it so only the proxy reaches it"
+	r.Status, r.Summary = Pass, "the gateway listens on loopback only"
 	return r, true
+}
+
+// checkUvicornWorker: under gunicorn's UvicornWorker, uvicorn reads the
+// proxy's headers with its own rules, configured by the worker class, not
+// by gunicorn's settings: uvicorn's names in gunicorn.conf.py do nothing,
+// and gunicorn's secure_scheme_headers are ignored.
+func checkUvicornWorker(ev Evidence) (Result, bool) {
+	s := ev.Probe.Server
+	if s.Uvicorn == nil {
+		return Result{}, false
+	}
+	r := Result{ID: IDUvicornWorker, Detail: fmt.Sprintf("worker_class = %s; uvicorn %s with proxy_headers=%t, forwarded_allow_ips=%s (gunicorn's)",
+		s.WorkerClass, s.Uvicorn.Version, s.Uvicorn.ProxyHeaders, strings.Join(s.Uvicorn.ForwardedAllowIPs, ","))}
+	var ignored []string
+	for _, name := range []string{"proxy_headers", "root_path", "server_header", "lifespan"} {
+		if _, ok := s.ProjectSettings[name]; ok {
+			ignored = append(ignored, name)
+			if r.Where == "" {
+				r.Where = s.ProjectSettings[name].Where()
+			}
+		}
+	}
+	if len(ignored) > 0 {
+		r.Status = Warn
+		r.Summary = fmt.Sprintf("%s sets uvicorn's %s, which gunicorn ignores: UvicornWorker configures uvicorn from its class, not from gunicorn's settings",
+			s.ProjectConfig, strings.Join(ignored, ", "))
+		r.Fix = `subclass UvicornWorker with CONFIG_KWARGS = {"proxy_headers": True, ...} and name it in worker_class; ` +
+			"trust the proxy with gunicorn's forwarded_allow_ips, which UvicornWorker hands to uvicorn"
+		return r, true
+	}
+	if _, ok := s.ProjectSettings["secure_scheme_headers"]; ok {
+		r.Status = Info
+		r.Summary = "secure_scheme_headers has no effect under UvicornWorker: uvicorn reads only X-Forwarded-Proto"
+		r.Where = projectWhere(ev, "secure_scheme_headers")
+		r.Fix = "remove secure_scheme_headers, or have the proxy send X-Forwarded-Proto"
+		return r, true
+	}
+	r.Status, r.Summary = Pass, "UvicornWorker hands gunicorn's forwarded_allow_ips to uvicorn, which reads X-Forwarded-Proto"
+	return r, true
+}
+
+// projectWhere is where the project's gunicorn.conf.py sets name, if it does.
+func projectWhere(ev Evidence, name string) string {
+	if s := ev.Probe.Server; s != nil {
+		if src, ok := s.ProjectSettings[name]; ok {
+			return src.Where()
+		}
+	}
+	return ""
 }
 
 func loopbackBind(b string) bool {

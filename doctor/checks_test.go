@@ -16,14 +16,17 @@ func django(version string) Evidence {
 		Headers: []string{"X-Forwarded-Proto", "X-Forwarded-For", "X-Forwarded-Host"},
 		Root:    &Answer{Status: 200},
 		Probe: templates.ProbeReport{
-			Probe:       1,
-			Framework:   templates.ProbeFramework{Name: "django", Version: version},
-			Scheme:      "https",
-			IsSecure:    &secure,
-			Host:        "localhost:8080",
-			AbsoluteURL: "https://localhost:8080/",
-			Gateway:     map[string]any{"wsgi.url_scheme": "http"},
-			Server: &templates.ProbeServer{Name: "gunicorn", Version: "23.0.0",
+			Probe:            1,
+			ReachedFramework: true,
+			RemoteAddr:       "127.0.0.1",
+			Headers:          map[string]string{"x-forwarded-for": "127.0.0.1", "x-forwarded-proto": "https"},
+			Framework:        templates.ProbeFramework{Name: "django", Version: version},
+			Scheme:           "https",
+			IsSecure:         &secure,
+			Host:             "localhost:8080",
+			AbsoluteURL:      "https://localhost:8080/",
+			Gateway:          map[string]any{"wsgi.url_scheme": "http", "REMOTE_ADDR": "127.0.0.1"},
+			Server: &templates.ProbeServer{Name: "gunicorn", Version: "23.0.0", ForwardedAllowIPsSource: "default",
 				Bind: []string{"127.0.0.1:8000"}, ForwardedAllowIPs: []string{"127.0.0.1", "::1"},
 				SecureSchemeHeaders: map[string]string{"X-FORWARDED-PROTO": "https"}},
 			CSRF: &templates.ProbeCSRF{MiddlewareEnabled: true, Checked: "origin", OK: true},
@@ -174,19 +177,72 @@ func TestEachMisconfiguration(t *testing.T) {
 		{"host names in forwarded_allow_ips", func(ev *Evidence) {
 			ev.Probe.Server.ForwardedAllowIPs = []string{"proxy.internal"}
 		}, IDForwardedAllowIPs, Fail, `"proxy.internal"`},
-		{"forwarded_allow_ips star", func(ev *Evidence) {
+		{"forwarded_allow_ips star, loopback only", func(ev *Evidence) {
 			ev.Probe.Server.ForwardedAllowIPs = []string{"*"}
-		}, IDForwardedAllowIPs, Warn, "any client"},
+		}, IDForwardedAllowIPs, Pass, "only where the proxy reaches it"},
+		{"forwarded_allow_ips star, production binds everywhere", func(ev *Evidence) {
+			ev.Probe.Server.ForwardedAllowIPs = []string{"*"}
+			ev.Probe.Server.ProjectSettings = map[string]templates.SettingSource{
+				"bind": {File: "gunicorn.conf.py", Line: 2, Value: []byte(`"0.0.0.0:8000"`)}}
+		}, IDForwardedAllowIPs, Warn, "production binds the gateway to 0.0.0.0:8000"},
 		{"networks in forwarded_allow_ips", func(ev *Evidence) {
-			ev.Probe.Server.ForwardedAllowIPs = []string{"10.0.0.0/8", "127.0.0.1"}
-		}, IDForwardedAllowIPs, Pass, "listed addresses"},
+			ev.Probe.Server.ForwardedAllowIPs = []string{"10.0.0.0/8", "127.0.0.0/8"}
+		}, IDForwardedAllowIPs, Pass, "trusts the proxy's address 127.0.0.1"},
+		{"networks before gunicorn 22", func(ev *Evidence) {
+			ev.Probe.Server.Version = "20.1.0"
+			ev.Probe.Server.ForwardedAllowIPs = []string{"127.0.0.0/8"}
+		}, IDForwardedAllowIPs, Fail, "single addresses only"},
+		{"the proxy's address not trusted", func(ev *Evidence) {
+			ev.Probe.Scheme = "http"
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+			ev.Probe.Server.ForwardedAllowIPs = []string{"10.0.0.5"}
+			ev.Probe.Server.ForwardedAllowIPsSource = "gunicorn.conf.py:3"
+		}, IDForwardedAllowIPs, Fail, `os.environ.get("FORWARDED_ALLOW_IPS", "10.0.0.5") (production keeps 10.0.0.5); then, for local runs only, in .env: FORWARDED_ALLOW_IPS=127.0.0.1,::1`},
+		{"the proxy's address not trusted, from the environment", func(ev *Evidence) {
+			ev.Probe.Scheme = "http"
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+			ev.Probe.Server.ForwardedAllowIPs = []string{"10.0.0.5"}
+			ev.Probe.Server.ForwardedAllowIPsSource = "FORWARDED_ALLOW_IPS"
+		}, IDScheme, Fail, "set FORWARDED_ALLOW_IPS=127.0.0.1,::1 in .env"},
+		{"not trusted, but Django reads the header itself", func(ev *Evidence) {
+			ev.Probe.Server.ForwardedAllowIPs = []string{"10.0.0.5"}
+		}, IDForwardedAllowIPs, Info, "reads the scheme itself"},
 		{"proxy_allow_ips for forwarded headers", func(ev *Evidence) {
 			ev.Probe.Server.ProxyAllowIPs = []string{"10.0.0.5"}
+			ev.Probe.Server.ProjectSettings = map[string]templates.SettingSource{
+				"proxy_allow_ips": {File: "gunicorn.conf.py", Line: 1, Value: []byte(`"10.0.0.5"`)}}
 		}, IDForwardedAllowIPs, Warn, "PROXY protocol"},
 		{"gunicorn's default scheme headers", func(ev *Evidence) {
 			ev.Probe.Server.SecureSchemeHeaders = map[string]string{
 				"X-FORWARDED-PROTOCOL": "ssl", "X-FORWARDED-PROTO": "https", "X-FORWARDED-SSL": "on"}
-		}, IDSchemeHeaders, Warn, "X-FORWARDED-PROTOCOL, X-FORWARDED-SSL"},
+		}, IDSchemeHeaders, Info, "X-FORWARDED-PROTOCOL, X-FORWARDED-SSL"},
+		{"a scheme header with an underscore, gunicorn 23", func(ev *Evidence) {
+			ev.Probe.Scheme = "http"
+			ev.Probe.Server.SecureSchemeHeaders = map[string]string{"X_FORWARDED_PROTO": "https"}
+		}, IDSchemeHeaders, Fail, `drops request headers whose names contain "_"`},
+		{"a scheme header with an underscore, gunicorn 20", func(ev *Evidence) {
+			ev.Probe.Server.Version = "20.1.0"
+			ev.Probe.Server.SecureSchemeHeaders = map[string]string{"X_FORWARDED_PROTO": "https"}
+		}, IDSchemeHeaders, Warn, "stops matching on upgrade"},
+		{"USE_X_FORWARDED_PORT without the header", func(ev *Evidence) {
+			ev.Probe.Settings["USE_X_FORWARDED_PORT"] = true
+			ev.Probe.Port = "8000"
+		}, IDForwardedPort, Warn, "not the browser's 8080"},
+		{"a plain-http request seen as https", func(ev *Evidence) {
+			ev.DirectProbe = &templates.ProbeReport{Scheme: "https", Gateway: map[string]any{"wsgi.url_scheme": "http"}}
+		}, IDSchemeForced, Warn, "forces https"},
+		{"a chain of proxies on Django 3.2", func(ev *Evidence) {
+			ev.Probe.Framework.Version = "3.2.25"
+			ev.ChainProbe = &templates.ProbeReport{Scheme: "http", Gateway: map[string]any{"wsgi.url_scheme": "http"}}
+		}, IDProtoChain, Info, "Django 3.2.25 compares the whole value"},
+		{"no client address", func(ev *Evidence) {
+			ev.Probe.RemoteAddr = ""
+		}, IDClientAddress, Fail, "no client address"},
+		{"the proxy's address under uvicorn", func(ev *Evidence) {
+			ev.Probe.RemoteAddr = "::1"
+			ev.Probe.Server = &templates.ProbeServer{Name: "uvicorn", Version: "0.35.0", ForwardedAllowIPs: []string{"10.0.0.5"}}
+			ev.Probe.Gateway = map[string]any{"scheme": "http", "peer": "::1"}
+		}, IDClientAddress, Warn, "FORWARDED_ALLOW_IPS=127.0.0.1,::1"},
 		{"a scheme header the proxy is set to send", func(ev *Evidence) {
 			ev.Probe.Server.SecureSchemeHeaders = map[string]string{"X-FORWARDED-PROTO": "https", "X-FORWARDED-SSL": "on"}
 			ev.Headers = append(ev.Headers, "X-Forwarded-Ssl")
@@ -195,6 +251,9 @@ func TestEachMisconfiguration(t *testing.T) {
 			ev.Probe.Settings["SECURE_SSL_REDIRECT"] = true
 			ev.Direct = &Answer{Status: 301, Location: "https://127.0.0.1:8000/"}
 		}, IDDirectRedirect, Warn, "SECURE_REDIRECT_EXEMPT"},
+		{"ssl redirect without the direct answer", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_SSL_REDIRECT"] = true
+		}, IDDirectRedirect, NotRun, "could not run"},
 		{"ssl redirect with an exempt health check", func(ev *Evidence) {
 			ev.Probe.Settings["SECURE_SSL_REDIRECT"] = true
 			ev.Direct = &Answer{Status: 200}
@@ -214,7 +273,7 @@ func TestEachMisconfiguration(t *testing.T) {
 			if r.Status != tc.status || !strings.Contains(r.Summary+" "+r.Fix, tc.want) {
 				t.Errorf("%s: %s %q fix %q; want %s mentioning %q", tc.id, r.Status, r.Summary, r.Fix, tc.status, tc.want)
 			}
-			if r.Status != Pass && r.Fix == "" {
+			if r.Status != Pass && r.Status != NotRun && r.Fix == "" {
 				t.Errorf("%s: %s without a fix", tc.id, r.Status)
 			}
 		})
@@ -262,5 +321,99 @@ func TestProxyFix(t *testing.T) {
 	}
 	if r := find(t, results, IDScheme); r.Status != Fail || !strings.Contains(r.Fix, "ProxyFix(app.wsgi_app") {
 		t.Errorf("flask over http: %s fix %q", r.Status, r.Fix)
+	}
+}
+
+// Split settings: each Django result names the module evaluated and the
+// file and line of its setting; Secure cookies are judged by the
+// production module beside the development one (issue 12).
+func TestSplitSettingsNameModuleAndFile(t *testing.T) {
+	ev := django("5.2.18")
+	ev.Probe.Settings["DEBUG"] = true
+	ev.Probe.Settings["SESSION_COOKIE_SECURE"] = false
+	ev.Probe.Settings["CSRF_COOKIE_SECURE"] = false
+	ev.Probe.Settings["SETTINGS_MODULE"] = "config.settings.local"
+	prod := &templates.SettingsModule{Module: "config.settings.production", File: "config/settings/production.py",
+		Settings: map[string]templates.SettingSource{
+			"SESSION_COOKIE_SECURE": {File: "config/settings/production.py", Line: 12, Expr: "True", Value: []byte("true")},
+			"CSRF_COOKIE_SECURE":    {File: "config/settings/production.py", Line: 13, Expr: "True", Value: []byte("true")},
+		}}
+	ev.Probe.SettingsSources = &templates.SettingsModule{Module: "config.settings.local", File: "config/settings/local.py",
+		Settings: map[string]templates.SettingSource{
+			"SECURE_PROXY_SSL_HEADER": {File: "config/settings/base.py", Line: 14},
+			"ALLOWED_HOSTS":           {File: "config/settings/base.py", Line: 10},
+		}, Production: prod}
+	results := Check(ev)
+	if r := find(t, results, IDProxySSLHeader); r.Module != "config.settings.local" || r.Where != "config/settings/base.py:14" {
+		t.Errorf("proxy-ssl-header: module %q where %q", r.Module, r.Where)
+	}
+	if r := find(t, results, IDHSTS); r.Where != "config/settings/local.py" {
+		t.Errorf("an unset setting belongs in the module's own file: where %q", r.Where)
+	}
+	r := find(t, results, IDSecureCookies)
+	if r.Status != Pass || r.Module != "config.settings.production" || r.Where != "config/settings/production.py:12" {
+		t.Errorf("secure-cookies judged on production: %+v", r)
+	}
+	for _, res := range results {
+		if res.Status == Warn || res.Status == Fail {
+			t.Errorf("a correct split-settings project: %+v", res)
+		}
+	}
+
+	prod.Settings["CSRF_COOKIE_SECURE"] = templates.SettingSource{File: "config/settings/production.py", Line: 13, Expr: "False", Value: []byte("false")}
+	if r := find(t, Check(ev), IDSecureCookies); r.Status != Warn || r.Where != "config/settings/production.py:13" ||
+		!strings.Contains(r.Fix, "in config/settings/production.py: CSRF_COOKIE_SECURE = True") {
+		t.Errorf("production without a Secure CSRF cookie: %+v", r)
+	}
+
+	// One settings.py with DEBUG on and no production module: advice only.
+	ev.Probe.SettingsSources.Production = nil
+	if r := find(t, Check(ev), IDSecureCookies); r.Status != Info {
+		t.Errorf("development settings alone: %s %q", r.Status, r.Summary)
+	}
+}
+
+// The issue's first case: gunicorn.conf.py trusts only the production
+// proxy; Flask without ProxyFix sees http. The diagnosis names the
+// connecting address and the trust list, and the fix is not ProxyFix.
+func TestUntrustedProxyDiagnosis(t *testing.T) {
+	ev := Evidence{Origin: "https://localhost:8080", Root: &Answer{Status: 200}, Headers: []string{"X-Forwarded-Proto", "X-Forwarded-For", "X-Forwarded-Host"},
+		Probe: templates.ProbeReport{Framework: templates.ProbeFramework{Name: "flask", Version: "2.2.2"}, ReachedFramework: true,
+			Scheme: "http", RemoteAddr: "127.0.0.1", Headers: map[string]string{"x-forwarded-for": "127.0.0.1"},
+			Gateway: map[string]any{"wsgi.url_scheme": "http", "REMOTE_ADDR": "127.0.0.1"},
+			Server: &templates.ProbeServer{Name: "gunicorn", Version: "20.1.0", Bind: []string{"127.0.0.1:8000"},
+				ForwardedAllowIPs: []string{"10.0.0.5"}, ForwardedAllowIPsSource: "gunicorn.conf.py:3",
+				SecureSchemeHeaders: map[string]string{"X-FORWARDED-PROTO": "https"}}}}
+	results := Check(ev)
+	r := find(t, results, IDForwardedAllowIPs)
+	if r.Status != Fail || !strings.Contains(r.Summary, "connected from 127.0.0.1") || r.Where != "gunicorn.conf.py:3" ||
+		!strings.Contains(r.Detail, "forwarded_allow_ips = 10.0.0.5 (gunicorn.conf.py:3)") {
+		t.Errorf("forwarded-allow-ips: %+v", r)
+	}
+	for _, res := range results {
+		if strings.Contains(res.Fix, "ProxyFix") {
+			t.Errorf("%s recommends ProxyFix for an untrusted gateway: %q", res.ID, res.Fix)
+		}
+	}
+	if r := find(t, results, IDScheme); r.Status != Fail || !strings.Contains(r.Fix, "FORWARDED_ALLOW_IPS=127.0.0.1,::1") {
+		t.Errorf("scheme: %+v", r)
+	}
+}
+
+// uvicorn before 0.30 reports no client when the browser's address is
+// trusted too (encode/uvicorn#1068); the fix names the version.
+func TestClientAddressUnderOldUvicorn(t *testing.T) {
+	ev := Evidence{Origin: "https://localhost:8080", Probe: templates.ProbeReport{
+		Framework: templates.ProbeFramework{Name: "starlette"}, ReachedFramework: true, Scheme: "https",
+		Headers: map[string]string{"x-forwarded-for": "127.0.0.1"},
+		Gateway: map[string]any{"scheme": "https", "client": nil, "peer": "127.0.0.1"},
+		Server:  &templates.ProbeServer{Name: "uvicorn", Version: "0.17.6", ForwardedAllowIPs: []string{"127.0.0.1"}, ForwardedAllowIPsSource: "default"}}}
+	r := find(t, Check(ev), IDClientAddress)
+	if r.Status != Fail || !strings.Contains(r.Fix, "uvicorn to 0.30") || !strings.Contains(r.Detail, "uvicorn 0.17.6 trusts 127.0.0.1") {
+		t.Errorf("client-address: %+v", r)
+	}
+	ev.Probe.Server.Version, ev.Probe.RemoteAddr = "0.30.1", "127.0.0.1"
+	if r := find(t, Check(ev), IDClientAddress); r.Status != Pass {
+		t.Errorf("client-address on 0.30: %+v", r)
 	}
 }

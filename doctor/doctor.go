@@ -20,11 +20,17 @@ type (
 	Result = events.CheckResult
 )
 
+// The statuses, from the most to the least urgent.
 const (
-	Pass = events.Pass
-	Warn = events.Warn
-	Fail = events.Fail
+	Fail   = events.Fail
+	NotRun = events.NotRun
+	Warn   = events.Warn
+	Info   = events.Info
+	Pass   = events.Pass
 )
+
+// Statuses lists every status, most urgent first (the report's order).
+var Statuses = events.CheckStatuses
 
 // Evidence is what the checks read.
 type Evidence struct {
@@ -39,6 +45,17 @@ type Evidence struct {
 	// Direct is the app's answer to "GET /" sent straight to the gateway
 	// over plain http, as a health check would; nil when not asked.
 	Direct *Answer
+	// DirectProbe is the probe's report for a request sent straight to the
+	// gateway over plain http without any forwarding header; nil when not
+	// asked (see CollectDirect).
+	DirectProbe *templates.ProbeReport
+	// ChainProbe is the probe's report for a request sent straight to the
+	// gateway as a chain of two proxies would forward it
+	// ("X-Forwarded-Proto: https, http"); nil when not asked.
+	ChainProbe *templates.ProbeReport
+	// SettingsOverride is the settings module the run was asked to use
+	// (doctor --settings), "" for the project's own.
+	SettingsOverride string
 	// OtherHosts are the verdicts for the project's other host names
 	// (devstack.toml's hosts), asked like Probe with that name.
 	OtherHosts []HostVerdict
@@ -61,7 +78,8 @@ type Answer struct {
 }
 
 // Check runs every check that applies to the app and returns them in a
-// fixed order.
+// fixed order. For Django, each result names the settings module evaluated
+// and, where one setting decides it, the file and line it is set at.
 func Check(ev Evidence) []Result {
 	var results []Result
 	add := func(r Result, ok bool) {
@@ -74,43 +92,86 @@ func Check(ev Evidence) []Result {
 	if ev.Root != nil {
 		add(checkSSLRedirect(ev))
 	}
+	add(checkClientAddress(ev))
+	add(checkSchemeForced(ev))
+	add(checkProtoChain(ev))
 	if ev.Probe.Framework.Name == "django" {
 		add(checkProxySSLHeader(ev))
 		add(checkAllowedHosts(ev))
 		add(checkCSRFOrigin(ev))
 		add(checkCSRFTrustedOrigins(ev))
 		add(checkForwardedHost(ev))
+		add(checkForwardedPort(ev))
 		add(checkSecureCookies(ev))
 		add(checkHSTS(ev))
 		add(checkStaticProduction(ev))
-		if ev.Direct != nil {
-			add(checkDirectRedirect(ev))
-		}
+		add(checkDirectRedirect(ev))
 	}
 	if ev.Probe.Framework.Name == "flask" {
 		add(checkProxyFix(ev))
 	}
-	if s := ev.Probe.Server; s != nil && s.Name == "gunicorn" {
+	if s := ev.Probe.Server; s != nil {
 		add(checkForwardedAllowIPs(ev))
-		add(checkSchemeHeaders(ev))
-		add(checkGatewayExposed(ev))
+		if s.Name == "gunicorn" {
+			add(checkSchemeHeaders(ev))
+			add(checkGatewayExposed(ev))
+			add(checkUvicornWorker(ev))
+		}
+	}
+	if ev.Probe.Framework.Name == "django" {
+		for i := range results {
+			ev.locate(&results[i])
+			ev.judgeForDevelopment(&results[i])
+		}
 	}
 	return results
 }
 
-// Counts returns how many results have each status.
+// productionConcerns are checks about what production serves, not what
+// breaks here: in development settings (DEBUG on, the project's own module
+// rather than one asked for with --settings) they are advice for the
+// production settings, not warnings; a warning that fires on every
+// correctly configured project teaches users to ignore warnings.
+var productionConcerns = map[string]bool{IDStaticProduction: true}
+
+func (ev Evidence) judgeForDevelopment(r *Result) {
+	if r.Status == Warn && productionConcerns[r.ID] && ev.debug() && ev.SettingsOverride == "" {
+		r.Status = Info
+		r.Summary += " (these are development settings, DEBUG on: production's settings must take care of it)"
+	}
+}
+
+// Counts returns how many results failed, warned and passed.
 func Counts(results []Result) (fails, warns, passes int) {
+	t := Tally(results)
+	return t[Fail], t[Warn], t[Pass]
+}
+
+// Tally counts the results of each status.
+func Tally(results []Result) map[Status]int {
+	t := make(map[Status]int, len(Statuses))
+	for _, s := range Statuses {
+		t[s] = 0
+	}
 	for _, r := range results {
-		switch r.Status {
-		case Fail:
-			fails++
-		case Warn:
-			warns++
-		case Pass:
-			passes++
+		t[r.Status]++
+	}
+	return t
+}
+
+// Shown keeps the results a report shows: everything with all, otherwise
+// everything but hardening advice (Info).
+func Shown(results []Result, all bool) []Result {
+	if all {
+		return results
+	}
+	var out []Result
+	for _, r := range results {
+		if r.Status != Info {
+			out = append(out, r)
 		}
 	}
-	return
+	return out
 }
 
 // host is the browser's host and port, "localhost:8080".

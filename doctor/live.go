@@ -118,3 +118,54 @@ func CollectHosts(ctx context.Context, client *http.Client, ev *Evidence, port, 
 	}
 	return nil
 }
+
+// CollectDirectProbes asks the probe at probePath straight on the gateway
+// at addr, over plain http: once without any forwarding header (does the
+// app make up https by itself?) and once as a chain of two proxies would
+// forward the request, X-Forwarded-Proto "https, http" (does it read the
+// first value?). It adds both reports to ev. The requests come from
+// loopback, where the proxy connects from, so the gateway trusts them as
+// it trusts the proxy.
+func CollectDirectProbes(ctx context.Context, ev *Evidence, addr, probePath string) error {
+	client := Client(nil, "", 10*time.Second)
+	defer client.CloseIdleConnections()
+	ask := func(headers map[string]string) (*templates.ProbeReport, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+probePath, nil)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range headers {
+			if k == "Host" {
+				req.Host = v
+				continue
+			}
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("asking the gateway directly: %w", err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return nil, err
+		}
+		var r templates.ProbeReport
+		if err := json.Unmarshal(body, &r); err != nil || r.Probe == 0 || resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("the gateway did not answer the probe directly: %d %.200s", resp.StatusCode, body)
+		}
+		return &r, nil
+	}
+	bare, err := ask(nil)
+	if err != nil {
+		return err
+	}
+	host := ev.host()
+	chain, err := ask(map[string]string{"X-Forwarded-Proto": chainedProto, "X-Forwarded-Host": host,
+		"X-Forwarded-For": "127.0.0.1", "Host": host})
+	if err != nil {
+		return err
+	}
+	ev.DirectProbe, ev.ChainProbe = bare, chain
+	return nil
+}

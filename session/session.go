@@ -36,6 +36,10 @@ type Options struct {
 	// Notify receives what the user should know that is not an error: the
 	// project's warnings, a CA created on first use. Nil drops them.
 	Notify func(Notice)
+	// Settings is the Django settings module to check instead of the one
+	// the project runs (Doctor only, for this run: doctor --settings).
+	// Default "": the project's own.
+	Settings string
 }
 
 func (o Options) notify(n Notice) {

@@ -34,13 +34,4 @@ def load(target):
     return obj
 
 
-def _server():
-    try:
-        import uvicorn
-
-        return {"name": "uvicorn", "version": uvicorn.__version__}
-    except ImportError:
-        return None
-
-
-app = devstack_probe.wrap_asgi(load(os.environ.get(APP_ENV, "")), _server(), None)
+app = devstack_probe.wrap_asgi(load(os.environ.get(APP_ENV, "")), devstack_probe.uvicorn_server(), None)

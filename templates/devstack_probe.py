@@ -34,11 +34,27 @@ _REPORTED_HEADERS = ("host", "forwarded", "x-forwarded-for", "x-forwarded-proto"
                      "x-forwarded-ssl", "x-forwarded-protocol", "x-real-ip",
                      "origin", "referer")
 
-# Django settings worth showing next to the verdicts (none is a secret).
-_DJANGO_SETTINGS = ("DEBUG", "ALLOWED_HOSTS", "SECURE_PROXY_SSL_HEADER",
-                    "USE_X_FORWARDED_HOST", "USE_X_FORWARDED_PORT", "SECURE_SSL_REDIRECT",
-                    "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "CSRF_COOKIE_SECURE",
-                    "SESSION_COOKIE_SECURE", "CSRF_USE_SESSIONS", "MIDDLEWARE")
+# gunicorn settings of the project's own configuration file worth reporting
+# (what production runs with, before devstack's --bind).
+_GUNICORN_TRUST = ("bind", "forwarded_allow_ips", "proxy_allow_ips", "secure_scheme_headers",
+                   "worker_class", "forwarder_headers", "header_map", "proxy_protocol",
+                   # uvicorn's names, which gunicorn ignores under UvicornWorker
+                   "proxy_headers", "root_path", "server_header", "lifespan")
+
+
+def _sibling(name):
+    """Imports one of devstack's own helper files from this file's directory
+    (gunicorn does not put it on sys.path)."""
+    import importlib.util
+
+    module = sys.modules.get(name)
+    if module is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 def probe_path():
@@ -56,6 +72,7 @@ def install_in_gunicorn_worker(worker, generation, project_config):
     import gunicorn
 
     cfg = worker.cfg
+    own = _project_gunicorn_settings(project_config)
     server = {
         "name": "gunicorn",
         "version": gunicorn.__version__,
@@ -64,13 +81,83 @@ def install_in_gunicorn_worker(worker, generation, project_config):
         "proc_name": cfg.proc_name,
         "bind": cfg.bind,
         "forwarded_allow_ips": cfg.forwarded_allow_ips,
+        "forwarded_allow_ips_source": _trust_source("forwarded_allow_ips", "--forwarded-allow-ips", own,
+                                                    project_config, "GUNICORN_CMD_ARGS"),
         "secure_scheme_headers": cfg.secure_scheme_headers,
         "proxy_allow_ips": cfg.proxy_allow_ips,
         "project_config": project_config,
+        "project_settings": own,
     }
     if type(worker).__module__.startswith("uvicorn"):
+        config = getattr(worker, "config", None)
+        server["uvicorn"] = _uvicorn_config(config)
         return wrap_asgi(worker.wsgi, server, generation)
     return wrap_wsgi(worker.wsgi, server, generation)
+
+
+def uvicorn_server():
+    """The server description under plain uvicorn: its version and the trust
+    settings of the uvicorn Config loading the app (found on the call stack:
+    the app is imported from Config.load)."""
+    try:
+        import uvicorn
+    except ImportError:
+        return None
+    config = None
+    frame = sys._getframe()
+    while frame is not None and config is None:
+        candidate = frame.f_locals.get("self")
+        if type(candidate).__name__ == "Config" and type(candidate).__module__.startswith("uvicorn"):
+            config = candidate
+        frame = frame.f_back
+    server = {"name": "uvicorn", "version": uvicorn.__version__}
+    server.update(_uvicorn_config(config) or {})
+    if config is not None:
+        server["forwarded_allow_ips_source"] = _trust_source("forwarded_allow_ips", "--forwarded-allow-ips",
+                                                             {}, None, None)
+    return server
+
+
+def _uvicorn_config(config):
+    """uvicorn's trust settings as its Config holds them."""
+    if config is None:
+        return None
+    import uvicorn
+
+    ips = getattr(config, "forwarded_allow_ips", None)
+    if isinstance(ips, str):
+        ips = [item.strip() for item in ips.split(",") if item.strip()]
+    return {"version": uvicorn.__version__, "proxy_headers": bool(getattr(config, "proxy_headers", False)),
+            "forwarded_allow_ips": list(ips) if ips is not None else None}
+
+
+def _trust_source(setting, flag, own, project_config, args_env):
+    """Where the gateway's trust list came from, for the fix: the project's
+    config file (with its line), the command line, FORWARDED_ALLOW_IPS, or
+    the server's default."""
+    if setting in own:
+        return f"{_display(project_config)}:{own[setting]['line']}"
+    argv = list(sys.argv) + (os.environ.get(args_env, "").split() if args_env else [])
+    if any(a == flag or a.startswith(flag + "=") for a in argv):
+        return "command line"
+    if "FORWARDED_ALLOW_IPS" in os.environ:
+        return "FORWARDED_ALLOW_IPS"
+    return "default"
+
+
+def _project_gunicorn_settings(path):
+    """The trust settings the project's gunicorn.conf.py sets, each with its
+    line and, when a literal, its value."""
+    if not path:
+        return {}
+    try:
+        return _sibling("devstack_settings").read_file(path, _GUNICORN_TRUST)
+    except Exception:  # only costs the file:line in the report
+        return {}
+
+
+def _display(path):
+    return _sibling("devstack_settings")._display(path)
 
 
 def wrap_wsgi(app, server=None, generation=None):
@@ -264,6 +351,7 @@ class _ASGIProbe:
         report["gateway"] = {
             "scheme": scope.get("scheme"),
             "client": list(scope["client"]) if scope.get("client") else None,
+            "peer": _asgi_peer(),
             "server": list(scope["server"]) if scope.get("server") else None,
             "root_path": scope.get("root_path", ""),
             "http_version": scope.get("http_version"),
@@ -282,6 +370,24 @@ class _ASGIProbe:
             report["app_response"] = {"status": status, "body": body[:300].decode("utf-8", "replace"),
                                       "error": error}
         await _send_json(send, 200, _encode(report), method)
+
+
+def _asgi_peer():
+    """The address that connected to the server, before uvicorn's proxy
+    headers middleware replaced the scope's client: read from the
+    connection's transport, found on the call stack."""
+    frame = sys._getframe()
+    for _ in range(64):
+        if frame is None:
+            break
+        transport = getattr(frame.f_locals.get("self"), "transport", None)
+        if transport is not None and hasattr(transport, "get_extra_info"):
+            peer = transport.get_extra_info("peername")
+            if isinstance(peer, (tuple, list)) and peer:
+                return str(peer[0])
+            return None
+        frame = frame.f_back
+    return None
 
 
 async def _call_asgi(app, scope, receive):
@@ -411,12 +517,23 @@ def _django_report(request):
     except DisallowedHost as err:
         report.update(host=None, host_error=str(err))
     report["remote_addr"] = request.META.get("REMOTE_ADDR")
+    try:
+        report["port"] = str(request.get_port())
+    except Exception:  # only costs the port check
+        report["port"] = None
     report["absolute_url"] = None
     if report["host"] and report["scheme"]:
         report["absolute_url"] = request.build_absolute_uri("/")
     report["csrf"] = _django_csrf_verdict(request)
-    report["settings"] = {name: getattr(settings, name, None) for name in _DJANGO_SETTINGS}
-    report["settings"]["SETTINGS_MODULE"] = getattr(settings, "SETTINGS_MODULE", None)
+    reader = _sibling("devstack_settings")
+    report["settings"] = {name: getattr(settings, name, None) for name in reader.TRUST_SETTINGS}
+    module = getattr(settings, "SETTINGS_MODULE", None)
+    report["settings"]["SETTINGS_MODULE"] = module
+    if module:
+        try:
+            report["settings_sources"] = reader.describe(module)
+        except Exception as err:  # only costs the file:line in the report
+            report["settings_sources"] = {"module": module, "error": f"{type(err).__name__}: {err}"}
     report["static"] = _static_report()
     return report
 

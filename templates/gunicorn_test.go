@@ -79,6 +79,13 @@ func TestGunicornConfDjango(t *testing.T) {
 			if r.Generation != 1 {
 				t.Errorf("generation: got %d, want 1", r.Generation)
 			}
+			if got, want := r.Server.ForwardedAllowIPsSource, "default"; got != want {
+				t.Errorf("forwarded_allow_ips_source: got %q, want %q", got, want)
+			}
+			if src := r.SettingsSources; src == nil || src.Module != "mysite.settings" || src.File != "mysite/settings.py" ||
+				src.Settings["SECURE_PROXY_SSL_HEADER"].File != "mysite/settings.py" || src.Settings["SECURE_PROXY_SSL_HEADER"].Line == 0 {
+				t.Errorf("settings_sources: %+v, want where mysite/settings.py sets SECURE_PROXY_SSL_HEADER", src)
+			}
 			if r.Scheme != "https" || r.IsSecure == nil || !*r.IsSecure {
 				t.Errorf("behind the proxy: scheme %q is_secure %s, want https true", r.Scheme, boolp(r.IsSecure))
 			}

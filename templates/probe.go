@@ -3,6 +3,7 @@ package templates
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 )
 
@@ -58,6 +59,54 @@ type ProbeReport struct {
 	Settings   map[string]any   `json:"settings,omitempty"`   // Django's trust-related settings
 	Middleware []map[string]any `json:"middleware,omitempty"` // Flask: WSGI middleware, outermost first
 	Static     *StaticReport    `json:"static,omitempty"`     // Django: where static and media files are
+	// Port is Django's request.get_port() (X-Forwarded-Port with
+	// USE_X_FORWARDED_PORT, else the gateway's SERVER_PORT); "" elsewhere.
+	Port string `json:"port,omitempty"`
+
+	// SettingsSources says where the Django settings module sets each trust
+	// setting (following `from .base import *`) and, when the project has
+	// one beside it, what its production module sets (Django only).
+	SettingsSources *SettingsModule `json:"settings_sources,omitempty"`
+}
+
+// SettingsModule is a Django settings module read without running it
+// (templates/devstack_settings.py).
+type SettingsModule struct {
+	Module string   `json:"module"`
+	File   string   `json:"file"`  // relative to the project when inside it
+	Files  []string `json:"files"` // the module's file, then each star-imported one
+	// Settings are the trust settings the module sets, by name.
+	Settings map[string]SettingSource `json:"settings"`
+	Error    string                   `json:"error"` // why the module could not be read
+	// Production is the production module beside this one
+	// ("config.settings.production" beside "config.settings.local").
+	Production *SettingsModule `json:"production,omitempty"`
+}
+
+// SettingSource is one assignment of a setting.
+type SettingSource struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Expr string `json:"expr"` // the assigned expression as written
+	// Value is the literal assigned (or the literal default of an
+	// environment lookup); absent when it is computed.
+	Value json.RawMessage `json:"value,omitempty"`
+}
+
+// Where is "file:line".
+func (s SettingSource) Where() string { return fmt.Sprintf("%s:%d", s.File, s.Line) }
+
+// Known reports whether the value is known without running the module,
+// and decodes it.
+func (s SettingSource) Known() (any, bool) {
+	if len(s.Value) == 0 {
+		return nil, false
+	}
+	var v any
+	if err := json.Unmarshal(s.Value, &v); err != nil {
+		return nil, false
+	}
+	return v, true
 }
 
 // ProbeServer describes the gateway process. The trust fields are gunicorn's
@@ -73,6 +122,24 @@ type ProbeServer struct {
 	SecureSchemeHeaders map[string]string `json:"secure_scheme_headers,omitempty"`
 	ProxyAllowIPs       []string          `json:"proxy_allow_ips,omitempty"`
 	ProjectConfig       string            `json:"project_config,omitempty"` // the project's gunicorn.conf.py
+	// ForwardedAllowIPsSource is where the trust list came from: the
+	// project's config file and line ("gunicorn.conf.py:3"), "command line",
+	// "FORWARDED_ALLOW_IPS" (the environment) or "default".
+	ForwardedAllowIPsSource string `json:"forwarded_allow_ips_source,omitempty"`
+	// ProjectSettings are the trust settings the project's gunicorn.conf.py
+	// sets itself (bind, forwarded_allow_ips…): what production runs with.
+	ProjectSettings map[string]SettingSource `json:"project_settings,omitempty"`
+	// ProxyHeaders is uvicorn's --proxy-headers (nil under gunicorn).
+	ProxyHeaders *bool `json:"proxy_headers,omitempty"`
+	// Uvicorn is the uvicorn layer under gunicorn's UvicornWorker.
+	Uvicorn *ProbeUvicorn `json:"uvicorn,omitempty"`
+}
+
+// ProbeUvicorn is uvicorn's own trust configuration under UvicornWorker.
+type ProbeUvicorn struct {
+	Version           string   `json:"version"`
+	ProxyHeaders      bool     `json:"proxy_headers"`
+	ForwardedAllowIPs []string `json:"forwarded_allow_ips"`
 }
 
 // ProbeFramework names the framework that answered: "django", "flask",

@@ -27,6 +27,11 @@ const (
 	// ASGIEntry is the module uvicorn is pointed at (ASGIApp) instead of the
 	// project's app, which it imports (EnvASGIApp) and wraps with the probe.
 	ASGIEntry = "devstack_asgi.py"
+	// SettingsReader tells where a Django settings module sets each trust
+	// setting, following `from .base import *`, without running it; the
+	// probe uses it, and it runs as a script for a module that cannot be
+	// imported.
+	SettingsReader = "devstack_settings.py"
 	// UvicornSupervisor is run with `python -m` (UvicornModule) in place of
 	// `python -m uvicorn`, with the project's uvicorn arguments: it keeps a
 	// standby process for reloads (EnvGatewayControl) and prints the Marker
@@ -117,7 +122,7 @@ var FastAPIPreimport = append([]string{
 
 // Names lists the files WriteTo writes.
 func Names() []string {
-	return []string{GunicornConf, Probe, ASGIEntry, Static, UvicornSupervisor, Fork}
+	return []string{GunicornConf, Probe, ASGIEntry, Static, UvicornSupervisor, Fork, SettingsReader}
 }
 
 // WriteTo writes every file into dir (created if needed), readable by all

@@ -1,0 +1,2 @@
+# gunicorn compares the connecting IP address with each entry.
+forwarded_allow_ips = "localhost"

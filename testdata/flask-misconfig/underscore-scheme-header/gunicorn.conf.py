@@ -1,0 +1,1 @@
+secure_scheme_headers = {"X_FORWARDED_PROTO": "https"}
