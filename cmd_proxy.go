@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -37,7 +36,7 @@ func proxyCommand() *cli.Command {
 			if c.NArg() > 0 {
 				return usageError{fmt.Errorf("unexpected argument %q", c.Args().First())}
 			}
-			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(c.Context, stopSignals...)
 			defer stop()
 			return runProxy(ctx, proxyOptions{
 				to:     c.String("to"),

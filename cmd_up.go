@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -67,7 +66,7 @@ type upOptions struct {
 func runUp(ctx context.Context, opt upOptions) error {
 	writer := tui.NewPlain(opt.stdout, tui.PlainOptions{Color: tui.ColorEnabled(opt.stdout)})
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(signals, stopSignals...)
 	defer signal.Stop(signals)
 
 	s, err := session.Start(ctx, opt.dir, session.Options{Flags: opt.flags, NoWatch: opt.noWatch,

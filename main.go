@@ -12,13 +12,21 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/devstack-dev/devstack/orchestrator"
 )
 
 func main() {
+	orchestrator.GuardMain() // when started as the guard of another devstack's children, only that
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
+
+// stopSignals stop up and proxy cleanly: Ctrl-C, a kill, and the hang-up
+// sent when the terminal window running devstack is closed.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // run executes the CLI and returns the process exit code. It is separate from
 // main so testscript can run the real command in-process.

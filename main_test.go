@@ -9,12 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devstack-dev/devstack/orchestrator"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/devstack-dev/devstack/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
+	// The in-process devstack of the scripts starts its guard from this
+	// test binary.
+	orchestrator.GuardMain()
 	testscript.Main(m, map[string]func(){
 		"devstack": func() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) },
 	})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -123,20 +124,59 @@ func TestUpStopLeavesNothing(t *testing.T) {
 	}
 }
 
-// kill -9 of devstack leaves no orphan (Linux: Pdeathsig).
-func TestUpKill9LeavesNoOrphan(t *testing.T) {
+// kill -9 of devstack, or closing its terminal (SIGHUP), leaves no process
+// it started and frees its ports within a few seconds: with Linux's
+// Pdeathsig, and through the guard alone, as on macOS, with Pdeathsig
+// switched off. The Procfile process is a pipeline, whose members
+// Pdeathsig alone would leave behind.
+func TestUpKilledOrHungUpLeavesNothing(t *testing.T) {
 	if _, err := os.Stat("/proc/self"); err != nil {
-		t.Skip("needs Linux")
+		t.Skip("needs /proc (Linux) to find the processes")
 	}
 	testenv.SystemPython(t)
-	r := startUp(t, upConfig{project: "django-site"})
-	appPort := strconv.Itoa(r.appPort)
-	r.cmd.Process.Signal(syscall.SIGKILL)
-	<-r.exited
-	eventually(t, 10*time.Second, "gunicorn gone after kill -9 of devstack", func() bool {
-		return len(pidsOf("gunicorn", appPort)) == 0
-	})
-	eventually(t, 10*time.Second, "app port free", func() bool { return !listening(r.appPort) })
+	for _, tc := range []struct {
+		name      string
+		sig       syscall.Signal
+		pdeathsig bool
+	}{
+		{"kill -9", syscall.SIGKILL, true},
+		{"kill -9 without Pdeathsig", syscall.SIGKILL, false},
+		{"SIGHUP without Pdeathsig", syscall.SIGHUP, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyProject(t, "django-site")
+			marker := strconv.Itoa(3000 + rand.IntN(5000))
+			procfile := "ticker: sleep " + marker + " | cat\n"
+			if err := os.WriteFile(filepath.Join(dir, "Procfile.dev"), []byte(procfile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var env []string
+			if !tc.pdeathsig {
+				env = append(env, "DEVSTACK_TESTONLY_NO_PDEATHSIG=1")
+			}
+			r := startUp(t, upConfig{dir: dir, env: env})
+			appPort := strconv.Itoa(r.appPort)
+			eventually(t, 10*time.Second, "the Procfile pipeline running", func() bool { return len(pidsOf("sleep", marker)) > 0 })
+			if len(pidsOf("gunicorn", appPort)) == 0 {
+				t.Fatal("no gunicorn process found while running")
+			}
+			sent := time.Now()
+			r.cmd.Process.Signal(tc.sig)
+			select {
+			case <-r.exited:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("devstack still running 20s after %s", tc.sig)
+			}
+			if tc.sig == syscall.SIGHUP && r.exitErr != nil {
+				t.Errorf("devstack up after SIGHUP: %v, want a clean stop (exit 0)", r.exitErr)
+			}
+			const within = 5 * time.Second
+			eventually(t, within, "gunicorn gone", func() bool { return len(pidsOf("gunicorn", appPort)) == 0 })
+			eventually(t, within, "the Procfile pipeline gone", func() bool { return len(pidsOf("sleep", marker)) == 0 })
+			eventually(t, within, "both ports free", func() bool { return !listening(r.port) && !listening(r.appPort) })
+			t.Logf("%s: everything gone and both ports free %s after the signal", tc.name, time.Since(sent).Round(10*time.Millisecond))
+		})
+	}
 }
 
 // A gateway that crashes while serving is restarted, and the cause is shown.

@@ -16,10 +16,12 @@ import (
 )
 
 // testOnlyHelperEnv makes the test binary act as a small devstack that
-// supervises `sleep 60`, prints the child's pid, and waits to be killed.
+// supervises a child with a grandchild in its group (`sleep 60 & exec sleep
+// 60`), prints the child's pid, and waits to be killed.
 const testOnlyHelperEnv = "DEVSTACK_TESTONLY_SUPERVISOR_HELPER"
 
 func TestMain(m *testing.M) {
+	GuardMain()
 	if os.Getenv(testOnlyHelperEnv) == "1" {
 		testOnlySupervisorHelper()
 		return
@@ -28,7 +30,7 @@ func TestMain(m *testing.M) {
 }
 
 func testOnlySupervisorHelper() {
-	p, err := NewProcess(ProcessSpec{Name: "sleeper", Argv: []string{"sleep", "60"}}, nil)
+	p, err := NewProcess(ProcessSpec{Name: "sleeper", Argv: []string{"sh", "-c", "sleep 60 & exec sleep 60"}}, nil)
 	if err == nil {
 		err = p.Start(context.Background())
 	}

@@ -1,12 +1,24 @@
 package orchestrator
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // processAttr starts the child in its own process group, so that stopping
 // it reaches everything it started, and asks the kernel to SIGKILL it if
 // devstack dies without stopping it (kill -9, a crash). Pdeathsig reaches
 // the child only, not its own children: a gunicorn master's workers exit
-// when they see their master gone.
+// when they see their master gone, and the guard (process_guard.go) stops
+// the rest of the group.
 func processAttr() *syscall.SysProcAttr {
+	if testOnlyNoPdeathsig {
+		return &syscall.SysProcAttr{Setpgid: true}
+	}
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
+
+// testOnlyNoPdeathsig leaves Pdeathsig off, so that tests on Linux prove
+// that the guard alone — all that macOS has — keeps children from
+// outliving devstack.
+var testOnlyNoPdeathsig = os.Getenv("DEVSTACK_TESTONLY_NO_PDEATHSIG") == "1"

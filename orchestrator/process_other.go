@@ -6,8 +6,8 @@ import "syscall"
 
 // processAttr starts the child in its own process group, so that stopping
 // it reaches everything it started. Only Linux can make a child die with
-// its parent (Pdeathsig); elsewhere a devstack killed with SIGKILL leaves
-// its children running.
+// its parent (Pdeathsig); here the guard (process_guard.go) alone stops the
+// children of a devstack that was killed or crashed.
 func processAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }

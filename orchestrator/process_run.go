@@ -367,6 +367,7 @@ func (p *Process) spawn() (*child, error) {
 	}
 
 	c := &child{pid: cmd.Process.Pid, startedAt: time.Now(), exited: make(chan childExit, 1)}
+	guardWatch(c.pid)
 	var readers sync.WaitGroup
 	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, events.StreamStdout, p.publish)) })
 	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, events.StreamStderr, p.publish)) })
@@ -379,6 +380,7 @@ func (p *Process) spawn() (*child, error) {
 		// What is left of the group (workers, background jobs) must not
 		// outlive its leader and keep the port or the pipes.
 		signalGroup(c.pid, syscall.SIGKILL)
+		guardForget(c.pid)
 		drained := make(chan struct{})
 		go func() { readers.Wait(); close(drained) }()
 		select {

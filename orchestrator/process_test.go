@@ -1,10 +1,8 @@
 package orchestrator
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -295,47 +293,6 @@ func TestPathFromSpecEnvChoosesTheProgram(t *testing.T) {
 	spec := ProcessSpec{Name: "tool", Argv: []string{"devstack-test-tool"}, Env: []string{"PATH=" + dir + ":/usr/bin:/bin"}}
 	_, rec := startProcess(t, spec)
 	rec.waitFor(t, "output of the venv program", isLine("tool", "from-venv"))
-}
-
-func TestChildDiesWithDevstack(t *testing.T) {
-	requireLinux(t)
-	helper := exec.Command(os.Args[0], "-test.run=^$")
-	helper.Env = append(os.Environ(), testOnlyHelperEnv+"=1")
-	helper.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := helper.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	helper.Stderr = os.Stderr
-	if err := helper.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-helper.Process.Pid, syscall.SIGKILL)
-		helper.Wait()
-	})
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		lines <- strings.TrimSpace(line)
-	}()
-	var child int
-	select {
-	case line := <-lines:
-		if child, err = strconv.Atoi(line); err != nil {
-			t.Fatalf("helper printed %q, want the child's pid", line)
-		}
-	case <-time.After(testTimeout):
-		t.Fatal("helper did not report its child")
-	}
-	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
-	if !alive(child) {
-		t.Fatalf("child %d not running before its parent was killed", child)
-	}
-	if err := helper.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the orphaned child to die", func() bool { return !alive(child) })
 }
 
 func TestLastLinesComeBeforeTheCrash(t *testing.T) {

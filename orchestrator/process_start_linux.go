@@ -1,0 +1,28 @@
+package orchestrator
+
+import (
+	"os"
+	"strconv"
+	"strings"
+)
+
+// processStart returns when process pid started, as a token that differs
+// between two processes that had the same pid: the start time in clock
+// ticks since boot, field 22 of /proc/PID/stat. ok is false when there is
+// no such process.
+func processStart(pid int) (string, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", false
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	s := string(data)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s) // from field 3 on
+	if len(f) < 20 {
+		return "", false
+	}
+	return f[19], true
+}
