@@ -70,6 +70,13 @@ type responseRecorder struct {
 func (w *responseRecorder) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
+		// A response without Content-Type stays without one: Go's server
+		// would guess one from the body, and a page that works locally
+		// only thanks to the guess (with X-Content-Type-Options: nosniff,
+		// say) would break behind nginx, which guesses nothing.
+		if h := w.Header(); h["Content-Type"] == nil {
+			h["Content-Type"] = nil
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

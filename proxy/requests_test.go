@@ -88,3 +88,21 @@ func TestH2CUpgradeRefused(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestNoContentTypeGuessed: a response without Content-Type reaches the
+// client without one, as nginx passes it, instead of with the type Go's
+// server would guess from the body.
+func TestNoContentTypeGuessed(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil // Go's test server would guess one too
+		io.WriteString(w, "<html><script>alert(1)</script>")
+	}))
+	defer up.Close()
+	tp := startProxy(t, up.URL, Config{})
+	for _, c := range []*http.Client{tp.h1, tp.h2} {
+		resp, _ := tp.do(c, "GET", "/", nil, nil)
+		if ct, ok := resp.Header["Content-Type"]; ok {
+			t.Errorf("%s: Content-Type %q added", resp.Proto, ct)
+		}
+	}
+}
