@@ -6,10 +6,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -216,4 +220,67 @@ func TestRestartFailsNoRequest(t *testing.T) {
 		}
 	}
 	t.Logf("%d POSTs across 2 restarts, %d failed", sent.Load(), failed.Load())
+}
+
+// Issue 9: 200,000 lines from a Procfile.dev process through up --no-tui,
+// with the output going to a file, arrived short by tens of thousands, and
+// the "skipped" count was wrong. In plain mode no line is lost.
+func TestPlainOutputLosesNoLine(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	const lines = 200_000
+	dir := t.TempDir()
+	writeEchoApp(t, dir, "v")
+	if err := os.WriteFile(filepath.Join(dir, "Procfile.dev"), []byte(fmt.Sprintf("lines: seq 1 %d\n", lines)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(filepath.Join(t.TempDir(), "up.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	port, appPort := freePort(t), freePort(t)
+	cmd := exec.Command(devstackBinary(t), "up", "--dir", dir, "--no-tui", "--no-watch",
+		"--port", strconv.Itoa(port), "--app-port", strconv.Itoa(appPort))
+	cmd.Env = append(os.Environ(), "CAROOT="+t.TempDir(), "NO_COLOR=1", "XDG_CACHE_HOME="+t.TempDir())
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+		}
+	})
+
+	lineRE := regexp.MustCompile(`(?m)^lines +\| (\d+)$`)
+	var data []byte
+	// Its exit is told once its output has been read to the end.
+	eventually(t, 2*time.Minute, "the process to exit", func() bool {
+		data, _ = os.ReadFile(out.Name())
+		return regexp.MustCompile(`(?m)^lines +\| exited \(exit code 0\)$`).Match(data)
+	})
+	_ = syscall.Kill(cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("devstack up did not stop within 30 s of SIGINT")
+	}
+	data, _ = os.ReadFile(out.Name())
+	got := lineRE.FindAllSubmatch(data, -1)
+	for i, m := range got {
+		if n, _ := strconv.Atoi(string(m[1])); n != i+1 {
+			t.Fatalf("line %d of the process is %q: lines were lost or reordered", i+1, m[1])
+		}
+	}
+	if len(got) != lines {
+		t.Errorf("%d of %d lines reached the output", len(got), lines)
+	}
+	if regexp.MustCompile(`skipped \d+ lines`).Match(data) {
+		t.Errorf("plain output says it skipped lines")
+	}
 }

@@ -24,20 +24,27 @@ type BusOptions struct {
 	HistoryLines int
 }
 
-// Bus fans events out to subscribers without ever making a publisher wait:
-// each subscriber has a bounded queue, and when it is full the events for
-// that subscriber are counted instead of queued. Once the subscriber has
-// room again it receives one events.KindSkipped with the count, then the events
-// that followed. Events are delivered in the order they were published.
+// Bus fans events out to subscribers. Each subscriber has a bounded queue.
+// For an ordinary subscriber (Subscribe) a publisher never waits: when its
+// queue is full the events for it are counted instead of queued, and once
+// it has room again it receives one events.KindSkipped with the count, then the
+// events that followed. A lossless subscriber (SubscribeLossless) loses
+// nothing: a publisher waits for room in its queue, so a process writing
+// faster than the subscriber reads is slowed down through its pipe, as it
+// would be writing to a file itself. Events are delivered in the order they
+// were published.
 //
 // The Bus also keeps the last log lines of each source for error pages.
 type Bus struct {
 	opts BusOptions
 
-	mu      sync.Mutex
-	subs    map[*Subscription]struct{}
-	history map[string]*lineRing
-	closed  bool
+	mu       sync.Mutex
+	room     *sync.Cond // broadcast when a lossless subscriber's queue has room
+	subs     map[*Subscription]struct{}
+	lossless int // subscribers in subs that are lossless
+	history  map[string]*lineRing
+	closed   bool
+	hurried  bool // Hurry was called: nobody waits for a lossless subscriber
 }
 
 // NewBus returns an empty bus.
@@ -52,21 +59,28 @@ func NewBus(opts BusOptions) *Bus {
 	if opts.HistoryLines <= 0 {
 		opts.HistoryLines = DefaultHistoryLines
 	}
-	return &Bus{
+	b := &Bus{
 		opts:    opts,
 		subs:    make(map[*Subscription]struct{}),
 		history: make(map[string]*lineRing),
 	}
+	b.room = sync.NewCond(&b.mu)
+	return b
 }
 
 // Publish delivers e to every subscriber, stamping Time when it is zero.
-// It never blocks on a subscriber. Publishing to a closed bus does nothing.
+// It waits while a lossless subscriber's queue is full (until the bus is
+// closed or hurried); it never waits for any other. Publishing to a closed
+// bus does nothing.
 func (b *Bus) Publish(e events.Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for b.lossless > 0 && waits(e.Kind) && !b.closed && !b.hurried && b.losslessFullLocked() {
+		b.room.Wait()
+	}
 	if b.closed {
 		return
 	}
@@ -83,6 +97,35 @@ func (b *Bus) Publish(e events.Event) {
 	}
 }
 
+// waits says whether a publisher of an event of kind waits for a lossless
+// subscriber to have room: lines (a process's output, the proxy's access
+// lines) do. devstack's own events (state changes, reloads, messages) never
+// wait, so no stop or restart can hang on a stalled output; they are few,
+// and a lossless queue makes room for them beyond its size.
+func waits(kind events.Kind) bool { return kind == events.KindLog || kind == events.KindAccess }
+
+// losslessFullLocked reports whether a lossless subscriber's queue holds
+// SubscriberBuffer events or more.
+func (b *Bus) losslessFullLocked() bool {
+	for s := range b.subs {
+		if s.lossless && s.n >= b.opts.SubscriberBuffer {
+			return true
+		}
+	}
+	return false
+}
+
+// Hurry makes Publish stop waiting for lossless subscribers, for good: an
+// event that does not fit a full queue is counted as skipped, as for any
+// subscriber. A stop that must not wait for a stalled output (a second
+// Ctrl-C) calls it.
+func (b *Bus) Hurry() {
+	b.mu.Lock()
+	b.hurried = true
+	b.room.Broadcast()
+	b.mu.Unlock()
+}
+
 // LastLines returns up to n of the most recent log lines of source, oldest
 // first.
 func (b *Bus) LastLines(source string, n int) []string {
@@ -95,21 +138,35 @@ func (b *Bus) LastLines(source string, n int) []string {
 	return r.last(n)
 }
 
-// Subscribe returns a subscription that receives every event published from
-// now on. Call Close when done with it.
-func (b *Bus) Subscribe() *Subscription {
+// Subscribe returns a subscription that receives the events published from
+// now on; when it falls behind by more than its queue, events for it are
+// dropped and counted (events.KindSkipped). Call Close when done with it.
+func (b *Bus) Subscribe() *Subscription { return b.subscribe(false) }
+
+// SubscribeLossless returns a subscription that receives every event
+// published from now on: when it falls behind, publishers wait for it (see
+// Bus). Its reader must keep reading until it calls Close, and must never
+// wait for a publisher. The plain writer reads the bus this way: a file is
+// never too slow a consumer to lose lines.
+func (b *Bus) SubscribeLossless() *Subscription { return b.subscribe(true) }
+
+func (b *Bus) subscribe(lossless bool) *Subscription {
 	s := &Subscription{
-		bus:    b,
-		queue:  make([]events.Event, b.opts.SubscriberBuffer),
-		wake:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
-		events: make(chan events.Event, pumpBatch),
+		bus:      b,
+		queue:    make([]events.Event, b.opts.SubscriberBuffer),
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		events:   make(chan events.Event, pumpBatch),
+		lossless: lossless,
 	}
 	b.mu.Lock()
 	if b.closed {
 		s.draining = true
 	} else {
 		b.subs[s] = struct{}{}
+		if lossless {
+			b.lossless++
+		}
 	}
 	b.mu.Unlock()
 	go s.pump()
@@ -131,15 +188,18 @@ func (b *Bus) Close() {
 		s.signal()
 	}
 	clear(b.subs)
+	b.lossless = 0
+	b.room.Broadcast()
 }
 
 // Subscription is one consumer's view of the bus.
 type Subscription struct {
-	bus    *Bus
-	events chan events.Event
-	wake   chan struct{} // capacity 1: "the queue changed"
-	done   chan struct{} // closed by Close
-	once   sync.Once
+	bus      *Bus
+	events   chan events.Event
+	wake     chan struct{} // capacity 1: "the queue changed"
+	done     chan struct{} // closed by Close
+	once     sync.Once
+	lossless bool // publishers wait for room rather than drop (SubscribeLossless)
 
 	// Guarded by bus.mu.
 	queue    []events.Event // ring buffer
@@ -156,7 +216,13 @@ func (s *Subscription) Events() <-chan events.Event { return s.events }
 func (s *Subscription) Close() {
 	s.once.Do(func() {
 		s.bus.mu.Lock()
-		delete(s.bus.subs, s)
+		if _, ok := s.bus.subs[s]; ok {
+			delete(s.bus.subs, s)
+			if s.lossless {
+				s.bus.lossless--
+				s.bus.room.Broadcast()
+			}
+		}
 		s.bus.mu.Unlock()
 		close(s.done)
 	})
@@ -173,6 +239,14 @@ func (s *Subscription) signal() {
 // A pending drop count goes in first, as an events.KindSkipped, so the subscriber
 // learns about the gap exactly where it happened.
 func (s *Subscription) enqueueLocked(e events.Event) {
+	if s.lossless && !s.bus.hurried {
+		if s.n == len(s.queue) {
+			s.growLocked()
+		}
+		s.pushLocked(e)
+		s.signal()
+		return
+	}
 	need := 1
 	if s.dropped > 0 {
 		need = 2
@@ -187,6 +261,16 @@ func (s *Subscription) enqueueLocked(e events.Event) {
 	}
 	s.pushLocked(e)
 	s.signal()
+}
+
+// growLocked makes room in a full lossless queue for a few events that do
+// not wait (see waits).
+func (s *Subscription) growLocked() {
+	q := make([]events.Event, len(s.queue)+pumpBatch)
+	for i := range s.n {
+		q[i] = s.queue[(s.head+i)%len(s.queue)]
+	}
+	s.queue, s.head = q, 0
 }
 
 func (s *Subscription) pushLocked(e events.Event) {
@@ -234,6 +318,9 @@ func (s *Subscription) pump() {
 				break
 			}
 			batch = append(batch, e)
+		}
+		if s.lossless && len(batch) > 0 {
+			s.bus.room.Broadcast()
 		}
 		s.bus.mu.Unlock()
 		for i, e := range batch {

@@ -34,7 +34,7 @@ type lineWriter struct {
 	mu      sync.Mutex
 	pending []byte // start of a line whose newline has not arrived
 	timer   *time.Timer
-	armed   bool // timer will flush pending
+	due     time.Time // when pending is flushed on its own; zero when nothing is pending
 }
 
 func newLineWriter(source string, stream events.Stream, publish func(events.Event)) *lineWriter {
@@ -46,6 +46,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := len(p)
+	newLine := false // a line ended: what is pending now started in this write
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -60,6 +61,13 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.emitLocked(line)
 		w.pending = w.pending[:0]
 		p = p[i+1:]
+		newLine = true
+	}
+	if newLine {
+		// Publishing may have waited for a slow reader of the bus (see
+		// SubscribeLossless): the rest of this line is still in the pipe,
+		// so its wait starts now, not at its first byte.
+		w.due = time.Time{}
 	}
 	// Never hold more than one event's worth of an unfinished line.
 	for len(w.pending) > MaxLineBytes {
@@ -92,34 +100,54 @@ func (w *lineWriter) emitPieceLocked(text []byte, continued bool) {
 	})
 }
 
-// armLocked starts or stops the timer that flushes an unfinished line. The
-// timer runs from the first unfinished byte, so text that keeps coming
-// without a newline (progress dots) still shows up every delay.
+// armLocked sets when an unfinished line is flushed on its own: delay
+// after its first byte, so text that keeps coming without a newline
+// (progress dots) still shows up every delay.
 func (w *lineWriter) armLocked() {
 	switch {
 	case len(w.pending) == 0:
 		w.disarmLocked()
-	case w.armed:
+	case !w.due.IsZero():
 	case w.timer == nil:
-		w.timer = time.AfterFunc(w.delay, w.Flush)
-		w.armed = true
+		w.due = time.Now().Add(w.delay)
+		w.timer = time.AfterFunc(w.delay, w.flushIfDue)
 	default:
+		w.due = time.Now().Add(w.delay)
 		w.timer.Reset(w.delay)
-		w.armed = true
 	}
 }
 
 func (w *lineWriter) disarmLocked() {
-	if w.armed {
+	if !w.due.IsZero() {
 		w.timer.Stop()
-		w.armed = false
+		w.due = time.Time{}
 	}
+}
+
+// flushIfDue is the timer's: it flushes the unfinished line once it is due.
+// The timer may fire for a line that has ended since, or while a write
+// held the lock; then it only waits for the next one.
+func (w *lineWriter) flushIfDue() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.due.IsZero() || len(w.pending) == 0 {
+		return
+	}
+	if wait := time.Until(w.due); wait > 0 {
+		w.timer.Reset(wait)
+		return
+	}
+	w.flushLocked()
 }
 
 // Flush publishes the unfinished line, if any, as a line of its own.
 func (w *lineWriter) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.flushLocked()
+}
+
+func (w *lineWriter) flushLocked() {
 	w.disarmLocked()
 	if len(w.pending) > 0 {
 		w.emitLocked(w.pending)

@@ -227,3 +227,100 @@ func TestLineWriterPieces(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+// Issue 9: plain output lost lines when it could not keep up. A lossless
+// subscriber that reads slowly gets all 200,000 lines of a child that
+// prints them and exits, in order, and no skipped notice: the child waits
+// for it instead.
+func TestLosslessSubscriberGetsEveryLine(t *testing.T) {
+	const lines = 200_000
+	bus := NewBus(BusOptions{})
+	sub := bus.SubscribeLossless()
+	defer sub.Close()
+	// An ordinary subscriber that never reads changes nothing for it.
+	stalled := bus.Subscribe()
+	defer stalled.Close()
+
+	p, err := NewProcess(ProcessSpec{Name: "chatty", Argv: []string{"seq", "1", strconv.Itoa(lines)}}, bus.Publish)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer stopWithin(p, true)
+
+	deadline := time.After(2 * time.Minute)
+	last := 0
+	for last < lines {
+		select {
+		case e := <-sub.Events():
+			switch e.Kind {
+			case EventSkipped:
+				t.Fatalf("a lossless subscriber was told %q", e.Text)
+			case EventLog:
+				n, err := strconv.Atoi(e.Text)
+				if err != nil || n != last+1 {
+					t.Fatalf("line %q after %d: a line was lost or mangled", e.Text, last)
+				}
+				last = n
+				if n%5000 == 0 {
+					// Slower than the child: it must wait, and its exit
+					// must wait for its last lines to be read.
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+		case <-deadline:
+			t.Fatalf("only %d of %d lines within 2 minutes", last, lines)
+		}
+	}
+	eventually(t, "the child to exit", func() bool { return p.Status().State == StateExited })
+}
+
+// Events devstack itself publishes (state changes, messages) never wait for
+// a lossless subscriber, so a stalled output cannot hang a stop; lines wait
+// until the bus is hurried or closed.
+func TestLosslessSubscriberNeverHoldsUpDevstacksOwnEvents(t *testing.T) {
+	bus := NewBus(BusOptions{SubscriberBuffer: 4})
+	sub := bus.SubscribeLossless() // never read
+	defer sub.Close()
+	for i := range 100 {
+		bus.Publish(Event{Kind: EventState, Source: "web", Text: strconv.Itoa(i)})
+	}
+	lineDone := make(chan struct{})
+	go func() {
+		for range 10 {
+			bus.Publish(Event{Kind: EventLog, Source: "web", Text: "line"})
+		}
+		close(lineDone)
+	}()
+	select {
+	case <-lineDone:
+		t.Fatal("lines were published past a full lossless subscriber")
+	case <-time.After(100 * time.Millisecond):
+	}
+	bus.Hurry()
+	select {
+	case <-lineDone:
+	case <-time.After(testTimeout):
+		t.Fatal("Hurry did not release the waiting publisher")
+	}
+	bus.Close()
+	states, lines := 0, 0
+	for e := range sub.Events() {
+		switch e.Kind {
+		case EventState:
+			if e.Text != strconv.Itoa(states) {
+				t.Fatalf("state event %q, want %d", e.Text, states)
+			}
+			states++
+		case EventSkipped:
+			lines += e.Skipped
+		case EventLog:
+			lines++
+		}
+	}
+	if states != 100 || lines != 10 {
+		t.Errorf("got %d state events and %d lines (received or skipped), want 100 and 10", states, lines)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,8 +20,10 @@ import (
 )
 
 // outputGrace is how long the exit of a child waits for the last of its
-// output: normally the pipes reach EOF at once, but a descendant that left
-// the process group may hold them open forever.
+// output without any of it arriving: normally the pipes reach EOF at once,
+// but a descendant that left the process group may hold them open forever.
+// While lines keep coming (a slow reader of the bus is catching up), the
+// wait goes on: no line is lost.
 const outputGrace = time.Second
 
 // supervisor is the state owned by the goroutine running Process.supervise.
@@ -369,8 +372,13 @@ func (p *Process) spawn() (*child, error) {
 	c := &child{pid: cmd.Process.Pid, startedAt: time.Now(), exited: make(chan childExit, 1)}
 	guardWatch(c.pid)
 	var readers sync.WaitGroup
-	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, events.StreamStdout, p.publish)) })
-	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, events.StreamStderr, p.publish)) })
+	var published atomic.Int64 // lines published so far: the readers' progress
+	publish := func(e events.Event) {
+		p.publish(e)
+		published.Add(1)
+	}
+	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, events.StreamStdout, publish)) })
+	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, events.StreamStderr, publish)) })
 	if ctlR != nil {
 		readers.Go(func() { readControl(ctlR, p.spec.ControlLines) })
 	}
@@ -383,10 +391,19 @@ func (p *Process) spawn() (*child, error) {
 		guardForget(c.pid)
 		drained := make(chan struct{})
 		go func() { readers.Wait(); close(drained) }()
-		select {
-		case <-drained:
-		case <-time.After(outputGrace):
+		grace := time.NewTicker(outputGrace)
+		for seen := published.Load(); ; {
+			select {
+			case <-drained:
+			case <-grace.C:
+				if now := published.Load(); now != seen {
+					seen = now
+					continue
+				}
+			}
+			break
 		}
+		grace.Stop()
 		outR.Close()
 		errR.Close()
 		if ctlR != nil {

@@ -400,7 +400,9 @@ func (s *Stack) Status() events.StackStatus {
 // up a stop in progress.
 func (s *Stack) Stop(force bool) {
 	if force {
-		// A second Ctrl-C: hurry whatever is stopping.
+		// A second Ctrl-C: hurry whatever is stopping, even a process
+		// waiting for a stalled output to take its lines.
+		s.bus.Hurry()
 		for _, proc := range s.processes() {
 			go proc.Stop(true)
 		}

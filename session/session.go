@@ -88,9 +88,11 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 	for _, w := range p.Warnings {
 		opts.notify(Notice{Warning: true, Text: w})
 	}
-	// The subscription is made before anything starts, so it sees every line.
+	// The subscription is made before anything starts, so it sees every
+	// line. It is lossless: plain output loses no line (the processes wait
+	// for it instead), and the terminal UI takes every event as it comes.
 	bus := orchestrator.NewBus(orchestrator.BusOptions{})
-	sub := bus.Subscribe()
+	sub := bus.SubscribeLossless()
 	run, err := startStack(ctx, p, orchestrator.Options{Bus: bus, NoWatch: opts.NoWatch}, opts.Notify)
 	if err != nil {
 		bus.Close()

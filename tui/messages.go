@@ -57,9 +57,9 @@ const maxBatch = 1024
 
 // readEvents is the command that reads the bus: it waits for one event,
 // takes whatever else is already queued (up to maxBatch), and returns them
-// as one message; Update issues it again. It never holds up the bus: a
-// subscriber that falls behind has events dropped for it and later gets an
-// events.KindSkipped. It returns nil once ctx is done.
+// as one message; Update issues it again. It reads the events as
+// bufferEvents hands them over, so the bus is never held up by the UI. It
+// returns nil once ctx is done.
 func readEvents(ctx context.Context, ch <-chan events.Event) tea.Cmd {
 	return func() tea.Msg {
 		var batch eventBatchMsg

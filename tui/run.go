@@ -50,8 +50,10 @@ func Interactive(w io.Writer) bool {
 
 // Run shows the stack on the terminal, full screen, until ch is closed
 // (the stack is gone), ctx is done, or — only when opts.OnQuit is nil —
-// the user quits, in which case it returns ErrQuit. It reads events as
-// fast as they come and never holds up the bus; status is called for a
+// the user quits, in which case it returns ErrQuit. It takes events as
+// fast as they come, so events may be a lossless subscription: when the
+// screen falls behind, only lines it could not show anyway (more than its
+// history) are dropped, and it says how many; status is called for a
 // snapshot once a second and after state changes (nil: the process list
 // comes from ch alone). The terminal is restored before Run returns.
 func Run(ctx context.Context, ch <-chan events.Event, status func() events.StackStatus, opts Options) error {
@@ -62,9 +64,13 @@ func Run(ctx context.Context, ch <-chan events.Event, status func() events.Stack
 	// Stops the bus reader when the program ends for any reason.
 	readCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	history := opts.History
+	if history <= 0 {
+		history = DefaultHistory
+	}
 	m := newModel(config{
 		ctx:     readCtx,
-		events:  ch,
+		events:  bufferEvents(readCtx, ch, history),
 		status:  status,
 		onQuit:  opts.OnQuit,
 		reload:  opts.Reload,
