@@ -124,7 +124,7 @@ func (d *detector) detectApp() error {
 
 	// Django: manage.py, the settings module, WSGI_APPLICATION.
 	var dj *djangoApp
-	if mp := filepath.Join(d.dir, "manage.py"); isFile(mp) {
+	if mp := filepath.Join(d.dir, "manage.py"); isFile(mp) && (isDjangoManage(mp) || app != "") {
 		var err error
 		dj, err = detectDjango(d.dir, mp, d.settingsChoice())
 		if err != nil && app == "" && server != ServerCommand {
@@ -254,6 +254,9 @@ func gunicornConfig(dir string, args []string) string {
 // (see layout.go for the order): an app, or the directory of a manage.py
 // one level down.
 func (d *detector) searchLayouts() (app *layoutApp, djangoDir string, err error) {
+	if a := findProcfileApp(d.dir); a != nil {
+		return a, "", nil
+	}
 	if a, ok, err := d.findFlaskApp(); ok || err != nil {
 		return a, "", err
 	}

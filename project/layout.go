@@ -10,19 +10,24 @@ import (
 )
 
 // This file finds the app when the project names none (no app in the
-// config, no --app) and there is no manage.py at the root. It follows the
-// conventions of the tools the project was written for, in this order:
+// config, no --app) and there is no Django manage.py at the root. It
+// follows the conventions of the tools the project was written for, in
+// this order:
 //
-//  1. FLASK_APP, from devstack's environment, the env files or .flaskenv,
+//  1. the Procfile's web line (gunicorn or uvicorn and its target): the
+//     production command itself;
+//  2. FLASK_APP, from devstack's environment, the env files or .flaskenv,
 //     in every form Flask's CLI accepts;
-//  2. wsgi.py and asgi.py (the production entry points), then the files
+//  3. wsgi.py and asgi.py (the production entry points), then the files
 //     the fastapi CLI looks for, in its order: main.py, app.py, api.py,
-//     app/main.py, app/app.py, app/api.py;
-//  3. manage.py one directory down (app/, src/, backend/, django/): the
+//     app/main.py, app/app.py, app/api.py; then run.py, server.py,
+//     application.py and a Flask-Script manage.py when they make the app;
+//  4. manage.py one directory down (app/, src/, backend/, django/): the
 //     gateway runs there, the repository root is still watched;
-//  4. a package holding a Flask or FastAPI app (a Flask app factory
+//  5. a package holding a Flask or FastAPI app (a Flask app factory
 //     create_app() in pkg/__init__.py, as in Flask's tutorial), at the
-//     root or under src/.
+//     root or under src/; a factory that needs arguments is reached
+//     through the root module that calls it.
 
 // layoutApp is an app found by the search.
 type layoutApp struct {
@@ -38,6 +43,11 @@ func (a layoutApp) Target() string { return a.Module + ":" + a.Callable }
 // (fastapi_cli.discover.get_default_path).
 var fastapiFiles = []string{"main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py"}
 
+// entryFiles are other root files that often start an app (run.py,
+// server.py, Elastic Beanstalk's application.py, a Flask-Script
+// manage.py); they count only when they define the app themselves.
+var entryFiles = []string{"run.py", "server.py", "application.py", "manage.py"}
+
 // djangoSubdirs are where a manage.py one directory down is looked for.
 var djangoSubdirs = []string{"app", "src", "backend", "django"}
 
@@ -52,8 +62,8 @@ var skippedDirs = map[string]bool{
 }
 
 // lookedFor says what the search tried, for the error when nothing is found.
-const lookedFor = "looked for: manage.py (here and in app/, src/, backend/, django/); FLASK_APP (environment, .env, .flaskenv); " +
-	"wsgi.py, asgi.py, main.py, app.py, api.py, app/main.py, app/app.py, app/api.py; " +
+const lookedFor = "looked for: manage.py (here and in app/, src/, backend/, django/); the Procfile's web line; FLASK_APP (environment, .env, .flaskenv); " +
+	"wsgi.py, asgi.py, main.py, app.py, api.py, app/main.py, app/app.py, app/api.py, run.py, server.py, application.py; " +
 	"a package with a Flask or FastAPI app (pkg/__init__.py, pkg/app.py, pkg/main.py…), here and under src/"
 
 // findFlaskApp reads FLASK_APP from devstack's environment, the env files,
@@ -211,7 +221,38 @@ func findFileApp(root string) (*layoutApp, error) {
 		a.How = name
 		return a, nil
 	}
+	for _, name := range entryFiles {
+		src, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil || (name == "manage.py" && isDjangoManage(filepath.Join(root, name))) {
+			continue
+		}
+		g := guessApp(name, string(src))
+		if g == nil || g.Framework.Module() == "" {
+			// run.py: "from blog import create_app; app = create_app()".
+			m := factoryCallRE.FindStringSubmatch(string(src))
+			f := factoryFramework(root, root, string(src))
+			if m == nil || f == nil {
+				continue
+			}
+			g = &appGuess{Framework: f.Framework, Kind: f.Kind, Callable: m[1]}
+		}
+		if g.Framework.Module() == "" || !definesCallable(string(src), g.Callable) {
+			continue
+		}
+		a := &layoutApp{appGuess: *g, Module: strings.TrimSuffix(name, ".py"), How: name}
+		a.File = filepath.Join(root, name)
+		return a, nil
+	}
 	return nil, nil
+}
+
+// definesCallable reports whether src itself defines the target's
+// callable ("app", or the factory "create_app()").
+func definesCallable(src, callable string) bool {
+	if name, ok := strings.CutSuffix(callable, "()"); ok {
+		return definesFunction(src, name)
+	}
+	return definesName(src, callable)
 }
 
 func isDirErr(p string) bool {
@@ -258,6 +299,13 @@ func findPackageApp(root string) (*layoutApp, error) {
 				a.File = file
 				a.Module, a.PathDir = importName(root, file)
 				a.How = relTo(root, file)
+				if strings.HasSuffix(a.Callable, "()") && factoryNeedsArguments(string(src)) {
+					// create_app(config_name): the module that calls it
+					// with its arguments is the entry point.
+					if c := findCallingModule(root, a.Module); c != nil {
+						a = c
+					}
+				}
 				found = append(found, a)
 				break
 			}
@@ -393,4 +441,166 @@ func likelyCandidate(root string) string {
 		flag = "--app-dir"
 	}
 	return fmt.Sprintf("%s looks like a %s app: add these lines to %s:\n  app = %q\n  args = [%q, %q]", rel, best.guess.Framework, ConfigFileName, target, flag, pathDir)
+}
+
+// gatewayValueFlags are the gunicorn and uvicorn options that take a value
+// as the next argument; the app target is the first other argument.
+var gatewayValueFlags = map[string]bool{
+	"-b": true, "--bind": true, "-w": true, "--workers": true, "-k": true, "--worker-class": true,
+	"-c": true, "--config": true, "-t": true, "--timeout": true, "--log-file": true, "--access-logfile": true,
+	"--error-logfile": true, "--log-level": true, "--threads": true, "--chdir": true, "--pythonpath": true,
+	"-e": true, "--env": true, "--max-requests": true, "--max-requests-jitter": true, "--graceful-timeout": true,
+	"--keep-alive": true, "--worker-connections": true, "--forwarded-allow-ips": true, "--name": true, "-n": true,
+	"--host": true, "--port": true, "--app-dir": true, "--env-file": true, "--root-path": true, "--workers-count": true,
+	"--limit-concurrency": true, "--backlog": true, "--timeout-keep-alive": true, "--proxy-headers-ips": true,
+	"--uds": true, "--fd": true, "--ssl-keyfile": true, "--ssl-certfile": true, "--loop": true, "--http": true,
+	"--ws": true, "--lifespan": true, "--interface": true, "--log-config": true, "-u": true, "--user": true, "-g": true, "--group": true,
+}
+
+// findProcfileApp reads the "web" line of the Procfile (Heroku's, and
+// every platform that copied it): the production command names the app
+// exactly, with gunicorn's --chdir and --pythonpath or uvicorn's
+// --app-dir. nil when there is none, or it runs neither server.
+func findProcfileApp(root string) *layoutApp {
+	data, err := os.ReadFile(filepath.Join(root, "Procfile"))
+	if err != nil {
+		return nil
+	}
+	entries, err := parseProcfile("Procfile", string(data))
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		if e.Name != "web" {
+			continue
+		}
+		argv, _, err := splitCommand(e.Command)
+		if err != nil {
+			return nil
+		}
+		server := -1
+		for i, a := range argv {
+			if b := filepath.Base(a); b == ServerGunicorn || b == ServerUvicorn {
+				server = i
+				break
+			}
+		}
+		if server < 0 {
+			return nil
+		}
+		kind := KindWSGI
+		if filepath.Base(argv[server]) == ServerUvicorn {
+			kind = KindASGI
+		}
+		var target, chdir, pathDir string
+		for i := server + 1; i < len(argv) && target == ""; i++ {
+			a := argv[i]
+			flag, value, hasValue := strings.Cut(a, "=")
+			switch {
+			case strings.HasPrefix(a, "-") && gatewayValueFlags[flag]:
+				if !hasValue && i+1 < len(argv) {
+					i++
+					value = argv[i]
+				}
+				switch flag {
+				case "--chdir":
+					chdir = value
+				case "--pythonpath", "--app-dir":
+					pathDir = value
+				}
+			case strings.HasPrefix(a, "-"):
+			default:
+				target = a
+			}
+		}
+		if target == "" || strings.Contains(target, "$") {
+			return nil
+		}
+		if !strings.Contains(target, ":") {
+			if kind == KindASGI {
+				return nil
+			}
+			target += ":application" // gunicorn's default name
+		}
+		if !targetRE.MatchString(target) {
+			return nil
+		}
+		appDir := root
+		if chdir != "" {
+			appDir = filepath.Join(root, filepath.FromSlash(chdir))
+		}
+		g, _ := guessModuleKind(filepath.Join(appDir, pathDir), target)
+		if g.Framework == WSGI || g.Framework == ASGI {
+			g.Kind = kind
+		}
+		module, callable, _ := strings.Cut(target, ":")
+		a := &layoutApp{appGuess: g, Module: module, How: "Procfile's web line"}
+		a.Callable = callable
+		a.PathDir = pathDir
+		if chdir != "" {
+			a.PathDir = filepath.ToSlash(filepath.Join(chdir, pathDir))
+		}
+		return a
+	}
+	return nil
+}
+
+// isDjangoManage reports whether a manage.py is Django's: one that
+// mentions Flask and not Django (Flask-Script's, a click group's) is an
+// app's command line, not a Django project.
+func isDjangoManage(path string) bool {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return true // let the Django reader report it
+	}
+	s := strings.ToLower(string(src))
+	return strings.Contains(s, "django") || !strings.Contains(s, "flask")
+}
+
+var factoryParamsRE = regexp.MustCompile(`(?m)^def\s+(?:create_app|make_app)\s*\(([^)]*)\)`)
+
+// factoryNeedsArguments reports whether the app factory in src has a
+// parameter without a default: gunicorn's "module:create_app()" would
+// then fail, and a module that calls it is the entry point.
+func factoryNeedsArguments(src string) bool {
+	m := factoryParamsRE.FindStringSubmatch(src)
+	if m == nil {
+		return false
+	}
+	for _, p := range strings.Split(m[1], ",") {
+		p = strings.TrimSpace(p)
+		if p == "" || strings.HasPrefix(p, "*") || strings.Contains(p, "=") || p == "self" || p == "/" {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// findCallingModule looks, in the root's .py files, for one that makes the
+// app by calling pkg's factory ("app = create_app(os.getenv(…))", as
+// flasky.py or run.py do); nil when none does.
+func findCallingModule(root, pkg string) *layoutApp {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	importRE := regexp.MustCompile(`(?m)^from\s+` + regexp.QuoteMeta(pkg) + `\s+import\s+[^\n]*\b(?:create_app|make_app)\b`)
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".py") || n == "setup.py" || n == "conftest.py" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, n))
+		if err != nil || !importRE.Match(data) {
+			continue
+		}
+		if m := factoryCallRE.FindSubmatch(data); m != nil {
+			a := &layoutApp{appGuess: appGuess{Framework: Flask, Kind: KindWSGI, Callable: string(m[1]), File: filepath.Join(root, n)}}
+			a.Module = strings.TrimSuffix(n, ".py")
+			a.How = n
+			return a
+		}
+	}
+	return nil
 }

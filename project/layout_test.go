@@ -149,6 +149,42 @@ func TestDetectLayouts(t *testing.T) {
 			target: "blog_app:create_app()", fw: Flask,
 		},
 		{
+			name: "Procfile's web line names the app",
+			files: map[string]string{"Procfile": "release: flask db upgrade\nweb: gunicorn -w 2 --log-file - flasky:app\n",
+				"flasky.py": "import os\nfrom app import create_app\napp = create_app(os.getenv('FLASK_CONFIG') or 'default')\n",
+				"app/__init__.py": "from flask import Flask\n\ndef create_app(config_name):\n    return Flask(__name__)\n"},
+			target: "flasky:app", fw: Flask, layout: "Procfile's web line",
+		},
+		{
+			name:     "Procfile's web line with uvicorn and --app-dir",
+			files:    map[string]string{"Procfile": "web: uvicorn --app-dir src shop.main:app --host 0.0.0.0 --port $PORT\n", "src/shop/__init__.py": "", "src/shop/main.py": starletteApp},
+			target:   "shop.main:app", fw: Starlette,
+			argvTail: []string{"--app-dir", "src"},
+		},
+		{
+			name:     "Procfile's web line with --chdir, gunicorn's default callable",
+			files:    map[string]string{"Procfile": "web: gunicorn --chdir backend site_wsgi\n", "backend/site_wsgi.py": "def application(environ, start_response):\n    pass\n"},
+			target:   "site_wsgi:application", fw: WSGI,
+			argvTail: []string{"--pythonpath", "backend"},
+		},
+		{
+			name: "a factory that needs arguments is reached through the module that calls it",
+			files: map[string]string{"flasky.py": "import os\nfrom app import create_app, db\napp = create_app(os.getenv('FLASK_CONFIG') or 'default')\n",
+				"app/__init__.py": "from flask import Flask\n\ndef create_app(config_name, *extra):\n    return Flask(__name__)\n"},
+			target: "flasky:app", fw: Flask, layout: "flasky.py",
+		},
+		{
+			name: "a Flask-Script manage.py is no Django project",
+			files: map[string]string{"manage.py": "from flask_script import Manager\nfrom app import create_app\nmanager = Manager(create_app)\n",
+				"app/__init__.py": flaskFactory},
+			target: "app:create_app()", fw: Flask,
+		},
+		{
+			name:   "run.py that makes the app",
+			files:  map[string]string{"run.py": "from blog import create_app\napp = create_app()\n", "blog/__init__.py": flaskFactory},
+			target: "run:app", fw: Flask, layout: "run.py",
+		},
+		{
 			name:   "an ASGI app made by a factory only is served through it",
 			files:  map[string]string{"main.py": "from starlette.applications import Starlette\n\ndef create_app():\n    return Starlette()\n"},
 			target: "main:create_app()", fw: Starlette,
@@ -228,8 +264,8 @@ func TestDetectLayoutFailureNamesTheCandidate(t *testing.T) {
 	}{
 		{
 			name:  "a Flask app in a file no convention names",
-			files: map[string]string{"server.py": flaskApp},
-			hint:  []string{"server.py looks like a flask app", "devstack up --app 'server:app'", `app = "server:app"`},
+			files: map[string]string{"webapp.py": flaskApp},
+			hint:  []string{"webapp.py looks like a flask app", "devstack up --app 'webapp:app'", `app = "webapp:app"`},
 		},
 		{
 			name:  "an ASGI app in a directory that is not a package",

@@ -129,8 +129,40 @@ func guessModuleKind(dir, target string) (g appGuess, ok bool) {
 		g.Framework, g.Kind = Starlette, KindASGI
 	case flaskCallRE.Match(src) || flaskImportRE.Match(src):
 		g.Framework, g.Kind = Flask, KindWSGI
+	default:
+		if f := factoryFramework(filepath.Dir(file), dir, string(src)); f != nil {
+			g.Framework, g.Kind = f.Framework, f.Kind
+		}
 	}
 	return g, true
+}
+
+var factoryImportRE = regexp.MustCompile(`(?m)^from\s+([A-Za-z_][\w.]*)\s+import\s+[^\n]*\b(?:create_app|make_app)\b`)
+
+// factoryFramework reads the framework of an app made by a factory
+// imported from another module ("from app import create_app"): the
+// framework of that module. dirs are where the module may be (the
+// importing file's directory, the project). nil when it cannot tell.
+func factoryFramework(fileDir, root, src string) *appGuess {
+	m := factoryImportRE.FindStringSubmatch(src)
+	if m == nil {
+		return nil
+	}
+	for _, base := range []string{fileDir, root} {
+		f := moduleFile(base, m[1])
+		if f == "" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil
+		}
+		if g := guessApp(filepath.Base(f), string(data)); g != nil && g.Framework.Module() != "" {
+			return g
+		}
+		return nil
+	}
+	return nil
 }
 
 var targetRE = regexp.MustCompile(`^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\(.*\))?$`)
