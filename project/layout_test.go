@@ -151,20 +151,20 @@ func TestDetectLayouts(t *testing.T) {
 		{
 			name: "Procfile's web line names the app",
 			files: map[string]string{"Procfile": "release: flask db upgrade\nweb: gunicorn -w 2 --log-file - flasky:app\n",
-				"flasky.py": "import os\nfrom app import create_app\napp = create_app(os.getenv('FLASK_CONFIG') or 'default')\n",
+				"flasky.py":       "import os\nfrom app import create_app\napp = create_app(os.getenv('FLASK_CONFIG') or 'default')\n",
 				"app/__init__.py": "from flask import Flask\n\ndef create_app(config_name):\n    return Flask(__name__)\n"},
 			target: "flasky:app", fw: Flask, layout: "Procfile's web line",
 		},
 		{
-			name:     "Procfile's web line with uvicorn and --app-dir",
-			files:    map[string]string{"Procfile": "web: uvicorn --app-dir src shop.main:app --host 0.0.0.0 --port $PORT\n", "src/shop/__init__.py": "", "src/shop/main.py": starletteApp},
-			target:   "shop.main:app", fw: Starlette,
+			name:   "Procfile's web line with uvicorn and --app-dir",
+			files:  map[string]string{"Procfile": "web: uvicorn --app-dir src shop.main:app --host 0.0.0.0 --port $PORT\n", "src/shop/__init__.py": "", "src/shop/main.py": starletteApp},
+			target: "shop.main:app", fw: Starlette,
 			argvTail: []string{"--app-dir", "src"},
 		},
 		{
-			name:     "Procfile's web line with --chdir, gunicorn's default callable",
-			files:    map[string]string{"Procfile": "web: gunicorn --chdir backend site_wsgi\n", "backend/site_wsgi.py": "def application(environ, start_response):\n    pass\n"},
-			target:   "site_wsgi:application", fw: WSGI,
+			name:   "Procfile's web line with --chdir, gunicorn's default callable",
+			files:  map[string]string{"Procfile": "web: gunicorn --chdir backend site_wsgi\n", "backend/site_wsgi.py": "def application(environ, start_response):\n    pass\n"},
+			target: "site_wsgi:application", fw: WSGI,
 			argvTail: []string{"--pythonpath", "backend"},
 		},
 		{
