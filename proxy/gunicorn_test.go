@@ -24,6 +24,10 @@ const systemPython = "/usr/bin/python3"
 const wsgiApp = `
 def app(environ, start_response):
     body = environ["wsgi.input"].read()
+    if environ["PATH_INFO"].startswith("/answer"):
+        answer = ("answer " + environ["PATH_INFO"]).encode()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(answer)))])
+        return [answer]
     start_response("200 OK", [("Content-Type", "text/plain")])
     if environ["PATH_INFO"].endswith("/environ"):
         return [("SCRIPT_NAME=%r PATH_INFO=%r" % (environ["SCRIPT_NAME"], environ["PATH_INFO"])).encode()]
@@ -31,8 +35,9 @@ def app(environ, start_response):
 `
 
 // startGunicorn runs one sync gunicorn worker on a free loopback port and
-// returns its address.
-func startGunicorn(t *testing.T) string {
+// returns its address; args are added to gunicorn's own (the last
+// --worker-class wins).
+func startGunicorn(t *testing.T, args ...string) string {
 	t.Helper()
 	if err := exec.Command(systemPython, "-c", "import gunicorn").Run(); err != nil {
 		testenv.Missing(t, "%s -m gunicorn: %v (install: apt-get install gunicorn)", systemPython, err)
@@ -43,8 +48,9 @@ func startGunicorn(t *testing.T) string {
 	}
 	addr := freeAddr(t)
 	var logs bytes.Buffer
-	cmd := exec.Command(systemPython, "-m", "gunicorn", "--workers", "1", "--worker-class", "sync",
-		"--bind", addr, "--chdir", dir, "--timeout", "120", "slowapp:app")
+	argv := append([]string{"-m", "gunicorn", "--workers", "1", "--worker-class", "sync",
+		"--bind", addr, "--chdir", dir, "--timeout", "120"}, args...)
+	cmd := exec.Command(systemPython, append(argv, "slowapp:app")...)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.SysProcAttr = procattr.Group()
 	exited := testenv.StartGroup(t, cmd, 5*time.Second)
@@ -137,5 +143,26 @@ func TestScriptNameHeaderStripped(t *testing.T) {
 	resp, body := tp.do(tp.h1, "GET", "/evil/environ", http.Header{"SCRIPT_NAME": {"/evil"}}, nil)
 	if got, want := body, "SCRIPT_NAME='' PATH_INFO='/evil/environ'"; resp.StatusCode != 200 || got != want {
 		t.Errorf("gunicorn saw %d %q, want 200 %q", resp.StatusCode, got, want)
+	}
+}
+
+// TestGunicornThreadsHeadBody pins issue 9 (high) against the real server:
+// gunicorn 20 under --threads writes the app's body after the head of a
+// HEAD response and keeps the connection, so the request after an ordinary
+// `curl -I` read that body as its answer (a 502, or another client's data).
+func TestGunicornThreadsHeadBody(t *testing.T) {
+	addr := startGunicorn(t, "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30")
+	tp := startProxy(t, "http://"+addr, Config{})
+	for round := range 3 {
+		if resp, body := tp.do(tp.h1, "HEAD", "/answer/head", nil, nil); resp.StatusCode != 200 || body != "" {
+			t.Fatalf("HEAD: %d %q", resp.StatusCode, body)
+		}
+		for i := range 20 {
+			path := fmt.Sprintf("/answer/%d/%d", round, i)
+			resp, body := tp.do(tp.h1, "GET", path, nil, nil)
+			if got, want := body, "answer "+path; resp.StatusCode != 200 || got != want {
+				t.Fatalf("GET %s after HEAD: %d %q, want 200 %q", path, resp.StatusCode, got, want)
+			}
+		}
 	}
 }
