@@ -15,8 +15,8 @@ import (
 type PortInUseError struct {
 	Host string
 	Port int
-	// The process listening on the port; PID is 0 when it is unknown
-	// (another user's process, or a system without /proc).
+	// The process listening on the port (found through /proc on Linux,
+	// lsof elsewhere); PID is 0 when it is unknown (another user's process).
 	PID     int
 	Command string // its program name, e.g. "gunicorn"
 	Cmdline string // its full command line, space separated
@@ -41,7 +41,7 @@ func (e *PortInUseError) Hint() string {
 		flag = "--app-port"
 	}
 	if e.PID == 0 {
-		return fmt.Sprintf("stop the program listening on port %d (\"ss -ltnp 'sport = :%d'\" or \"lsof -i :%d\" names it), or choose another port with %s", e.Port, e.Port, e.Port, flag)
+		return fmt.Sprintf("stop the program listening on port %d (%s), or choose another port with %s", e.Port, portLookupHint(e.Port), flag)
 	}
 	return fmt.Sprintf("stop %s (kill %d), or choose another port with %s", e.Command, e.PID, flag)
 }
@@ -57,7 +57,7 @@ type portHolder struct {
 
 // CheckPortFree reports whether host:port can be listened on, by trying.
 // When it is taken the error is a *PortInUseError naming the process that
-// holds it where the system allows (Linux).
+// holds it where the system allows.
 func CheckPortFree(host string, port int) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err == nil {
@@ -91,4 +91,22 @@ func WaitPortFree(ctx context.Context, host string, port int) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// hostIPs returns the addresses host stands for.
+func hostIPs(host string) []net.IP {
+	if ip := net.ParseIP(host); ip != nil {
+		return []net.IP{ip}
+	}
+	ips, _ := net.LookupIP(host)
+	return ips
+}
+
+func containsIP(ips []net.IP, ip net.IP) bool {
+	for _, x := range ips {
+		if x.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }

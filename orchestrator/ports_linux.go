@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"bufio"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -87,23 +88,6 @@ func procIP(s string) net.IP {
 	return net.IP(b)
 }
 
-func hostIPs(host string) []net.IP {
-	if ip := net.ParseIP(host); ip != nil {
-		return []net.IP{ip}
-	}
-	ips, _ := net.LookupIP(host)
-	return ips
-}
-
-func containsIP(ips []net.IP, ip net.IP) bool {
-	for _, x := range ips {
-		if x.Equal(ip) {
-			return true
-		}
-	}
-	return false
-}
-
 // socketOwner finds a process with a file descriptor on socket inode.
 func socketOwner(inode string) (int, bool) {
 	target := "socket:[" + inode + "]"
@@ -130,32 +114,25 @@ func socketOwner(inode string) (int, bool) {
 	return 0, false
 }
 
-// describeProcess names pid the way a user knows it. comm is the kernel's
-// name (at most 15 bytes; for a script, the script's name, e.g.
-// "gunicorn"); when it looks cut short, the matching command-line word is
-// used instead.
+// describeProcess names pid from /proc/PID/comm and /proc/PID/cmdline.
 func describeProcess(pid int) portHolder {
 	h := portHolder{PID: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
-	if comm, err := os.ReadFile(dir + "/comm"); err == nil {
-		h.Command = strings.TrimSpace(string(comm))
+	var comm string
+	if raw, err := os.ReadFile(dir + "/comm"); err == nil {
+		comm = strings.TrimSpace(string(raw))
 	}
 	var args []string
 	if raw, err := os.ReadFile(dir + "/cmdline"); err == nil {
 		args = strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
 		h.Cmdline = strings.Join(args, " ")
 	}
-	const commMax = 15
-	if len(h.Command) >= commMax || h.Command == "" {
-		for _, a := range args[:min(2, len(args))] {
-			if base := filepath.Base(a); strings.HasPrefix(base, h.Command) {
-				h.Command = base
-				break
-			}
-		}
-	}
-	if h.Command == "" {
-		h.Command = "pid " + strconv.Itoa(pid)
-	}
+	h.Command = commandName(pid, comm, args)
 	return h
+}
+
+// portLookupHint names the command that shows who listens on port, for
+// when devstack could not tell (another user's process).
+func portLookupHint(port int) string {
+	return fmt.Sprintf("\"sudo ss -ltnp 'sport = :%d'\" names it", port)
 }

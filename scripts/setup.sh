@@ -14,11 +14,11 @@ if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 # Caddy and nginx are the anchors the proxy is measured against; whitenoise
 # is the app serving its own static files, which the proxy must leave alone.
 # man, zsh and fish check the man page and completions; ruby checks the
-# Homebrew cask.
+# Homebrew cask; lsof is how macOS finds a port's holder, tested here.
 debs=(python3 python3-django python3-flask gunicorn uvicorn python3-starlette python3-fastapi
       python3-h11 python3-websockets python3-requests python3-whitenoise curl libnss3-tools ca-certificates
       chromium caddy nginx-light wrk hey procps psmisc iproute2 git
-      man-db zsh fish ruby)
+      man-db zsh fish ruby lsof)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
