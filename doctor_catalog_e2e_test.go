@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -182,4 +184,40 @@ func TestUpCleanOnCorrectSamples(t *testing.T) {
 		r.waitLine(`check health-check-redirect: warn: `, 60*time.Second)
 		r.waitLine(`check forwarded-allow-ips: fail: gunicorn does not trust the proxy: it connected from 127\.0\.0\.1`, 60*time.Second)
 	})
+}
+
+// doctor --settings on the split-settings sample: production's module runs
+// behind the proxy with placeholders for the variables only production
+// sets, asked with devstack.toml's host name, on Django 3.2 and 5.2; the
+// config's own module is what doctor checks without the flag.
+func TestDoctorProductionSettings(t *testing.T) {
+	for _, suite := range []string{"", "sid"} {
+		t.Run("django"+map[string]string{"": "-3.2", "sid": "-5.2"}[suite], func(t *testing.T) {
+			testenv.SystemPython(t)
+			var env []string
+			if suite != "" {
+				env = append(env, "PYTHONPATH="+testenv.PythonSuite(t, suite))
+			}
+			dir := copyProject(t, "django-split-settings")
+			if err := os.WriteFile(filepath.Join(dir, "devstack.toml"), []byte(`hosts = ["example.com"]`+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, r := doctorJSON(t, dir, env, "--settings", "config.settings.production")
+			if code != 0 || r.Summary["fail"]+r.Summary["warn"]+r.Summary["not-run"] != 0 {
+				t.Errorf("exit %d, summary %v\n%+v", code, r.Summary, r.Checks)
+			}
+			if r.About.Origin != "https://example.com:8080" || r.About.Settings != "config.settings.production" ||
+				!slices.Equal(r.About.Placeholders, []string{"DJANGO_SECRET_KEY", "DATABASE_PATH"}) {
+				t.Errorf("about %+v; want production's host, module and two placeholders", r.About)
+			}
+			for _, id := range []string{doctor.IDSecureCookies, doctor.IDHSTS, doctor.IDAllowedHosts, doctor.IDSSLRedirectLoop} {
+				if c := r.check(id); c.Status != doctor.Pass || c.Module != "config.settings.production" {
+					t.Errorf("%s on production's settings: %+v", id, c)
+				}
+			}
+			if c := r.check(doctor.IDHSTS); !strings.Contains(c.Summary, "production settings send HSTS") {
+				t.Errorf("hsts: %+v", c)
+			}
+		})
+	}
 }

@@ -20,10 +20,12 @@ import (
 // doctorReport is `devstack doctor --json`'s output.
 type doctorReport struct {
 	About struct {
-		Framework string `json:"framework"`
-		Server    string `json:"server"`
-		Origin    string `json:"origin"`
-		Via       string `json:"via"`
+		Framework    string   `json:"framework"`
+		Server       string   `json:"server"`
+		Origin       string   `json:"origin"`
+		Via          string   `json:"via"`
+		Settings     string   `json:"settings"`
+		Placeholders []string `json:"placeholders"`
 	} `json:"about"`
 	Checks  []doctor.Result `json:"checks"`
 	Summary map[string]int  `json:"summary"`

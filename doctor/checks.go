@@ -74,8 +74,11 @@ func checkScheme(ev Evidence) (Result, bool) {
 	default:
 		r.Status, r.Summary = Fail, "the app sees http behind the https proxy"
 		r.Detail = fmt.Sprintf("the proxy sent X-Forwarded-Proto: https, the gateway passed %s, and the app decided %q. "+
-			"Absolute links and redirects go to http://, Django's CSRF Origin check refuses forms, and SECURE_SSL_REDIRECT loops.",
-			ev.gatewaySaw(), p.Scheme)
+			"Absolute links and redirects go to http://", ev.gatewaySaw(), p.Scheme)
+		if p.Framework.Name == "django" {
+			r.Detail += ", Django's CSRF check refuses forms, and SECURE_SSL_REDIRECT loops"
+		}
+		r.Detail += "."
 		r.Fix = schemeFix(ev)
 	}
 	return r, true
