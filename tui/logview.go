@@ -268,10 +268,9 @@ func linesOf(e events.Event, color bool) []logLine {
 		source = events.SourceDevstack
 	}
 	text, textColor := render(e)
-	text = filterEscapes(text, color)
 	var out []logLine
 	for part := range strings.SplitSeq(text, "\n") {
-		out = append(out, logLine{at: e.Time, source: source, text: printable(part), color: textColor})
+		out = append(out, logLine{at: e.Time, source: source, text: printable(cleanLine(part, color)), color: textColor})
 	}
 	return out
 }

@@ -89,7 +89,6 @@ func (p *Plain) Write(e events.Event) error {
 	}
 	text, textColor := render(e)
 	if !p.color {
-		text = stripEscapes(text)
 		textColor = ""
 	}
 
@@ -109,6 +108,12 @@ func (p *Plain) Write(e events.Event) error {
 	pad := strings.Repeat(" ", p.width-utf8.RuneCountInString(source))
 	p.buf = p.buf[:0]
 	for line := range strings.SplitSeq(text, "\n") {
+		// Nothing a process printed may drive the terminal: only colour
+		// and style sequences stay, and only when colour is on.
+		line = cleanLine(line, p.color)
+		if p.color && strings.Contains(line, "\x1b[") && !strings.HasSuffix(line, "\x1b[0m") && !strings.HasSuffix(line, "\x1b[m") {
+			line += "\x1b[0m" // the process's own colour must not run into the next line
+		}
 		if p.color {
 			p.buf = fmt.Appendf(p.buf, "\x1b[%sm%s%s |\x1b[0m ", sourceColor(source), source, pad)
 		} else {
@@ -247,50 +252,4 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%.1fMB", float64(n)/1e6)
 	}
 	return fmt.Sprintf("%.1fGB", float64(n)/1e9)
-}
-
-// stripEscapes removes the terminal escape sequences a process printed
-// (colours, cursor moves, titles) so plain output stays plain.
-func stripEscapes(s string) string { return filterEscapes(s, false) }
-
-// filterEscapes removes escape sequences from s; keepSGR keeps the colour
-// and style ones (CSI … m), which the terminal UI can show safely, while
-// cursor moves and titles would break its layout.
-func filterEscapes(s string, keepSGR bool) string {
-	if !strings.Contains(s, "\x1b") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\x1b' {
-			b.WriteByte(s[i])
-			continue
-		}
-		if i+1 >= len(s) {
-			break
-		}
-		switch s[i+1] {
-		case '[': // CSI: parameters and intermediates, then a final byte @–~
-			j := i + 2
-			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
-				j++
-			}
-			if keepSGR && j < len(s) && s[j] == 'm' {
-				b.WriteString(s[i : j+1])
-			}
-			i = j
-		case ']': // OSC: ends with BEL or ESC \
-			j := i + 2
-			for j < len(s) && s[j] != '\a' && !(s[j] == '\x1b' && j+1 < len(s) && s[j+1] == '\\') {
-				j++
-			}
-			if j < len(s) && s[j] == '\x1b' {
-				j++
-			}
-			i = j
-		default: // a two-byte sequence
-			i++
-		}
-	}
-	return b.String()
 }
