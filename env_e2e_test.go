@@ -36,6 +36,22 @@ func TestUpAppliesDotenvEdits(t *testing.T) {
 	}
 }
 
+// The .env of a Django project one level down is watched and read again
+// too, and the trust checks run again with the new settings.
+func TestUpRechecksTrustAfterAnEnvEdit(t *testing.T) {
+	testenv.PythonWith(t, "django", "gunicorn")
+	dir := copyProject(t, "layouts/django-backend")
+	r := startUp(t, upConfig{dir: dir})
+	r.waitLine(`trust check: `, 30*time.Second)
+	after := r.lineCount()
+	env := "GREETING=from-backend-env\nTRUST_PROXY_HEADER=0\n"
+	if err := os.WriteFile(filepath.Join(dir, "backend", ".env"), []byte(env), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(after, `environment: TRUST_PROXY_HEADER changed`, 30*time.Second)
+	r.waitLineAfter(after, `check proxy-ssl-header: (warn|fail)`, 60*time.Second)
+}
+
 // The app can call its own https URL with urllib and with requests (which
 // trusts certifi's roots, not the system's): every child gets a bundle of
 // the system's roots and devstack's CA.
