@@ -122,6 +122,10 @@ func TestDoctorFindsEachMisconfiguration(t *testing.T) {
 		{project: "django-misconfig/ssl-redirect-untrusted",
 			fails: []string{doctor.IDScheme, doctor.IDSSLRedirectLoop, doctor.IDProxySSLHeader, doctor.IDForwardedAllowIPs},
 			warns: []string{doctor.IDDirectRedirect}},
+		// Django 5.2 also refuses the https form's Origin: the CSRF 403.
+		{project: "django-misconfig/ssl-redirect-untrusted", suite: "sid",
+			fails: []string{doctor.IDScheme, doctor.IDSSLRedirectLoop, doctor.IDProxySSLHeader, doctor.IDCSRFOrigin, doctor.IDForwardedAllowIPs},
+			warns: []string{doctor.IDDirectRedirect}},
 		{project: "django-misconfig/allowed-hosts-with-port", fails: []string{doctor.IDAllowedHosts, doctor.IDCSRFOrigin}},
 		// Host names are what Django 3.2 wants; 4.0 and later want origins.
 		{project: "django-misconfig/csrf-origins-no-scheme"},
