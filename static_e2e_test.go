@@ -225,3 +225,27 @@ func TestUpServesCollectedManifestFiles(t *testing.T) {
 		t.Errorf("GET %s: %d %.80q", path, resp.StatusCode, body)
 	}
 }
+
+// Flask serves its own static folder, under devstack as before: the proxy
+// serves files for Django only, where gunicorn serves none.
+func TestUpLeavesFlaskStaticToFlask(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := copyProject(t, "flask-app")
+	if err := os.MkdirAll(filepath.Join(dir, "static"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "static", "app.css"), []byte("p { margin: 0 }"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir})
+	resp, body := r.getFile("/static/app.css")
+	if resp.StatusCode != http.StatusOK || body != "p { margin: 0 }" {
+		t.Fatalf("GET /static/app.css: %d %q", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Server"); !strings.HasPrefix(got, "gunicorn") {
+		t.Errorf("/static/app.css came from %q, want Flask under gunicorn", got)
+	}
+	if strings.Contains(r.output(), "static files:") {
+		t.Errorf("devstack claims static files for a Flask app:\n%s", r.output())
+	}
+}
