@@ -172,7 +172,7 @@ func startForDoctor(ctx context.Context, p *project.Project, opts Options, names
 		name := missingVariable(lines)
 		if opts.Settings != "" && name != "" && len(placeholders) < maxPlaceholders && !slices.Contains(placeholders, name) {
 			placeholders = append(placeholders, name)
-			p.Env = append(p.Env, name+"="+placeholderFor(name, names))
+			p.Env = append(p.Env, name+"="+placeholderFor(name, names, p.Interpreter.DjangoVersion))
 			continue
 		}
 		if opts.Settings != "" {
@@ -205,7 +205,9 @@ func missingVariable(lines []string) string {
 // placeholderFor is a value that lets settings load without reaching any
 // production service: URLs that name nothing that answers, a marked
 // non-secret otherwise.
-func placeholderFor(name string, hosts []string) string {
+// hosts are the names the requests use, for host and origin lists (in the
+// form djangoVersion reads: host names before 4.0).
+func placeholderFor(name string, hosts []string, djangoVersion string) string {
 	switch {
 	case strings.Contains(name, "DATABASE") && strings.HasSuffix(name, "URL"):
 		return "sqlite://:memory:"
@@ -217,6 +219,17 @@ func placeholderFor(name string, hosts []string) string {
 		return "https://placeholder.invalid/"
 	case strings.HasSuffix(name, "HOSTS"):
 		return strings.Join(hosts, ",")
+	case strings.HasSuffix(name, "ORIGINS"):
+		origins := make([]string, len(hosts))
+		for i, h := range hosts {
+			origins[i] = "https://" + h
+			if major, _, _ := strings.Cut(djangoVersion, "."); major < "4" && len(major) == 1 {
+				origins[i] = h
+			}
+		}
+		return strings.Join(origins, ",")
+	case strings.HasSuffix(name, "DSN"):
+		return "" // an error reporter's DSN: empty turns it off
 	}
 	return "devstack-doctor-placeholder"
 }
