@@ -47,7 +47,7 @@ func startProxyCmd(t *testing.T, args ...string) *proxyCmd {
 		caroot: filepath.Join(dir, "caroot"), exited: make(chan error, 1)}
 	pc.cmd = exec.Command(bin, append([]string{"proxy"}, args...)...)
 	pc.cmd.Env = append(os.Environ(), "CAROOT="+pc.caroot, "HOME="+filepath.Join(dir, "home"),
-		"XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "NO_COLOR=1")
+		"DEVSTACK_CACHE_DIR="+filepath.Join(dir, "cache"), "NO_COLOR=1")
 	pc.cmd.Stderr = pc.stderr
 	pc.cmd.SysProcAttr = procattr.Group()
 	stdout, err := pc.cmd.StdoutPipe()

@@ -36,7 +36,7 @@ type doctorReport struct {
 func runDoctorCmd(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(devstackBinary(t), append([]string{"doctor", "--dir", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "CAROOT="+t.TempDir(), "NO_COLOR=1", "XDG_CACHE_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "CAROOT="+t.TempDir(), "NO_COLOR=1", "DEVSTACK_CACHE_DIR="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -250,8 +250,8 @@ func TestDoctorBesideUp(t *testing.T) {
 	testenv.SystemPython(t)
 	cache := t.TempDir()
 	dir := copyProject(t, "django-site")
-	r := startUp(t, upConfig{dir: dir, env: []string{"XDG_CACHE_HOME=" + cache}})
-	shared := []string{"CAROOT=" + r.caroot, "XDG_CACHE_HOME=" + cache}
+	r := startUp(t, upConfig{dir: dir, env: []string{"DEVSTACK_CACHE_DIR=" + cache}})
+	shared := []string{"CAROOT=" + r.caroot, "DEVSTACK_CACHE_DIR=" + cache}
 
 	code, rep := doctorJSON(t, copyProject(t, "django-site"), shared)
 	if code != 0 || rep.status(doctor.IDScheme) != doctor.Pass || rep.About.Via != "a short-lived stack" {
@@ -285,8 +285,8 @@ func TestDoctorBesideUpStartedWithFlags(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "app.py"), filepath.Join(dir, "server.py")); err != nil {
 		t.Fatal(err)
 	}
-	r := startUp(t, upConfig{dir: dir, args: []string{"--app", "server:app"}, env: []string{"XDG_CACHE_HOME=" + cache}})
-	code, rep := doctorJSON(t, dir, []string{"CAROOT=" + r.caroot, "XDG_CACHE_HOME=" + cache})
+	r := startUp(t, upConfig{dir: dir, args: []string{"--app", "server:app"}, env: []string{"DEVSTACK_CACHE_DIR=" + cache}})
+	code, rep := doctorJSON(t, dir, []string{"CAROOT=" + r.caroot, "DEVSTACK_CACHE_DIR=" + cache})
 	if want := "the running devstack up (pid " + strconv.Itoa(r.cmd.Process.Pid) + ")"; code != 0 || rep.About.Via != want {
 		t.Errorf("doctor beside up --app: exit %d, via %q; want 0 via %q", code, rep.About.Via, want)
 	}

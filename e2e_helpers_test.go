@@ -147,7 +147,7 @@ func launchUp(t *testing.T, cfg upConfig) *upRun {
 		k, _, _ := strings.Cut(kv, "=")
 		return slices.Contains(cfg.unset, k)
 	})
-	r.cmd.Env = append(r.cmd.Env, "CAROOT="+r.caroot, "NO_COLOR=1", "XDG_CACHE_HOME="+t.TempDir())
+	r.cmd.Env = append(r.cmd.Env, "CAROOT="+r.caroot, "NO_COLOR=1", "DEVSTACK_CACHE_DIR="+t.TempDir())
 	r.cmd.Env = append(r.cmd.Env, cfg.env...)
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := r.cmd.StdoutPipe()

@@ -41,8 +41,8 @@ func runningBehind(t *testing.T) (*upRun, string, string) {
 	t.Helper()
 	cache := t.TempDir()
 	dir := copyProject(t, "django-site")
-	r := startUp(t, upConfig{dir: dir, env: []string{"XDG_CACHE_HOME=" + cache}})
-	t.Setenv("XDG_CACHE_HOME", cache)
+	r := startUp(t, upConfig{dir: dir, env: []string{"DEVSTACK_CACHE_DIR=" + cache}})
+	t.Setenv("DEVSTACK_CACHE_DIR", cache)
 	var st session.RunRecord
 	eventually(t, 10*time.Second, "devstack up's run record", func() bool {
 		var err error

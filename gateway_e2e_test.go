@@ -241,7 +241,7 @@ func TestPlainOutputLosesNoLine(t *testing.T) {
 	port, appPort := freePort(t), freePort(t)
 	cmd := exec.Command(devstackBinary(t), "up", "--dir", dir, "--no-tui", "--no-watch",
 		"--port", strconv.Itoa(port), "--app-port", strconv.Itoa(appPort))
-	cmd.Env = append(os.Environ(), "CAROOT="+t.TempDir(), "NO_COLOR=1", "XDG_CACHE_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "CAROOT="+t.TempDir(), "NO_COLOR=1", "DEVSTACK_CACHE_DIR="+t.TempDir())
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

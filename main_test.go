@@ -37,7 +37,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", env.WorkDir+"/home")
 			env.Setenv("XDG_DATA_HOME", env.WorkDir+"/home/.local/share")
 			env.Setenv("NO_COLOR", "1")
-			env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/cache")
+			env.Setenv("DEVSTACK_CACHE_DIR", env.WorkDir+"/cache")
 			return nil
 		},
 		// [python:django,gunicorn]: an interpreter devstack would find

@@ -110,7 +110,7 @@ wait_for "$work/upstream.log" "127.0.0.1:$up_port"
 
 # devstack: its own CA and cache, as a user's first run; its access lines go
 # to a file.
-export CAROOT="$work/ca" XDG_CACHE_HOME="$work/cache"
+export CAROOT="$work/ca" DEVSTACK_CACHE_DIR="$work/cache"
 start devstack "$work/devstack" proxy --to "http://127.0.0.1:$up_port" --port "$devstack_port" --host 127.0.0.1
 wait_for "$work/devstack.log" "ready https://localhost:$devstack_port"
 leaf=$(find "$work/cache" -name 'localhost.pem' | head -1)

@@ -69,7 +69,7 @@ ports=($("$work/upstream" -free-ports 3))
 devstack_port=${ports[0]} app_port=${ports[1]} nginx_port=${ports[2]}
 
 cp -R testdata/django-static "$work/site"
-export CAROOT="$work/ca" XDG_CACHE_HOME="$work/cache"
+export CAROOT="$work/ca" DEVSTACK_CACHE_DIR="$work/cache"
 start devstack "$work/devstack" up --dir "$work/site" --python "$PYTHON" --no-tui --no-watch \
   --port "$devstack_port" --app-port "$app_port"
 wait_for "$work/devstack.log" "ready https://localhost:$devstack_port"

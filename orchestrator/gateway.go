@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/devstack-dev/devstack/internal/cachedir"
 	"github.com/devstack-dev/devstack/project"
 	"github.com/devstack-dev/devstack/templates"
 )
@@ -126,12 +127,12 @@ func preimports(f project.Framework) []string {
 // interpreter, so that the first reload of the next run is as quick as the
 // later ones; without a cache directory it lives for this run only.
 func learnedPreimportPath(p *project.Project, runDir string) string {
-	cache, err := os.UserCacheDir()
+	cache, err := cachedir.Dir()
 	if err != nil {
 		return filepath.Join(runDir, "preimport-learned.txt")
 	}
 	sum := sha256.Sum256([]byte(p.Dir + "\x00" + p.Interpreter.Path))
-	return filepath.Join(cache, "devstack", "preimport", hex.EncodeToString(sum[:8])+".txt")
+	return filepath.Join(cache, "preimport", hex.EncodeToString(sum[:8])+".txt")
 }
 
 // withoutConfigFlag removes -c/--config FILE from gunicorn's arguments; the

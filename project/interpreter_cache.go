@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/cachedir"
 )
 
 // The interpreter check starts one Python per candidate on every
@@ -79,11 +81,11 @@ type fileStamp struct {
 // openInterpreterCache reads the cache; an unreadable or foreign file is
 // an empty cache (it is rewritten on the next store).
 func openInterpreterCache() *interpreterCache {
-	dir, err := os.UserCacheDir()
+	dir, err := cachedir.Dir()
 	if err != nil {
 		return &interpreterCache{}
 	}
-	c := &interpreterCache{path: filepath.Join(dir, "devstack", interpreterCacheFile)}
+	c := &interpreterCache{path: filepath.Join(dir, interpreterCacheFile)}
 	data, err := os.ReadFile(c.path)
 	if err != nil {
 		return c

@@ -27,10 +27,10 @@ const cachedMark = "0.0.0-cached"
 func newCacheTest(t *testing.T, files map[string]string, environ ...string) *cacheTest {
 	t.Helper()
 	cacheDir := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", cacheDir)
+	t.Setenv("DEVSTACK_CACHE_DIR", cacheDir)
 	c := &cacheTest{
 		t:       t,
-		file:    filepath.Join(cacheDir, "devstack", interpreterCacheFile),
+		file:    filepath.Join(cacheDir, interpreterCacheFile),
 		dir:     copyFixture(t, "django-basic", files),
 		environ: append([]string{"PATH=/usr/bin:/bin"}, environ...),
 		python:  systemPython(t),
@@ -211,6 +211,7 @@ func TestInterpreterCacheNotKept(t *testing.T) {
 	})
 	t.Run("no cache directory", func(t *testing.T) {
 		c := newCacheTest(t, nil)
+		t.Setenv("DEVSTACK_CACHE_DIR", "")
 		t.Setenv("XDG_CACHE_HOME", "")
 		t.Setenv("HOME", "")
 		c.detect() // must simply work

@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Setenv("XDG_CACHE_HOME", cache)
+	os.Setenv("DEVSTACK_CACHE_DIR", cache)
 	code := m.Run()
 	os.RemoveAll(cache)
 	if bareVenvPy != "" {

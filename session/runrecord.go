@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/devstack-dev/devstack/internal/cachedir"
 )
 
 // RunRecord is what a running devstack up tells devstack doctor, so the
@@ -24,11 +26,11 @@ type RunRecord struct {
 
 // runRecordPath is the file for the project in dir.
 func runRecordPath(dir string) (string, error) {
-	cache, err := os.UserCacheDir()
+	cache, err := cachedir.Dir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(cache, "devstack", "running", projectKey(dir)+".json"), nil
+	return filepath.Join(cache, "running", projectKey(dir)+".json"), nil
 }
 
 // writeRunRecord records st and returns a function that removes the record.

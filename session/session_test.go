@@ -21,7 +21,7 @@ import (
 // isolate gives the test its own CA and cache directories.
 func isolate(t *testing.T) {
 	t.Setenv("CAROOT", t.TempDir())
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("DEVSTACK_CACHE_DIR", t.TempDir())
 	t.Setenv("NO_COLOR", "1")
 }
 

@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/devstack-dev/devstack/certs"
+	"github.com/devstack-dev/devstack/internal/cachedir"
 )
 
 // ServerTLS loads the local CA (minting one on first use, and saying so
@@ -71,11 +71,11 @@ func checkCA() (*certs.CA, error) {
 
 // leafCacheDir is where the proxy's leaf certificates are kept between runs.
 func leafCacheDir() (string, error) {
-	dir, err := os.UserCacheDir()
+	dir, err := cachedir.Dir()
 	if err != nil {
-		return "", hintError{fmt.Errorf("finding the cache directory: %w", err), "set HOME or XDG_CACHE_HOME"}
+		return "", hintError{fmt.Errorf("finding the cache directory: %w", err), "set HOME, or DEVSTACK_CACHE_DIR to an absolute path"}
 	}
-	return filepath.Join(dir, "devstack", "certs"), nil
+	return filepath.Join(dir, "certs"), nil
 }
 
 // projectKey names a project directory in devstack's cache directories.

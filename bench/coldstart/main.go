@@ -6,7 +6,7 @@
 // contenders for -rounds rounds:
 //
 //   - devstack: `devstack up` with an empty CAROOT and an empty
-//     XDG_CACHE_HOME, as on a first run (a CA and a leaf are minted, the
+//     DEVSTACK_CACHE_DIR, as on a first run (a CA and a leaf are minted, the
 //     interpreter is searched), from exec to the first HTTPS 200 from
 //     /whoami/ through the proxy, by a client that trusts the new CA;
 //   - gunicorn: `python3 -m gunicorn mysite.wsgi:application --bind
@@ -197,7 +197,7 @@ func runDevstackWith(ctx context.Context, cfg config, caroot, cache string) (out
 		argv: []string{cfg.devstack, "up", "--dir", cfg.dir,
 			"--port", strconv.Itoa(port), "--app-port", strconv.Itoa(appPort)},
 		dir:         cfg.dir,
-		env:         append(os.Environ(), "CAROOT="+caroot, "XDG_CACHE_HOME="+cache),
+		env:         append(os.Environ(), "CAROOT="+caroot, "DEVSTACK_CACHE_DIR="+cache),
 		url:         fmt.Sprintf("https://localhost:%d/whoami/", port),
 		caFile:      filepath.Join(caroot, "rootCA.pem"),
 		readyMarker: "devstack | ready https://",

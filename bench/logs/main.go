@@ -244,7 +244,7 @@ func (b *bench) throughUp(r *result, tui bool) error {
 		cmd = exec.Command(b.devstack, args...)
 	}
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CAROOT="+filepath.Join(b.work, "ca"), "XDG_CACHE_HOME="+filepath.Join(b.work, "cache"), "TERM=xterm-256color")
+	cmd.Env = append(os.Environ(), "CAROOT="+filepath.Join(b.work, "ca"), "DEVSTACK_CACHE_DIR="+filepath.Join(b.work, "cache"), "TERM=xterm-256color")
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

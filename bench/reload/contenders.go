@@ -95,7 +95,7 @@ func startDevstack(ctx context.Context, b *bench, site, work string) (*server, e
 		return nil, err
 	}
 	caroot := filepath.Join(work, "ca")
-	env := []string{"CAROOT=" + caroot, "NO_COLOR=1", "XDG_CACHE_HOME=" + filepath.Join(work, "cache")}
+	env := []string{"CAROOT=" + caroot, "NO_COLOR=1", "DEVSTACK_CACHE_DIR=" + filepath.Join(work, "cache")}
 	reported := regexp.MustCompile(`reloaded in (\S+): `)
 	p, err := startProc(site, env, reported, b.logFor("devstack"), b.devstack, "up", "--dir", site, "--python", b.python,
 		"--port", strconv.Itoa(port), "--app-port", strconv.Itoa(appPort), "--no-tui")
