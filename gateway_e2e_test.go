@@ -284,3 +284,39 @@ func TestPlainOutputLosesNoLine(t *testing.T) {
 		t.Errorf("plain output says it skipped lines")
 	}
 }
+
+// Issue 9: a gateway killed after it booted but before it served a request
+// (here: right after a restart, with no request since) stayed down with
+// "fix the error below" and no error to fix. It is a crash: devstack starts
+// it again.
+func TestGatewayKilledBeforeItsFirstRequestIsRestarted(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := t.TempDir()
+	writeEchoApp(t, dir, "v1")
+	dotenv := filepath.Join(dir, ".env")
+	if err := os.WriteFile(dotenv, []byte("A=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir})
+	mark := r.lineCount()
+	if err := os.WriteFile(dotenv, []byte("A=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLineAfter(mark, `reloaded in \S+: .*\.env`, 60*time.Second)
+
+	// The master devstack started last (its workers have the same command
+	// line).
+	running := regexp.MustCompile(`(?m)^gunicorn +\| running \(pid (\d+)\)$`).FindAllStringSubmatch(r.output(), -1)
+	master, _ := strconv.Atoi(running[len(running)-1][1])
+	mark = r.lineCount()
+	_ = syscall.Kill(master, syscall.SIGKILL)
+	r.waitLineAfter(mark, `gunicorn +\| crashed \(killed by SIGKILL\)`, 20*time.Second)
+	r.waitLineAfter(mark, `gunicorn +\| restarting in`, 20*time.Second)
+	r.waitLineAfter(mark, `worker booted`, 30*time.Second)
+	if code, body := r.get("/"); code != http.StatusOK || body != "v1" {
+		t.Errorf("after the crash: %d %q, want 200 v1", code, body)
+	}
+	if strings.Contains(r.output(), "failed to start") {
+		t.Errorf("a gateway killed after it booted was taken for one that failed to start")
+	}
+}

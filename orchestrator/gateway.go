@@ -93,7 +93,10 @@ func gatewaySpec(p *project.Project, runDir, probePath, caBundle string) Process
 		}
 	}
 	return ProcessSpec{
-		Name:           gatewayName(p),
+		Name: gatewayName(p),
+		// The gateway never ends on its own while it is wanted: any exit
+		// is a crash (StayDown keeps an app that cannot load down).
+		Restart:        RestartAlways,
 		TermLeaderOnly: p.Server == project.ServerGunicorn || p.Server == project.ServerUvicorn,
 		Argv:           argv,
 		Dir:            cmp.Or(p.AppDir, p.Dir),
@@ -190,6 +193,7 @@ type markers struct {
 	gen      int           // newest generation booted in the current master
 	reload   string        // how the current master takes new code (templates.Reload*)
 	graceful time.Duration // the current master's graceful_timeout; 0 before its ready line
+	bootedAt time.Time     // when the last worker-booted line arrived
 	changed  chan struct{} // closed and replaced at every worker boot
 	started  chan struct{} // closed and replaced at every ready marker
 }
@@ -226,6 +230,7 @@ func (m *markers) observe(line string) {
 		return
 	}
 	m.booted++
+	m.bootedAt = time.Now()
 	m.gen = max(m.gen, mk.Generation)
 	close(m.changed)
 	m.changed = make(chan struct{})
@@ -237,6 +242,13 @@ func (m *markers) reloadMode() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.reload
+}
+
+// bootedSince reports whether a worker booted after t.
+func (m *markers) bootedSince(t time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bootedAt.After(t)
 }
 
 // gracefulTimeout is the current master's graceful_timeout, 0 when unknown.

@@ -321,14 +321,17 @@ func (s *Stack) stayDown(code int, ran time.Duration) bool {
 	loadFailure := s.p.Server == project.ServerGunicorn &&
 		(code == gunicornWorkerBootError || code == gunicornAppLoadError) ||
 		s.p.Server == project.ServerUvicorn && code == uvicornStartupFailure
-	served := s.lastServed.Load() > int64(s.gateway.Status().StartedAt.Sub(s.epoch))
-	if !loadFailure && served {
-		return false // it crashed while serving: restart with backoff
+	// It came up if it answered through the proxy, or (gunicorn) a worker
+	// booted, since its latest start: a gateway restarted for a change
+	// serves nothing until the next request, and being killed then is a
+	// crash like any other. So is being killed by a signal at any time: no
+	// error of the app's is there to show.
+	started := s.gateway.Status().StartedAt
+	cameUp := s.lastServed.Load() > int64(started.Sub(s.epoch)) || s.marks.bootedSince(started)
+	if !loadFailure && (cameUp || code < 0) {
+		return false // it crashed: restart with backoff
 	}
 	reason := fmt.Sprintf("%s exited (exit code %d) before it could serve the app. Fix the error below and save: devstack restarts it on the next file change.", gatewayName(s.p), code)
-	if code < 0 {
-		reason = fmt.Sprintf("%s was killed before it could serve the app. Fix the error below and save: devstack restarts it on the next file change.", gatewayName(s.p))
-	}
 	s.down.Store(&reason)
 	s.bus.Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack,
 		Text: "the gateway failed to start; waiting for a file change to try again"})
