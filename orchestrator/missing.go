@@ -65,20 +65,20 @@ func (m *missingModules) pageHint() string {
 func (s *Stack) explainMissingModule(module string) {
 	top, _, _ := strings.Cut(module, ".")
 	s.missing.mu.Lock()
-	if s.missing.explained[top] {
+	if s.missing.explained[module] {
 		s.missing.mu.Unlock()
 		return
 	}
 	if s.missing.explained == nil {
 		s.missing.explained = map[string]bool{}
 	}
-	s.missing.explained[top] = true
+	s.missing.explained[module] = true
 	s.missing.mu.Unlock()
 
 	p := s.project()
 	in := p.Interpreter
-	text := fmt.Sprintf("the app cannot import %s with %s (%s)", top, in.Path, in.Source)
-	others := project.CandidatesWithModule(p, top)
+	text := fmt.Sprintf("the app cannot import %s with %s (%s)", module, in.Path, in.Source)
+	others := project.CandidatesWithModule(p, module)
 	if len(others) > 0 {
 		var names []string
 		for _, c := range others {

@@ -133,12 +133,12 @@ func DistributionFor(p *Project, module string) string {
 }
 
 // CandidatesWithModule lists the interpreters of the search, other than
-// the one p runs, whose import path holds the top-level module: what to
-// suggest when the app dies with ModuleNotFoundError. It probes every
-// candidate (their reports are mostly cached), so it is for that moment
-// only.
+// the one p runs, that can run the app (they import the framework and the
+// gateway) and whose import path holds the module ("celery",
+// "pydantic.v1"): what to suggest when the app dies with
+// ModuleNotFoundError. It probes every candidate (their reports are
+// mostly cached), so it is for that moment only.
 func CandidatesWithModule(p *Project, module string) []Candidate {
-	module, _, _ = strings.Cut(module, ".")
 	req := p.interpreterReq
 	if req.Dir == "" || module == "" {
 		return nil
@@ -155,7 +155,7 @@ func CandidatesWithModule(p *Project, module string) []Candidate {
 	self := interpreterKey(p.Interpreter.Path)
 	for i, s := range specs {
 		r := <-done[i]
-		if r.Err != "" || interpreterKey(s.path) == self || !hasModule(r.sysPath, module) {
+		if !r.OK() || interpreterKey(s.path) == self || !hasModule(r.sysPath, module) {
 			continue
 		}
 		out = append(out, r.Candidate)

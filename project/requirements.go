@@ -377,17 +377,20 @@ func hasReleasePrefix(have, prefix []int) bool {
 	return compareReleases(have[:len(prefix)], prefix) == 0
 }
 
-// hasModule reports whether a top-level module is on the import path dirs
-// (a package, a namespace directory, a .py file or an extension module).
+// hasModule reports whether a module ("celery", or a submodule such as
+// "pydantic.v1") is on the import path dirs: a package, a namespace
+// directory, a .py file or an extension module.
 func hasModule(dirs []string, module string) bool {
+	rel := filepath.Join(strings.Split(module, ".")...)
 	for _, dir := range dirs {
-		if fi, err := os.Stat(filepath.Join(dir, module)); err == nil && fi.IsDir() {
+		base := filepath.Join(dir, rel)
+		if fi, err := os.Stat(base); err == nil && fi.IsDir() {
 			return true
 		}
-		if isFile(filepath.Join(dir, module+".py")) {
+		if isFile(base + ".py") {
 			return true
 		}
-		if m, _ := filepath.Glob(filepath.Join(dir, module+".*.so")); len(m) > 0 {
+		if m, _ := filepath.Glob(base + ".*.so"); len(m) > 0 {
 			return true
 		}
 	}

@@ -129,8 +129,13 @@ func TestInterpreterPrefersTheProjectsRequirements(t *testing.T) {
 	if p.Interpreter.Source != ".venv" {
 		t.Fatalf("without requirements: got %s (%s), want .venv, first in the search", p.Interpreter.Path, p.Interpreter.Source)
 	}
-	if got := CandidatesWithModule(p, "invoice_tools.pdf"); len(got) != 1 || got[0].Source != "venv" {
+	if got := CandidatesWithModule(p, "invoice_tools"); len(got) != 1 || got[0].Source != "venv" {
 		t.Errorf("candidates with invoice_tools: got %+v, want venv's alone", got)
+	}
+	// A missing submodule is looked for as itself: having the package is
+	// not enough (pydantic 1 has no pydantic.v1).
+	if got := CandidatesWithModule(p, "invoice_tools.pdf"); len(got) != 0 {
+		t.Errorf("candidates with invoice_tools.pdf: got %+v, want none", got)
 	}
 
 	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("django\ngunicorn\ninvoice-tools\n"), 0o644); err != nil {
