@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func newCacheTest(t *testing.T, files map[string]string, environ ...string) *cac
 		file:    filepath.Join(cacheDir, interpreterCacheFile),
 		dir:     copyFixture(t, "django-basic", files),
 		environ: append([]string{"PATH=/usr/bin:/bin"}, environ...),
-		python:  systemPython(t),
+		python:  privatePython(t),
 	}
 	c.age(c.dir)
 	return c
@@ -108,6 +109,9 @@ func (c *cacheTest) fromCache() bool {
 func TestInterpreterCacheReused(t *testing.T) {
 	c := newCacheTest(t, nil)
 	first := c.detect()
+	if first.DjangoVersion != "3.2.19" {
+		t.Fatalf("Django %q: the test's own interpreter tree was not used", first.DjangoVersion)
+	}
 	if c.entries() != 1 {
 		t.Fatalf("%d cache entries, want 1", c.entries())
 	}
@@ -182,6 +186,85 @@ func TestInterpreterCacheInvalidated(t *testing.T) {
 			}
 		})
 	}
+}
+
+// privatePython returns an interpreter with a tree of its own: a copy of
+// the system's python3 binary in a temporary prefix, whose standard
+// library is the system's (by a link) and whose site directories are its
+// own, holding a stand-in django and gunicorn. The cache stamps every site
+// directory, so with the live interpreter's a package installed by another
+// process during the test (or two seconds before it) changed what the test
+// saw (issue 9).
+func privatePython(t *testing.T) string {
+	t.Helper()
+	system := systemPython(t)
+	real, err := filepath.EvalSymlinks(system)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(real, "-c", "import sys; print(sys.prefix); print('%d.%d' % sys.version_info[:2])").Output()
+	if err != nil {
+		t.Fatalf("%s: %v", real, err)
+	}
+	fields := strings.Fields(string(out))
+	prefix, version := fields[0], fields[1]
+	stdlib := filepath.Join(prefix, "lib", "python"+version)
+	if _, err := os.Stat(filepath.Join(stdlib, "os.py")); err != nil {
+		t.Skipf("%s keeps its standard library elsewhere than %s", real, stdlib)
+	}
+
+	root := t.TempDir()
+	bin := filepath.Join(root, "bin", "python3")
+	data, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Dir(bin), filepath.Join(root, "lib")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Python finds its prefix from the binary's place: the standard
+	// library under root/lib makes root the prefix, and every site
+	// directory is then under root.
+	if err := os.Symlink(stdlib, filepath.Join(root, "lib", "python"+version)); err != nil {
+		t.Fatal(err)
+	}
+	check, err := exec.Command(bin, "-c", "import site, sys; print(sys.prefix); print('\\n'.join(site.getsitepackages()))").Output()
+	if err != nil {
+		t.Fatalf("the private interpreter does not start: %v", err)
+	}
+	sites := strings.Fields(string(check))
+	if len(sites) < 2 || sites[0] != root {
+		t.Skipf("the copied interpreter did not take %s as its prefix: %q", root, sites)
+	}
+	site := sites[1]
+	for _, pkg := range []struct{ module, dist, version string }{{"django", "Django", "3.2.19"}, {"gunicorn", "gunicorn", "20.1.0"}} {
+		for file, content := range map[string]string{
+			filepath.Join(site, pkg.module, "__init__.py"):                         "",
+			filepath.Join(site, pkg.dist+"-"+pkg.version+".dist-info", "METADATA"): "Metadata-Version: 2.1\nName: " + pkg.dist + "\nVersion: " + pkg.version + "\n",
+		} {
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, file, content)
+		}
+	}
+	// Old enough to be kept (see recentChange).
+	old := time.Now().Add(-time.Hour)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink != 0 {
+			return err // the link's target is the system's: left alone
+		}
+		return os.Chtimes(p, old, old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 func write(t *testing.T, path, content string) {

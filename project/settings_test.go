@@ -161,6 +161,9 @@ hold_timeout = 3
 	}
 	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], `Procfile.dev:2: the "web" process is not started`) {
 		t.Errorf("warnings: got %q, want one about the web process", p.Warnings)
+	} else if w := p.Warnings[0]; !strings.HasSuffix(w, `in devstack.toml)`) || strings.Count(w, "(") != strings.Count(w, ")") {
+		// Issue 9: the warning was reported without its closing ")".
+		t.Errorf("the web process warning is cut: %q", w)
 	}
 
 	if !slices.Equal(p.Watch.Include, []string{"**"}) || !slices.Equal(p.Watch.Exclude, []string{"docs/"}) {
