@@ -121,6 +121,10 @@ type upConfig struct {
 	args    []string // extra arguments after "up"
 	env     []string // extra environment
 	unset   []string // variables left out of devstack's environment
+	// port and appPort are the proxy's and the gateway's ports (default:
+	// free ones); caroot is the CA directory (default: a new one).
+	port, appPort int
+	caroot        string
 }
 
 // startUp starts devstack up and waits for its ready line.
@@ -140,7 +144,16 @@ func launchUp(t *testing.T, cfg upConfig) *upRun {
 	if dir == "" {
 		dir = copyProject(t, cfg.project)
 	}
-	r := &upRun{t: t, port: freePort(t), appPort: freePort(t), caroot: t.TempDir(), exited: make(chan struct{}), grew: make(chan struct{})}
+	r := &upRun{t: t, port: cfg.port, appPort: cfg.appPort, caroot: cfg.caroot, exited: make(chan struct{}), grew: make(chan struct{})}
+	if r.port == 0 {
+		r.port = freePort(t)
+	}
+	if r.appPort == 0 {
+		r.appPort = freePort(t)
+	}
+	if r.caroot == "" {
+		r.caroot = t.TempDir()
+	}
 	args := append([]string{"up", "--dir", dir, "--port", strconv.Itoa(r.port), "--app-port", strconv.Itoa(r.appPort), "--no-tui"}, cfg.args...)
 	r.cmd = exec.Command(bin, args...)
 	r.cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {

@@ -179,6 +179,38 @@ func TestUpKilledOrHungUpLeavesNothing(t *testing.T) {
 	}
 }
 
+// When even the guard could not act (here: switched off, with Pdeathsig),
+// a killed devstack's gateway keeps its port; the next up for the same
+// project stops it, says so, and starts on the same ports.
+func TestUpStopsWhatAKilledUpLeftBehind(t *testing.T) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("needs /proc (Linux) to find the processes")
+	}
+	testenv.SystemPython(t)
+	dir := copyProject(t, "django-site")
+	cache := t.TempDir()
+	env := []string{"DEVSTACK_CACHE_DIR=" + cache, "DEVSTACK_TESTONLY_NO_GUARD=1", "DEVSTACK_TESTONLY_NO_PDEATHSIG=1"}
+	first := startUp(t, upConfig{dir: dir, env: env})
+	appPort := strconv.Itoa(first.appPort)
+	t.Cleanup(func() {
+		for _, pid := range pidsOf("gunicorn", appPort) {
+			syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	})
+	first.cmd.Process.Signal(syscall.SIGKILL)
+	<-first.exited
+	time.Sleep(time.Second)
+	if !listening(first.appPort) {
+		t.Fatal("with neither the guard nor Pdeathsig, gunicorn should have outlived devstack")
+	}
+
+	second := startUp(t, upConfig{dir: dir, env: env, port: first.port, appPort: first.appPort, caroot: first.caroot})
+	if !strings.Contains(second.output(), "left running by an earlier devstack up that was killed") {
+		t.Errorf("the second up did not say it stopped the first one's gunicorn:\n%s", second.output())
+	}
+	checkForwarding(t, second)
+}
+
 // A gateway that crashes while serving is restarted, and the cause is shown.
 func TestUpRestartsACrashedGateway(t *testing.T) {
 	testenv.SystemPython(t)

@@ -36,6 +36,10 @@ const guardEnv = "DEVSTACK_GUARD"
 // guardGrace is how long the guard waits after SIGTERM before SIGKILL.
 const guardGrace = 2 * time.Second
 
+// testOnlyNoGuard starts no guard, so that tests can leave children behind
+// on purpose (with Pdeathsig off too) and show the next up reaping them.
+var testOnlyNoGuard = os.Getenv("DEVSTACK_TESTONLY_NO_GUARD") == "1"
+
 var guard struct {
 	mu      sync.Mutex
 	enabled bool     // GuardMain was called: this binary can run the guard
@@ -51,7 +55,7 @@ var guard struct {
 func GuardMain() {
 	if os.Getenv(guardEnv) != "1" {
 		guard.mu.Lock()
-		guard.enabled = true
+		guard.enabled = !testOnlyNoGuard
 		guard.mu.Unlock()
 		return
 	}
@@ -61,14 +65,11 @@ func GuardMain() {
 	os.Exit(runGuard(os.Stdin))
 }
 
-// guardWatch tells the guard about a new process group led by pid, starting
-// the guard first if there is none yet. A guard that cannot be started is
-// not an error for the child: it runs unguarded, as it would without this.
-func guardWatch(pid int) {
-	start, ok := processStart(pid)
-	if !ok {
-		start = "-"
-	}
+// guardWatch tells the guard about a new process group led by pid, whose
+// start token is start, starting the guard first if there is none yet. A
+// guard that cannot be started is not an error for the child: it runs
+// unguarded, as it would without this.
+func guardWatch(pid int, start string) {
 	guardSend(fmt.Sprintf("+ %d %s\n", pid, start), true)
 }
 

@@ -370,7 +370,7 @@ func (p *Process) spawn() (*child, error) {
 	}
 
 	c := &child{pid: cmd.Process.Pid, startedAt: time.Now(), exited: make(chan childExit, 1)}
-	guardWatch(c.pid)
+	trackGroup(c.pid)
 	var readers sync.WaitGroup
 	var published atomic.Int64 // lines published so far: the readers' progress
 	publish := func(e events.Event) {
@@ -388,7 +388,7 @@ func (p *Process) spawn() (*child, error) {
 		// What is left of the group (workers, background jobs) must not
 		// outlive its leader and keep the port or the pipes.
 		signalGroup(c.pid, syscall.SIGKILL)
-		guardForget(c.pid)
+		untrackGroup(c.pid)
 		drained := make(chan struct{})
 		go func() { readers.Wait(); close(drained) }()
 		grace := time.NewTicker(outputGrace)

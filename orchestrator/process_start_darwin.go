@@ -1,7 +1,9 @@
 package orchestrator
 
 import (
+	"os/exec"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,4 +18,14 @@ func processStart(pid int) (string, bool) {
 	}
 	t := kp.Proc.P_starttime
 	return strconv.FormatInt(t.Sec, 10) + "." + strconv.FormatInt(int64(t.Usec), 10), true
+}
+
+// processCommandLine returns pid's command line, as ps shows it; "" when it
+// cannot be read.
+func processCommandLine(pid int) string {
+	out, err := exec.Command("ps", "-o", "command=", "-p", strconv.Itoa(pid)).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }

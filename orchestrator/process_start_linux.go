@@ -26,3 +26,13 @@ func processStart(pid int) (string, bool) {
 	}
 	return f[19], true
 }
+
+// processCommandLine returns pid's command line, space separated; "" when
+// it cannot be read.
+func processCommandLine(pid int) string {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return ""
+	}
+	return strings.Join(strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00"), " ")
+}

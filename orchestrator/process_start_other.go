@@ -2,7 +2,12 @@
 
 package orchestrator
 
-import "syscall"
+import (
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+)
 
 // processStart cannot read a process's start time on this system; ok says
 // whether pid exists, and the empty token makes the guard trust the group
@@ -10,4 +15,14 @@ import "syscall"
 func processStart(pid int) (string, bool) {
 	err := syscall.Kill(pid, 0)
 	return "-", err == nil || err == syscall.EPERM
+}
+
+// processCommandLine returns pid's command line, as ps shows it; "" when it
+// cannot be read.
+func processCommandLine(pid int) string {
+	out, err := exec.Command("ps", "-o", "command=", "-p", strconv.Itoa(pid)).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -69,6 +69,9 @@ type Session struct {
 	stopChecks context.CancelFunc
 	checks     sync.WaitGroup
 	stopping   sync.Once
+	// stopRecording ends the list of process groups kept for the next up
+	// (recordProcessGroups), once everything has stopped.
+	stopRecording func()
 }
 
 // Start detects the project in dir and starts its stack: the proxy, the
@@ -88,6 +91,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 	for _, w := range p.Warnings {
 		opts.notify(Notice{Warning: true, Text: w})
 	}
+	stopRecording := recordProcessGroups(p.Dir, opts.notify)
 	// The subscription is made before anything starts, so it sees every
 	// line. It is lossless: plain output loses no line (the processes wait
 	// for it instead), and the terminal UI takes every event as it comes.
@@ -95,6 +99,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 	sub := bus.SubscribeLossless()
 	run, err := startStack(ctx, p, orchestrator.Options{Bus: bus, NoWatch: opts.NoWatch}, opts.Notify)
 	if err != nil {
+		stopRecording()
 		bus.Close()
 		se := &StartError{Err: err}
 		for e := range sub.Events() {
@@ -102,7 +107,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 		}
 		return nil, se
 	}
-	s := &Session{Project: p, run: run, sub: sub}
+	s := &Session{Project: p, run: run, sub: sub, stopRecording: stopRecording}
 	s.say(fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, DescribeTarget(p), p.AppDir, p.Server, p.Interpreter.Path))
 	checkCtx, stopChecks := context.WithCancel(ctx)
 	s.stopChecks = stopChecks
@@ -161,6 +166,7 @@ func (s *Session) Stop(force bool) {
 		s.say("stopping (press Ctrl-C again to stop at once)")
 	})
 	s.run.stop(force)
+	s.stopRecording()
 }
 
 func (s *Session) say(text string) {
