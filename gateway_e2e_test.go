@@ -320,3 +320,20 @@ func TestGatewayKilledBeforeItsFirstRequestIsRestarted(t *testing.T) {
 		t.Errorf("a gateway killed after it booted was taken for one that failed to start")
 	}
 }
+
+// Issue 9: a cache directory that cannot be written stopped devstack up.
+// The HTTPS certificate is served from memory, with a warning.
+func TestUpWithAnUnwritableCacheDirectory(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := t.TempDir()
+	writeEchoApp(t, dir, "v1")
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, []byte("not a directory"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir, env: []string{"DEVSTACK_CACHE_DIR=" + filepath.Join(notADir, "cache")}})
+	r.waitLine(`devstack: warning: the HTTPS certificate could not be kept in .*; it is served from memory`, 10*time.Second)
+	if code, body := r.get("/"); code != http.StatusOK || body != "v1" {
+		t.Errorf("GET /: %d %q, want 200 v1", code, body)
+	}
+}

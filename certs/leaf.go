@@ -48,9 +48,10 @@ type Leaf struct {
 	cacheDir string
 	hosts    []string // normalized, sorted, with defaultHosts
 
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	renewAt time.Time
+	mu       sync.Mutex
+	cert     *tls.Certificate
+	renewAt  time.Time
+	cacheErr error // why the last minted leaf could not be cached; nil when it was
 }
 
 // NewLeaf validates hosts and returns the leaf for them, loading it from
@@ -83,11 +84,26 @@ func (ca *CA) ServerTLSConfig(cacheDir string, hosts []string) (*tls.Config, err
 	if err != nil {
 		return nil, err
 	}
+	return l.TLSConfig(), nil
+}
+
+// TLSConfig returns a TLS server configuration serving the leaf.
+func (l *Leaf) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		NextProtos:     []string{"h2", "http/1.1"},
 		GetCertificate: l.GetCertificate,
-	}, nil
+	}
+}
+
+// CacheError says why the leaf could not be written to its cache directory
+// (a read-only or full disk, say), or is nil when it was, or was loaded
+// from there. The leaf is served from memory all the same; it is minted
+// again at the next start.
+func (l *Leaf) CacheError() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cacheErr
 }
 
 // GetCertificate is tls.Config.GetCertificate: the current leaf, renewed
@@ -121,6 +137,7 @@ func (l *Leaf) refresh() error {
 	now := l.ca.now()
 	if c, err := l.loadCached(now); err == nil {
 		l.set(c)
+		l.cacheErr = nil
 		return nil
 	}
 	c, err := l.mint(now)
@@ -222,9 +239,9 @@ func (l *Leaf) mint(now time.Time) (*tls.Certificate, error) {
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := l.save(certPEM, keyPEM); err != nil {
-		return nil, err
-	}
+	// A cache that cannot be written costs the next start a new leaf,
+	// nothing more: this one is served from memory.
+	l.cacheErr = l.save(certPEM, keyPEM)
 	c, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("loading the new certificate: %w", err)

@@ -262,3 +262,28 @@ func TestLeafConcurrentRenewal(t *testing.T) {
 		t.Errorf("got serials %v, want exactly one new leaf", seen)
 	}
 }
+
+// Issue 9: a cache directory that cannot be written stopped devstack up.
+// The leaf is served from memory instead, and CacheError says why it was
+// not kept.
+func TestLeafUnwritableCacheServesFromMemory(t *testing.T) {
+	ca := mustCreate(t, time.Now())
+	notADir := filepath.Join(t.TempDir(), "file")
+	writeFile(t, notADir, []byte("a file where the cache directory should be"), 0o644)
+	l, err := ca.NewLeaf(filepath.Join(notADir, "certs"), nil)
+	if err != nil {
+		t.Fatalf("NewLeaf with an unwritable cache: %v", err)
+	}
+	if l.CacheError() == nil {
+		t.Error("CacheError is nil although nothing could be written")
+	}
+	leaf := currentLeaf(t, l.TLSConfig())
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), DNSName: "localhost"}); err != nil {
+		t.Errorf("the leaf served from memory does not verify: %v", err)
+	}
+
+	cache := t.TempDir()
+	if l, err = ca.NewLeaf(cache, nil); err != nil || l.CacheError() != nil {
+		t.Errorf("a writable cache: %v, CacheError %v", err, l.CacheError())
+	}
+}

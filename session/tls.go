@@ -47,11 +47,18 @@ func serverTLS(projectDir string, hosts []string, notify func(Notice)) (*tls.Con
 	if projectDir != "" {
 		cacheDir = filepath.Join(cacheDir, projectKey(projectDir))
 	}
-	tlsConfig, err := ca.ServerTLSConfig(cacheDir, hosts)
+	leaf, err := ca.NewLeaf(cacheDir, hosts)
 	if err != nil {
 		return nil, nil, err
 	}
-	return tlsConfig, ca, nil
+	if err := leaf.CacheError(); err != nil && notify != nil {
+		// A read-only cache must not stop the stack: the leaf works from
+		// memory.
+		notify(Notice{Warning: true,
+			Text: fmt.Sprintf("the HTTPS certificate could not be kept in %s (%v); it is served from memory and made again at the next start", cacheDir, err),
+			Hint: fmt.Sprintf("make %s writable, or set %s to a writable directory", cacheDir, cachedir.Env)})
+	}
+	return leaf.TLSConfig(), ca, nil
 }
 
 // checkCA reports a CA that is there but unusable (corrupt, expired, a key
