@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -36,8 +37,19 @@ func (s *Server) AwaitReady(ctx context.Context, rc ReadyCheck) bool {
 	if rc.Interval <= 0 {
 		rc.Interval = time.Second
 	}
+	// The check goes to an address the server listens on (with --host
+	// 127.0.0.2, localhost would reach nothing), and verifies the name
+	// every leaf has.
+	addr := s.dialAddr()
+	var dialer net.Dialer
 	client := &http.Client{
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: rc.RootCAs, ServerName: "localhost"}, Proxy: nil},
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: rc.RootCAs, ServerName: "localhost"},
+			Proxy:           nil,
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, network, addr)
+			},
+		},
 		// Any answer of the upstream will do, a redirect included.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,5 +66,38 @@ func TestAwaitReadyPausedSendsNothing(t *testing.T) {
 	}
 	if r, _ := up.lastRequest(); r != nil {
 		t.Errorf("a paused check reached the upstream: %s %s", r.Method, r.URL)
+	}
+}
+
+// Issue 9: a proxy listening on 127.0.0.2 only (--host) never became ready:
+// the check went to localhost, where nothing listened. It goes to the
+// address bound, and the URL names it.
+func TestAwaitReadyOnAnotherLoopbackAddress(t *testing.T) {
+	probe, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("127.0.0.2 is not usable here: %v", err)
+	}
+	probe.Close()
+	up := newEchoUpstream(t)
+	u, _ := url.Parse(up.URL)
+	serverTLS, roots := testTLS(t)
+	p, err := New(Config{Upstream: u, TLS: serverTLS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Listen([]string{"127.0.0.2"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	t.Cleanup(func() { s.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if !s.AwaitReady(ctx, ReadyCheck{RootCAs: roots, Interval: 50 * time.Millisecond}) {
+		t.Fatal("AwaitReady never saw the upstream answer through a proxy on 127.0.0.2")
+	}
+	if got, want := s.URL(), "https://127.0.0.2:"+strconv.Itoa(s.Port()); got != want {
+		t.Errorf("URL: got %q, want %q", got, want)
 	}
 }

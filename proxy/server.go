@@ -196,9 +196,55 @@ func (s *Server) Addrs() []net.Addr {
 // Port returns the bound port.
 func (s *Server) Port() int { return s.port }
 
-// URL returns the address a browser on this machine uses:
-// https://localhost:PORT.
-func (s *Server) URL() string { return "https://localhost:" + strconv.Itoa(s.port) }
+// URL returns the address a browser on this machine uses: https://localhost:PORT
+// when the proxy listens on loopback (or every address), else the first
+// address it listens on (a --host of 127.0.0.2 or a LAN address).
+func (s *Server) URL() string {
+	host := "localhost"
+	if ip := s.onlyAddress(); ip != nil {
+		host = ip.String()
+	}
+	return "https://" + net.JoinHostPort(host, strconv.Itoa(s.port))
+}
+
+// onlyAddress is the first address the server listens on when none of them
+// is the loopback address localhost names, nor a wildcard; else nil.
+func (s *Server) onlyAddress() net.IP {
+	var first net.IP
+	for _, ln := range s.listeners {
+		tcp, ok := ln.Addr().(*net.TCPAddr)
+		if !ok {
+			continue
+		}
+		if tcp.IP.Equal(net.IPv4(127, 0, 0, 1)) || tcp.IP.Equal(net.IPv6loopback) || tcp.IP.IsUnspecified() {
+			return nil
+		}
+		if first == nil {
+			first = tcp.IP
+		}
+	}
+	return first
+}
+
+// dialAddr is an address of the server a client on this machine reaches
+// it at: the first one bound, loopback for a wildcard.
+func (s *Server) dialAddr() string {
+	for _, ln := range s.listeners {
+		tcp, ok := ln.Addr().(*net.TCPAddr)
+		if !ok {
+			continue
+		}
+		ip := tcp.IP
+		switch {
+		case ip.IsUnspecified() && ip.To4() != nil:
+			ip = net.IPv4(127, 0, 0, 1)
+		case ip.IsUnspecified():
+			ip = net.IPv6loopback
+		}
+		return net.JoinHostPort(ip.String(), strconv.Itoa(s.port))
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+}
 
 // Serve answers connections until Shutdown or Close; it then returns nil.
 func (s *Server) Serve() error {
