@@ -24,6 +24,7 @@ func TestUpLayouts(t *testing.T) {
 		{"layouts/src-asgi", "layout src-asgi", "shop.main:app (from src/shop/main.py)"},
 		{"layouts/django-backend", "layout django-backend from-backend-env", "config.wsgi:application (from backend/manage.py)"},
 		{"layouts/factory-config", "layout factory-config local", "notes:app (from notes.py)"},
+		{"layouts/procfile-web", "layout procfile-web", "portal:app (from Procfile's web line)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.project, func(t *testing.T) {
