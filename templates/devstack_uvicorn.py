@@ -55,6 +55,11 @@ _MARKER_FD_ENV = "DEVSTACK_GATEWAY_MARKER_FD"
 # accepting, before uvicorn's own shutdown closes the idle ones.
 _DRAIN_DELAY = 0.2
 
+# More serving processes than this ending by themselves within the window
+# make the supervisor stop rather than fork them again and again.
+_MAX_REPLACED = 5
+_REPLACE_WINDOW = 10.0
+
 # uvicorn's exit code when the server could not start (uvicorn.main).
 STARTUP_FAILURE = 3
 
@@ -226,6 +231,7 @@ class Supervisor:
             os.set_blocking(fd, False)
         self.control = self._open_control(control_path)
         self.standby_failures = 0
+        self.replaced = []  # when serving processes were replaced lately
 
     @staticmethod
     def _open_control(path):
@@ -273,10 +279,12 @@ class Supervisor:
                     self._stop(sig)
                 elif sig == signal.SIGHUP and not self.stopping:
                     self._reload()
+            # Boot notices first: a process that booted and ended since
+            # must not pass for one that never started.
+            self._read_booted()
             self._reap()
             if self.control and self.control[0] in ready and _drain(self.control[0]) and not self.stopping:
                 self._reload()
-            self._read_booted()
             self._keep_standby()
         return self.exit_code
 
@@ -360,6 +368,9 @@ class Supervisor:
                 return
             if pid == 0:
                 return
+            # A boot notice is written before the process can end: read it
+            # now, or one that booted and ended would pass for a failed start.
+            self._read_booted()
             child = self.children.pop(pid, None)
             if child is None:
                 continue
@@ -380,7 +391,16 @@ class Supervisor:
                 continue
             if child.generation == self.generation:
                 # A serving process ended by itself (limit_max_requests, a
-                # crash): another takes its place, as uvicorn's workers do.
+                # crash): another takes its place, as uvicorn's workers do,
+                # unless they keep ending: then the supervisor ends as
+                # uvicorn would, and devstack restarts it with backoff.
+                now = time.monotonic()
+                self.replaced = [t for t in self.replaced if now - t < _REPLACE_WINDOW] + [now]
+                if len(self.replaced) > _MAX_REPLACED:
+                    _say(f"error: serving processes keep ending (exit code {code}); stopping")
+                    self.exit_code = 1
+                    self._stop(signal.SIGTERM)
+                    continue
                 self._fork(standby=False, generation=self.generation)
 
     def _fork(self, standby, generation):

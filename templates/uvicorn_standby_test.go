@@ -2,6 +2,7 @@ package templates
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -229,5 +230,63 @@ func TestUvicornSupervisorStops(t *testing.T) {
 	waitGone(t, standby)
 	if _, ok := g.find(0, func(l string) bool { return strings.Contains(l, "Application shutdown complete") }); !ok {
 		t.Error("the serving process did not run the lifespan shutdown")
+	}
+}
+
+// A serving process that ends by itself is replaced, as uvicorn's workers
+// are; when they keep ending, the supervisor stops (exit code 1) rather
+// than fork them again and again, and devstack's backoff takes over.
+func TestUvicornSupervisorStopsReplacingCrashingProcesses(t *testing.T) {
+	python := testenv.PythonWith(t, "uvicorn")
+	dir := t.TempDir()
+	app := `import os
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/die":
+        os._exit(1)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"alive"})
+`
+	if err := os.WriteFile(filepath.Join(dir, "crashy.py"), []byte(app), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := uvicornSupervisor(t, python, dir, "crashy:app", nil)
+	first, _ := g.waitMarker(0, MarkerWorkerBooted, 1)
+	// The first crash is replaced: the app answers again.
+	g.tryGet("/die")
+	g.waitLine(0, "a replacement", func(l string) bool {
+		m, ok := ParseMarker(l)
+		return ok && m.Kind == MarkerWorkerBooted && m.PID != first.PID
+	})
+	if status, body := g.get("/", nil); status != 200 || string(body) != "alive" {
+		t.Fatalf("after one crash: %d %q", status, body)
+	}
+	// Then they keep crashing.
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case <-g.exited:
+			if code := g.cmd.ProcessState.ExitCode(); code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			return
+		case <-deadline:
+			t.Fatal("the supervisor still replaces crashing processes after 60 s")
+		default:
+		}
+		g.tryGet("/die")
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tryGet sends GET path and ignores how it ends (the server may drop it).
+func (g *gateway) tryGet(path string) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	if resp, err := client.Get("http://" + g.addr + path); err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 	}
 }
