@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devstack-dev/devstack/doctor"
 	"github.com/devstack-dev/devstack/internal/testenv"
 )
 
@@ -247,5 +248,17 @@ func TestUpLeavesFlaskStaticToFlask(t *testing.T) {
 	}
 	if strings.Contains(r.output(), "static files:") {
 		t.Errorf("devstack claims static files for a Flask app:\n%s", r.output())
+	}
+}
+
+// The doctor fails a project whose static files would include its settings.
+func TestDoctorFailsPublishedSettings(t *testing.T) {
+	testenv.SystemPython(t)
+	code, r := doctorJSON(t, copyProject(t, "django-static"), []string{"SHOP_PUBLISH_BASE_DIR=1"})
+	if code != 1 || r.status(doctor.IDStaticPublishesCode) != doctor.Fail {
+		t.Errorf("STATICFILES_DIRS = [BASE_DIR]: exit %d, %s %q; want 1 and a failure", code, doctor.IDStaticPublishesCode, r.status(doctor.IDStaticPublishesCode))
+	}
+	if code, r := doctorJSON(t, copyProject(t, "django-static"), nil); code != 0 || r.status(doctor.IDStaticPublishesCode) != doctor.Pass {
+		t.Errorf("the sample's own layout: exit %d, %s %q", code, doctor.IDStaticPublishesCode, r.status(doctor.IDStaticPublishesCode))
 	}
 }

@@ -105,6 +105,7 @@ func Check(ev Evidence) []Result {
 		add(checkSecureCookies(ev))
 		add(checkHSTS(ev))
 		add(checkStaticProduction(ev))
+		add(checkStaticPublishesCode(ev))
 		add(checkDirectRedirect(ev))
 	}
 	if ev.Probe.Framework.Name == "flask" {

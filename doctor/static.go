@@ -45,3 +45,32 @@ func checkStaticProduction(ev Evidence) (Result, bool) {
 	}
 	return r, true
 }
+
+// IDStaticPublishesCode is the check that no directory a production proxy
+// publishes holds the project's settings.
+const IDStaticPublishesCode = "static-publishes-code"
+
+// checkStaticPublishesCode fails when a directory whose files a production
+// proxy serves (a STATICFILES_DIRS entry, which collectstatic copies into
+// STATIC_ROOT, or STATIC_ROOT or MEDIA_ROOT itself) holds the settings
+// file: SECRET_KEY and the database password become public URLs.
+func checkStaticPublishesCode(ev Evidence) (Result, bool) {
+	rep := ev.Probe.Static
+	if rep == nil || rep.Error != "" {
+		return Result{}, false
+	}
+	r := Result{ID: IDStaticPublishesCode, Status: Pass, Summary: "no directory served as static or media files holds the settings"}
+	if len(rep.Exposed) == 0 {
+		return r, true
+	}
+	e := rep.Exposed[0]
+	r.Status = Fail
+	r.Summary = fmt.Sprintf("%s publishes the project's code: %s holds the settings file %s, so SECRET_KEY is served to anyone", e.Setting, e.Dir, e.File)
+	var all []string
+	for _, e := range rep.Exposed {
+		all = append(all, fmt.Sprintf("%s %s", e.Setting, quote(e.Dir)))
+	}
+	r.Detail = "served as files: " + strings.Join(all, ", ")
+	r.Fix = fmt.Sprintf(`point %s at a directory holding only files meant to be public (e.g. BASE_DIR / "static" for STATICFILES_DIRS, BASE_DIR / "staticfiles" for STATIC_ROOT, BASE_DIR / "media" for MEDIA_ROOT), and change SECRET_KEY if it was ever deployed this way`, e.Setting)
+	return r, true
+}

@@ -49,3 +49,22 @@ func TestStaticProduction(t *testing.T) {
 		}
 	}
 }
+
+func TestStaticPublishesCode(t *testing.T) {
+	ev := django("4.2.28")
+	ev.Probe.Static = &templates.StaticReport{Framework: "django", StaticURL: "/static/", StaticFiles: true}
+	if r := find(t, Check(ev), IDStaticPublishesCode); r.Status != Pass {
+		t.Errorf("a sound layout: %+v", r)
+	}
+	ev.Probe.Static.Exposed = []templates.StaticExposure{{Setting: "STATICFILES_DIRS", Dir: "/srv/site", File: "/srv/site/site/settings.py"}}
+	r := find(t, Check(ev), IDStaticPublishesCode)
+	if r.Status != Fail || !strings.Contains(r.Summary, "/srv/site/site/settings.py") || !strings.Contains(r.Fix, `BASE_DIR / "static"`) {
+		t.Errorf("STATICFILES_DIRS = [BASE_DIR]: %+v", r)
+	}
+	// Development settings do not soften it: the file is public as soon
+	// as it is deployed.
+	ev.Probe.Settings["DEBUG"] = true
+	if r := find(t, Check(ev), IDStaticPublishesCode); r.Status != Fail {
+		t.Errorf("with DEBUG on: %s, want fail", r.Status)
+	}
+}

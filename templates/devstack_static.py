@@ -50,7 +50,28 @@ def report():
     if out["staticfiles"] and apps.ready:
         roots, unserved, has_files = _finder_roots(apps)
         out["roots"], out["unserved_finders"], out["has_files"] = roots, unserved, has_files
+    out["exposed"] = _exposed(settings, out)
     return out
+
+
+def _exposed(settings, out):
+    """The directories a production proxy would publish (through
+    collectstatic, or as they are) that hold the settings file, as
+    {"setting", "dir", "file"}: STATICFILES_DIRS = [BASE_DIR] publishes
+    SECRET_KEY."""
+    module = sys.modules.get(getattr(settings, "SETTINGS_MODULE", None) or "")
+    path = getattr(module, "__file__", None)
+    if not path:
+        return []
+    path = os.path.realpath(path)
+    published = [(r["source"], r["dir"]) for r in out["roots"] if not r["installed"]]
+    published += [(name, out[key]) for name, key in (("STATIC_ROOT", "static_root"), ("MEDIA_ROOT", "media_root"))
+                  if out[key]]
+    found = []
+    for setting, directory in published:
+        if path.startswith(os.path.realpath(directory).rstrip(os.sep) + os.sep):
+            found.append({"setting": setting, "dir": directory, "file": path})
+    return found
 
 
 def _finder_roots(apps):

@@ -56,9 +56,20 @@ type StaticReport struct {
 	// HasFiles is whether any finder lists a file: the project has static
 	// files for pages to refer to.
 	HasFiles bool `json:"has_files"`
+	// Exposed are directories a production proxy would publish that hold
+	// the settings file (STATICFILES_DIRS = [BASE_DIR]): their files,
+	// SECRET_KEY included, become public.
+	Exposed []StaticExposure `json:"exposed"`
 	// Error is why the report could not be made (the settings failed to
 	// load); the other fields are then empty.
 	Error string `json:"error,omitempty"`
+}
+
+// StaticExposure is a published directory that holds the settings file.
+type StaticExposure struct {
+	Setting string `json:"setting"` // "STATICFILES_DIRS", "STATIC_ROOT", "MEDIA_ROOT" or "app …"
+	Dir     string `json:"dir"`
+	File    string `json:"file"` // the settings file
 }
 
 // StaticRoot is one directory a staticfiles finder searches.

@@ -135,3 +135,19 @@ func TestLocalURL(t *testing.T) {
 		}
 	}
 }
+
+// STATICFILES_DIRS holding the project directory publishes the settings.
+func TestStaticReportExposedSettings(t *testing.T) {
+	rep, err := readShopStatic(t, "SHOP_PUBLISH_BASE_DIR=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := testdataDir(t, "django-static")
+	if len(rep.Exposed) != 1 || rep.Exposed[0].Setting != "STATICFILES_DIRS" || rep.Exposed[0].Dir != dir ||
+		rep.Exposed[0].File != filepath.Join(dir, "shop", "settings.py") {
+		t.Errorf("exposed: %+v", rep.Exposed)
+	}
+	if rep, err := readShopStatic(t); err != nil || len(rep.Exposed) != 0 {
+		t.Errorf("the sample's own layout: exposed %+v (%v)", rep.Exposed, err)
+	}
+}

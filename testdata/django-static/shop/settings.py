@@ -66,6 +66,10 @@ STATICFILES_DIRS = [
     ('downloads', BASE_DIR / 'downloads'),
 ]
 STATIC_ROOT = BASE_DIR / 'collected'
+# SHOP_PUBLISH_BASE_DIR=1: the mistake of listing the project directory,
+# which publishes this file (and SECRET_KEY) with the static files.
+if os.environ.get('SHOP_PUBLISH_BASE_DIR') == '1':
+    STATICFILES_DIRS.append(BASE_DIR)
 
 MEDIA_URL = '/media/'
 MEDIA_ROOT = BASE_DIR / 'uploads'
