@@ -27,7 +27,7 @@ func upCommand() *cli.Command {
 			"a second Ctrl-C stops without waiting.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: ".", Usage: "the project directory"},
-			&cli.IntFlag{Name: "port", Usage: "HTTPS port of the proxy", DefaultText: "8080"},
+			&cli.IntFlag{Name: "port", Usage: "HTTPS port of the proxy (0 picks a free one)", DefaultText: "8080"},
 			&cli.IntFlag{Name: "app-port", Usage: "port of the gateway server", DefaultText: "8000"},
 			&cli.StringFlag{Name: "python", Usage: "the Python interpreter that runs the app"},
 			&cli.StringFlag{Name: "app", Usage: `the app to serve, "pkg.module:callable"`},
@@ -46,6 +46,7 @@ func upCommand() *cli.Command {
 				dir:     c.String("dir"),
 				flags:   flags,
 				noWatch: c.Bool("no-watch"),
+				anyPort: c.IsSet("port") && c.Int("port") == 0,
 				noTUI:   c.Bool("no-tui"),
 				stdout:  c.App.Writer,
 				stderr:  c.App.ErrWriter,
@@ -57,6 +58,7 @@ func upCommand() *cli.Command {
 type upOptions struct {
 	dir     string
 	flags   project.Overrides
+	anyPort bool // --port 0
 	noWatch bool
 	noTUI   bool
 	stdout  io.Writer
@@ -69,7 +71,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 	signal.Notify(signals, stopSignals...)
 	defer signal.Stop(signals)
 
-	s, err := session.Start(ctx, opt.dir, session.Options{Flags: opt.flags, NoWatch: opt.noWatch,
+	s, err := session.Start(ctx, opt.dir, session.Options{Flags: opt.flags, NoWatch: opt.noWatch, AnyPort: opt.anyPort,
 		Notify: func(n session.Notice) { printNotice(opt.stderr, n) }})
 	if err != nil {
 		var se *session.StartError

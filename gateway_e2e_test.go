@@ -337,3 +337,22 @@ func TestUpWithAnUnwritableCacheDirectory(t *testing.T) {
 		t.Errorf("GET /: %d %q, want 200 v1", code, body)
 	}
 }
+
+// Issue 9: up --port 0 silently used 8080. It picks a free port, as
+// devstack proxy --port 0 does, and says which.
+func TestUpPortZeroPicksAFreePort(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := t.TempDir()
+	writeEchoApp(t, dir, "v1")
+	r := launchUp(t, upConfig{dir: dir, args: []string{"--port", "0"}})
+	line := r.waitLine(`^devstack: the proxy listens on port \d+, a free one \(--port 0\)$`, 60*time.Second)
+	port, err := strconv.Atoi(regexp.MustCompile(`\d+`).FindString(line))
+	if err != nil || port == 0 || port == 8080 {
+		t.Fatalf("port %d (%v) from %q", port, err, line)
+	}
+	r.port = port
+	r.waitLine(`ready https://localhost:`+strconv.Itoa(port)+`\b`, 60*time.Second)
+	if code, body := r.get("/"); code != http.StatusOK || body != "v1" {
+		t.Errorf("GET / on port %d: %d %q, want 200 v1", port, code, body)
+	}
+}

@@ -272,6 +272,8 @@ func (s *Stack) startProxy() error {
 	if err != nil {
 		return err
 	}
+	// Port 0 (up --port 0) picked a free port: it is the project's now.
+	s.p.Port = srv.Port()
 	s.proxy, s.server = prox, srv
 	s.bg.Go(func() { srv.Serve() })
 	return nil

@@ -36,6 +36,10 @@ type Options struct {
 	// Notify receives what the user should know that is not an error: the
 	// project's warnings, a CA created on first use. Nil drops them.
 	Notify func(Notice)
+	// AnyPort makes the proxy listen on a free port (up --port 0, as
+	// devstack proxy --port 0 does) whatever the configuration says; the
+	// port chosen is told through Notify (Start only). Default false.
+	AnyPort bool
 	// Settings is the Django settings module to check instead of the one
 	// the project runs (Doctor only, for this run: doctor --settings).
 	// Default "": the project's own.
@@ -91,6 +95,9 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 	for _, w := range p.Warnings {
 		opts.notify(Notice{Warning: true, Text: w})
 	}
+	if opts.AnyPort {
+		p.Port = 0 // the proxy's listener picks it
+	}
 	stopRecording := recordProcessGroups(p.Dir, opts.notify)
 	// The subscription is made before anything starts, so it sees every
 	// line. It is lossless: plain output loses no line (the processes wait
@@ -108,6 +115,9 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 		return nil, se
 	}
 	s := &Session{Project: p, run: run, sub: sub, stopRecording: stopRecording}
+	if opts.AnyPort {
+		opts.notify(Notice{Text: fmt.Sprintf("the proxy listens on port %d, a free one (--port 0)", p.Port)})
+	}
 	s.say(fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, DescribeTarget(p), p.AppDir, p.Server, p.Interpreter.Path))
 	checkCtx, stopChecks := context.WithCancel(ctx)
 	s.stopChecks = stopChecks
