@@ -98,7 +98,7 @@ func (d *detector) findFlaskApp() (app *layoutApp, ok bool, err error) {
 	}
 	a, err := flaskAppTarget(d.dir, value)
 	if err != nil {
-		return nil, true, &Error{Msg: fmt.Sprintf("%s=%q: %v", strings.TrimSuffix(from, " in the environment"), value, err),
+		return nil, true, &Error{Msg: fmt.Sprintf("%s (%q): %v", from, value, err),
 			Fix: "set FLASK_APP to module, module:name, module:create_app() or path/to/module.py, as flask --app takes it"}
 	}
 	a.How = from

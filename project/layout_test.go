@@ -305,6 +305,18 @@ func TestDetectLayoutFailureNamesTheCandidate(t *testing.T) {
 	}
 }
 
+func TestDetectBadFlaskApp(t *testing.T) {
+	py := systemPython(t)
+	dir := writeTree(t, map[string]string{".flaskenv": "FLASK_APP=missing/hello.py\n"})
+	_, err := Detect(dir, Overrides{Python: py, Environ: testEnviron()})
+	if err == nil || !strings.Contains(err.Error(), `FLASK_APP in .flaskenv ("missing/hello.py"): missing/hello.py does not exist`) {
+		t.Fatalf("got %v", err)
+	}
+	if hint := hintOf(t, err); !strings.Contains(hint, "module:create_app()") {
+		t.Errorf("hint %q", hint)
+	}
+}
+
 func TestDetectSeveralPackagesAsksWhichOne(t *testing.T) {
 	py := systemPython(t)
 	dir := writeTree(t, map[string]string{"alpha/__init__.py": flaskFactory, "beta/app.py": starletteApp, "beta/__init__.py": ""})
