@@ -11,13 +11,14 @@ if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 
 # Debian packages: bookworm's Django 3.2 / gunicorn 20.1 / Flask / uvicorn are
 # the baseline app side; curl, certutil and Chromium are the real TLS clients;
-# Caddy and nginx are the anchors the proxy is measured against; whitenoise
+# Caddy and nginx are the anchors the proxy is measured against (wrk for
+# HTTP/1.1, h2load from nghttp2-client for HTTP/2); whitenoise
 # is the app serving its own static files, which the proxy must leave alone.
 # man, zsh and fish check the man page and completions; ruby checks the
 # Homebrew cask; lsof is how macOS finds a port's holder, tested here.
 debs=(python3 python3-django python3-flask gunicorn uvicorn python3-starlette python3-fastapi
       python3-h11 python3-websockets python3-requests python3-whitenoise curl libnss3-tools ca-certificates
-      chromium caddy nginx-light wrk hey procps psmisc iproute2 git
+      chromium caddy nginx-light wrk hey nghttp2-client procps psmisc iproute2 git
       man-db zsh fish ruby lsof)
 missing=()
 for p in "${debs[@]}"; do
