@@ -102,7 +102,16 @@ func openUnder(root FileRoot, rest string, encodings []string) (*servedFile, *st
 		return nil, nil // the directory does not exist (yet)
 	}
 	defer dir.Close()
-	f, info, err := openRegular(dir, root, name)
+	// The file and its precompressed siblings share a directory: walk to
+	// it once. When that fails (no such directory, a link leading out),
+	// each lookup walks from the root and says why.
+	var sub *os.Root
+	if parent := path.Dir(name); parent != "." {
+		if sub, err = dir.OpenRoot(parent); err == nil {
+			defer sub.Close()
+		}
+	}
+	f, info, err := openFile(dir, sub, root, name)
 	if err != nil {
 		if errors.Is(err, errEscapes) {
 			return nil, &staticRefusal{http.StatusForbidden, fmt.Sprintf("%s leads out of %s through a symbolic link", name, root.Dir)}
@@ -111,7 +120,7 @@ func openUnder(root FileRoot, rest string, encodings []string) (*servedFile, *st
 	}
 	file := &servedFile{f: f, info: info, name: name}
 	for _, enc := range []struct{ name, suffix string }{{"br", ".br"}, {"gzip", ".gz"}} {
-		zf, zinfo, err := openRegular(dir, root, name+enc.suffix)
+		zf, zinfo, err := openFile(dir, sub, root, name+enc.suffix)
 		if err != nil {
 			continue
 		}
@@ -124,6 +133,34 @@ func openUnder(root FileRoot, rest string, encodings []string) (*servedFile, *st
 		zf.Close()
 	}
 	return file, nil
+}
+
+// openFile opens name under dir as openRegular does, looking it up in sub,
+// the opened directory of name's parent, when it is not nil: a miss there
+// is final, anything else (a link leading out of sub) is looked up again
+// from dir.
+func openFile(dir, sub *os.Root, root FileRoot, name string) (*os.File, fs.FileInfo, error) {
+	if sub != nil {
+		f, err := sub.Open(path.Base(name))
+		if err == nil {
+			return regular(f)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+	}
+	return openRegular(dir, root, name)
+}
+
+// regular returns f with its FileInfo if it is a regular file, and closes
+// it otherwise.
+func regular(f *os.File) (*os.File, fs.FileInfo, error) {
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fs.ErrNotExist
+	}
+	return f, info, nil
 }
 
 // errEscapes is openRegular's error for a name whose symbolic links lead
@@ -148,12 +185,7 @@ func openRegular(dir *os.Root, root FileRoot, name string) (*os.File, fs.FileInf
 			return nil, nil, err
 		}
 	}
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, fs.ErrNotExist
-	}
-	return f, info, nil
+	return regular(f)
 }
 
 // cleanFilePath checks the part of a request path below a file root and

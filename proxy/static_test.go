@@ -203,6 +203,11 @@ func TestStaticRefusesPathsOutOfTheRoot(t *testing.T) {
 	if err := os.Symlink("sub/in.css", filepath.Join(dir, "inside.css")); err != nil {
 		t.Fatal(err)
 	}
+	// Out of its own directory, but not out of the root.
+	writeFiles(t, dir, map[string]string{"other/plain.css": "plain"})
+	if err := os.Symlink("../sub/in.css", filepath.Join(dir, "other", "sibling.css")); err != nil {
+		t.Fatal(err)
+	}
 	tp, up := startFileProxy(t, FileRoot{URLPrefix: "/static/", Dir: dir})
 
 	for _, c := range []struct {
@@ -230,8 +235,10 @@ func TestStaticRefusesPathsOutOfTheRoot(t *testing.T) {
 		t.Errorf("refused requests reached the upstream %d times", n)
 	}
 	// A link that stays inside the tree is an ordinary file.
-	if resp, body := tp.do(tp.h1, "GET", "/static/inside.css", nil, nil); resp.StatusCode != 200 || body != "in" {
-		t.Errorf("a link inside the tree: %d %q", resp.StatusCode, body)
+	for _, path := range []string{"/static/inside.css", "/static/other/sibling.css"} {
+		if resp, body := tp.do(tp.h1, "GET", path, nil, nil); resp.StatusCode != 200 || body != "in" {
+			t.Errorf("%s, a link inside the tree: %d %q", path, resp.StatusCode, body)
+		}
 	}
 }
 
