@@ -356,3 +356,36 @@ func TestUpPortZeroPicksAFreePort(t *testing.T) {
 		t.Errorf("GET / on port %d: %d %q, want 200 v1", port, code, body)
 	}
 }
+
+// Issue 9: a second up in the same project started silently, and when it
+// stopped it removed the first one's run record, so doctor no longer found
+// the stack still running. It warns, naming the first, and each run keeps
+// its own record.
+func TestSecondUpWarnsAndKeepsTheFirstOnesRecord(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := t.TempDir()
+	writeEchoApp(t, dir, "v1")
+	cache := t.TempDir()
+	env := []string{"DEVSTACK_CACHE_DIR=" + cache}
+	first := startUp(t, upConfig{dir: dir, env: env})
+	records := func() []string {
+		found, _ := filepath.Glob(filepath.Join(cache, "running", "*", "*.json"))
+		return found
+	}
+	eventually(t, 10*time.Second, "the first up's run record", func() bool { return len(records()) == 1 })
+
+	second := startUp(t, upConfig{dir: dir, env: env})
+	second.waitLine(fmt.Sprintf(`^devstack: warning: another devstack up runs for this project \(pid %d, https://localhost:%d\)`,
+		first.cmd.Process.Pid, first.port), 10*time.Second)
+	eventually(t, 10*time.Second, "a record for each up", func() bool { return len(records()) == 2 })
+	if err := second.stop(20 * time.Second); err != nil {
+		t.Fatalf("stopping the second up: %v", err)
+	}
+	left := records()
+	if len(left) != 1 || filepath.Base(left[0]) != strconv.Itoa(first.cmd.Process.Pid)+".json" {
+		t.Errorf("records after the second up stopped: %v, want the first one's", left)
+	}
+	if code, body := first.get("/"); code != http.StatusOK || body != "v1" {
+		t.Errorf("the first up after the second stopped: %d %q", code, body)
+	}
+}

@@ -98,6 +98,12 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 	if opts.AnyPort {
 		p.Port = 0 // the proxy's listener picks it
 	}
+	if others, _ := runningRecords(p.Dir); len(others) > 0 {
+		o := others[len(others)-1]
+		opts.notify(Notice{Warning: true,
+			Text: fmt.Sprintf("another devstack up runs for this project (pid %d, %s); this one starts beside it", o.PID, o.Origin),
+			Hint: fmt.Sprintf("stop that one first (kill %d) unless you mean to run both", o.PID)})
+	}
 	stopRecording := recordProcessGroups(p.Dir, opts.notify)
 	// The subscription is made before anything starts, so it sees every
 	// line. It is lossless: plain output loses no line (the processes wait
