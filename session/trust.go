@@ -127,10 +127,15 @@ func (w *trustWatcher) run(ctx context.Context, client *http.Client) {
 		}
 	}
 	if w.last == nil || changed {
-		fails, warns, passes := doctor.Counts(results)
-		if fails+warns == 0 {
+		t := doctor.Tally(results)
+		fails, warns, passes, notRun := t[doctor.Fail], t[doctor.Warn], t[doctor.Pass], t[doctor.NotRun]
+		switch {
+		case fails+warns+notRun == 0:
 			w.say(fmt.Sprintf("trust check: all %d passed", passes))
-		} else {
+		case notRun > 0:
+			w.say(fmt.Sprintf("trust check: %d failed, %d warnings, %d passed, %d could not run; devstack doctor explains each",
+				fails, warns, passes, notRun))
+		default:
 			w.say(fmt.Sprintf("trust check: %d failed, %d warnings, %d passed; devstack doctor explains each", fails, warns, passes))
 		}
 	}
