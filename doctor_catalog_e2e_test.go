@@ -166,8 +166,12 @@ func TestUpCleanOnCorrectSamples(t *testing.T) {
 	for _, tc := range []struct{ project, module string }{
 		{"django-site", "django"},
 		{"django-split-settings", "django"},
+		{"django-site-gunicornconf", "django"},
+		{"django-static", "django"},
 		{"flask-app", "flask"},
+		{"selfcall", "flask"},
 		{"asgi-app", "starlette"},
+		{"fastapi-app", "fastapi"},
 	} {
 		t.Run(tc.project, func(t *testing.T) {
 			testenv.PythonWith(t, tc.module)
