@@ -168,14 +168,15 @@ func stopGroups(groups map[int]string, grace time.Duration) {
 	deadline := time.Now().Add(grace)
 	for len(ours) > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
-		ours = slicesDeleteGone(ours)
+		ours = stillRunning(ours)
 	}
 	for _, pgid := range ours {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 }
 
-func slicesDeleteGone(pgids []int) []int {
+// stillRunning returns the groups of pgids that still have a process.
+func stillRunning(pgids []int) []int {
 	left := pgids[:0]
 	for _, pgid := range pgids {
 		if groupExists(pgid) {
