@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net"
@@ -95,7 +96,7 @@ func schemeFix(ev Evidence) string {
 		if p.Settings["SECURE_PROXY_SSL_HEADER"] != nil {
 			return "correct SECURE_PROXY_SSL_HEADER (see " + IDProxySSLHeader + "): " + djangoProxyHeaderSetup
 		}
-		fix := "in " + ev.settingsFile() + ": " + djangoProxyHeaderSetup
+		fix := "in " + cmp.Or(ev.sharedSettingsFile(), "your settings module") + ": " + djangoProxyHeaderSetup
 		if untrusted {
 			fix = t.server + " does not trust the proxy (" + IDForwardedAllowIPs + "): " + t.fix() +
 				"; or let Django read the header itself, " + fix

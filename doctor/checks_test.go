@@ -417,3 +417,18 @@ func TestClientAddressUnderOldUvicorn(t *testing.T) {
 		t.Errorf("client-address on 0.30: %+v", r)
 	}
 }
+
+// A setting every environment needs belongs in the file the local and
+// the production module share (base.py), not in local.py.
+func TestMissingProxyHeaderBelongsInTheSharedBase(t *testing.T) {
+	ev := django("5.2.18")
+	ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+	ev.Probe.SettingsSources = &templates.SettingsModule{Module: "config.settings.local", File: "config/settings/local.py",
+		Files: []string{"config/settings/local.py", "config/settings/base.py"},
+		Production: &templates.SettingsModule{Module: "config.settings.production", File: "config/settings/production.py",
+			Files: []string{"config/settings/production.py", "config/settings/base.py"}}}
+	r := find(t, Check(ev), IDProxySSLHeader)
+	if r.Where != "config/settings/base.py" || !strings.Contains(r.Fix, "in config/settings/base.py: SECURE_PROXY_SSL_HEADER") {
+		t.Errorf("proxy-ssl-header: where %q fix %q; want base.py", r.Where, r.Fix)
+	}
+}

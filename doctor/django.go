@@ -4,6 +4,7 @@ package doctor
 // CSRF, USE_X_FORWARDED_HOST, HSTS, and the redirect a health check meets.
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -25,7 +26,7 @@ func checkProxySSLHeader(ev Evidence) (Result, bool) {
 		} else {
 			r.Status, r.Summary = Fail, "SECURE_PROXY_SSL_HEADER is not set, and nothing else tells Django the request was https"
 		}
-		r.Fix = "in " + ev.settingsFile() + ": " + djangoProxyHeaderSetup
+		r.Fix = "in " + cmp.Or(ev.sharedSettingsFile(), "your settings module") + ": " + djangoProxyHeaderSetup
 		return r, true
 	}
 	pair, ok := v.([]any)

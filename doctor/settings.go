@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/devstack-dev/devstack/templates"
@@ -44,6 +45,27 @@ func (ev Evidence) where(name string) string {
 	}
 	if src, ok := s.Settings[name]; ok {
 		return src.Where()
+	}
+	if name == "SECURE_PROXY_SSL_HEADER" {
+		return ev.sharedSettingsFile()
+	}
+	return s.File
+}
+
+// sharedSettingsFile is where a setting every environment needs belongs:
+// the file both the running module and production's import (base.py in
+// cookiecutter-django's layout), else the running module's own file.
+func (ev Evidence) sharedSettingsFile() string {
+	s := ev.Probe.SettingsSources
+	if s == nil {
+		return ""
+	}
+	if prod := ev.production(); prod != nil {
+		for _, f := range s.Files {
+			if f != s.File && slices.Contains(prod.Files, f) {
+				return f
+			}
+		}
 	}
 	return s.File
 }
