@@ -293,11 +293,17 @@ class Supervisor:
         return taken
 
     def _stop(self, sig):
-        """Passes a stop signal on to every child; the loop ends once all
-        are gone."""
+        """Stops every child; the loop ends once all are gone. Serving ones
+        get SIGINT (uvicorn's graceful stop, as SIGTERM) unless sig is
+        SIGQUIT: SIGTERM is what retires an older generation, which first
+        waits for requests on their way to the shared socket (see _serve);
+        when everything stops there is no next generation to wait for."""
         self.stopping = True
         for child in self.children.values():
-            _kill(child.pid, signal.SIGTERM if child.standby else sig)
+            if child.standby:
+                _kill(child.pid, signal.SIGTERM)
+            else:
+                _kill(child.pid, sig if sig == signal.SIGQUIT else signal.SIGINT)
 
     def _reload(self):
         """Starts the next generation: the standby takes it, or a new process
@@ -478,22 +484,30 @@ class Supervisor:
                 if learned:
                     _learn(learned, before, os.getcwd())
 
-        shutdown = server.shutdown
+        shutdown, handle_exit = server.shutdown, server.handle_exit
+        retired = []
+
+        def note_exit(sig, frame):
+            retired.append(sig == signal.SIGTERM)  # see Supervisor._stop
+            handle_exit(sig, frame)
 
         async def drain_then_shutdown(sockets=None):
             # uvicorn's shutdown closes every connection without a request
             # in progress, including one accepted a moment ago whose request
-            # is still on its way: stop accepting first and give such
-            # requests time to arrive; the next generation accepts the rest.
-            import asyncio
+            # is still on its way: when a newer generation takes over, stop
+            # accepting first and give such requests time to arrive; the
+            # next generation accepts the rest.
+            if retired and retired[0]:
+                import asyncio
 
-            for listener in getattr(server, "servers", []):
-                listener.close()
-            await asyncio.sleep(_DRAIN_DELAY)
+                for listener in getattr(server, "servers", []):
+                    listener.close()
+                await asyncio.sleep(_DRAIN_DELAY)
             await shutdown(sockets=sockets)
 
         server.startup = startup_and_report
         server.shutdown = drain_then_shutdown
+        server.handle_exit = note_exit
         server.run(sockets=[self.sock])
         return 0 if server.started else STARTUP_FAILURE
 
