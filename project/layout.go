@@ -303,6 +303,7 @@ func findPackageApp(root string) (*layoutApp, error) {
 					// create_app(config_name): the module that calls it
 					// with its arguments is the entry point.
 					if c := findCallingModule(root, a.Module); c != nil {
+						c.Framework, c.Kind = a.Framework, a.Kind
 						a = c
 					}
 				}
@@ -579,7 +580,8 @@ func factoryNeedsArguments(src string) bool {
 
 // findCallingModule looks, in the root's .py files, for one that makes the
 // app by calling pkg's factory ("app = create_app(os.getenv(…))", as
-// flasky.py or run.py do); nil when none does.
+// flasky.py or run.py do); nil when none does. The caller fills in the
+// framework, the factory's.
 func findCallingModule(root, pkg string) *layoutApp {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -596,7 +598,7 @@ func findCallingModule(root, pkg string) *layoutApp {
 			continue
 		}
 		if m := factoryCallRE.FindSubmatch(data); m != nil {
-			a := &layoutApp{appGuess: appGuess{Framework: Flask, Kind: KindWSGI, Callable: string(m[1]), File: filepath.Join(root, n)}}
+			a := &layoutApp{appGuess: appGuess{Callable: string(m[1]), File: filepath.Join(root, n)}}
 			a.Module = strings.TrimSuffix(n, ".py")
 			a.How = n
 			return a
