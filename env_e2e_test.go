@@ -119,7 +119,7 @@ func TestUpNamesTheInterpreterThatHasAMissingModule(t *testing.T) {
 	}
 	for _, v := range []string{".venv", "venv"} {
 		if out, err := exec.Command(py, "-m", "venv", "--system-site-packages", "--without-pip", filepath.Join(dir, v)).CombinedOutput(); err != nil {
-			t.Skipf("python3 -m venv: %s", out)
+			testenv.Missing(t, "python3 -m venv: %s (install: apt-get install python3-venv)", out)
 		}
 	}
 	site, _ := filepath.Glob(filepath.Join(dir, "venv", "lib", "python3*", "site-packages"))
