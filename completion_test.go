@@ -71,26 +71,45 @@ func TestBashCompletion(t *testing.T) {
 	}
 }
 
-// The zsh and fish scripts are at least valid for their shell, where it is
-// installed.
-func TestZshAndFishCompletionParse(t *testing.T) {
+// The zsh script registers itself with zsh's completion system, and fish
+// completes subcommands and flags from its script, where those shells are
+// installed (scripts/setup.sh installs both for CI).
+func TestZshAndFishCompletion(t *testing.T) {
 	bin := devstackBinary(t)
-	for _, sh := range []struct{ shell, check string }{{"zsh", "-n"}, {"fish", "--no-execute"}} {
-		t.Run(sh.shell, func(t *testing.T) {
-			path, err := exec.LookPath(sh.shell)
+	path := "PATH=" + filepath.Dir(bin) + string(os.PathListSeparator) + os.Getenv("PATH")
+	for _, tc := range []struct {
+		shell  string
+		script string
+		want   []string
+	}{
+		// compadd and _files work only inside a real completion; these
+		// stand-ins print what the function hands them.
+		{"zsh", `autoload -U compinit && compinit -u -D && source <(devstack completion zsh) || exit 1
+print -r -- $_comps[devstack]
+compadd() { shift; print -rl -- ${(P)1} }
+_files() { print -r -- FILES }
+words=(devstack up --no-); CURRENT=3; PREFIX=--no-; _devstack
+words=(devstack ca ''); CURRENT=3; PREFIX=''; _devstack
+words=(devstack up -- gunicorn --); CURRENT=5; PREFIX=--; _devstack`,
+			[]string{"_devstack", "--no-tui", "--no-watch", "install", "uninstall", "FILES"}},
+		{"fish", `devstack completion fish | source; complete -C "devstack up --no"; complete -C "devstack ca "`,
+			[]string{"--no-tui", "--no-watch", "install", "uninstall"}},
+	} {
+		t.Run(tc.shell, func(t *testing.T) {
+			shell, err := exec.LookPath(tc.shell)
 			if err != nil {
-				t.Skipf("%s is not installed", sh.shell)
+				testenv.Missing(t, "%s (apt-get install %s)", tc.shell, tc.shell)
 			}
-			script, err := exec.Command(bin, "completion", sh.shell).Output()
+			cmd := exec.Command(shell, "-c", tc.script)
+			cmd.Env = append(os.Environ(), path, "HOME="+t.TempDir())
+			out, err := cmd.CombinedOutput()
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v\n%s", tc.shell, err, out)
 			}
-			file := filepath.Join(t.TempDir(), "devstack."+sh.shell)
-			if err := os.WriteFile(file, script, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if out, err := exec.Command(path, sh.check, file).CombinedOutput(); err != nil {
-				t.Errorf("%s %s on the completion script: %v\n%s", sh.shell, sh.check, err, out)
+			for _, w := range tc.want {
+				if !slices.Contains(strings.Fields(string(out)), w) {
+					t.Errorf("%s offers %q, want %q among it", tc.shell, out, w)
+				}
 			}
 		})
 	}
