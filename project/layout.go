@@ -22,8 +22,9 @@ import (
 //     the fastapi CLI looks for, in its order: main.py, app.py, api.py,
 //     app/main.py, app/app.py, app/api.py; then run.py, server.py,
 //     application.py and a Flask-Script manage.py when they make the app;
-//  4. manage.py one directory down (app/, src/, backend/, django/): the
-//     gateway runs there, the repository root is still watched;
+//  4. manage.py one directory down (app/, src/, backend/, django/, else
+//     the one other directory that has one): the gateway runs there, the
+//     repository root is still watched;
 //  5. a package holding a Flask or FastAPI app (a Flask app factory
 //     create_app() in pkg/__init__.py, as in Flask's tutorial), at the
 //     root or under src/; a factory that needs arguments is reached
@@ -261,18 +262,35 @@ func isDirErr(p string) bool {
 }
 
 // findDjangoBelow returns the first of app/, src/, backend/, django/ (in
-// any case: Backend/ too) that holds a manage.py, or "".
+// any case: Backend/ too) that holds a Django manage.py; else the one
+// other directory that does (a repository holding what
+// "django-admin startproject mysite" made, mysite/manage.py); "" when
+// there is none, or several such others to choose from.
 func findDjangoBelow(root string) string {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return ""
 	}
+	hasManage := func(name string) bool {
+		mp := filepath.Join(root, name, "manage.py")
+		return isFile(mp) && isDjangoManage(mp)
+	}
 	for _, sub := range djangoSubdirs {
 		for _, e := range entries {
-			if e.IsDir() && strings.EqualFold(e.Name(), sub) && isFile(filepath.Join(root, e.Name(), "manage.py")) {
+			if e.IsDir() && strings.EqualFold(e.Name(), sub) && hasManage(e.Name()) {
 				return filepath.Join(root, e.Name())
 			}
 		}
+	}
+	var others []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() && !strings.HasPrefix(n, ".") && !skippedDirs[strings.ToLower(n)] && hasManage(n) {
+			others = append(others, n)
+		}
+	}
+	if len(others) == 1 {
+		return filepath.Join(root, others[0])
 	}
 	return ""
 }
