@@ -549,6 +549,11 @@ func findProcfileApp(root string) *layoutApp {
 			appDir = filepath.Join(root, filepath.FromSlash(chdir))
 		}
 		g, _ := guessModuleKind(filepath.Join(appDir, pathDir), target)
+		if src, err := os.ReadFile(g.File); err == nil && strings.Contains(string(src), "django") {
+			// A Django entry point: the manage.py search knows Django
+			// (its settings, static files, the doctor's reading).
+			return nil
+		}
 		if g.Framework == WSGI || g.Framework == ASGI {
 			g.Kind = kind
 		}

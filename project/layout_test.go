@@ -168,6 +168,13 @@ func TestDetectLayouts(t *testing.T) {
 			argvTail: []string{"--pythonpath", "backend"},
 		},
 		{
+			name: "a Procfile naming a Django project one level down leaves it to the manage.py search",
+			files: map[string]string{"Procfile": "web: gunicorn --chdir backend config.wsgi\n",
+				"backend/manage.py": djangoManage, "backend/config/__init__.py": "", "backend/config/settings.py": djangoConfig,
+				"backend/config/wsgi.py": "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n"},
+			target: "config.wsgi:application", fw: Django, layout: "backend/manage.py", appDir: "backend",
+		},
+		{
 			name: "a factory that needs arguments is reached through the module that calls it",
 			files: map[string]string{"flasky.py": "import os\nfrom app import create_app, db\napp = create_app(os.getenv('FLASK_CONFIG') or 'default')\n",
 				"app/__init__.py": "from flask import Flask\n\ndef create_app(config_name, *extra):\n    return Flask(__name__)\n"},
