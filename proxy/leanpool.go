@@ -20,9 +20,10 @@ import (
 // the proxy's CPU time per request in profiles. Measured against
 // http.Transport in the same run (BenchmarkUpstreamPool, 16 clients, 2
 // cores, load average 19): 26–29 µs of CPU per proxied GET against 37–42 µs,
-// checks below included. http.Transport also lost the test below: it
-// returns a connection to its pool before its reader has looked for stray
-// bytes, so under concurrent requests one still took a stray answer.
+// checks below included. http.Transport also failed
+// TestStrayBytesConcurrentClients: it returns a connection to its pool
+// before its reader has looked for stray bytes, so under concurrent
+// requests one still took a stray answer.
 //
 // A keep-alive connection carries one response after another with nothing
 // to tell where one ends but the framing the upstream chose, so a byte the
