@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -308,5 +309,53 @@ func TestSpooledBodiesBounded(t *testing.T) {
 		if s != 200 {
 			t.Errorf("status %d, want 200", s)
 		}
+	}
+}
+
+// TestSpoolWaitEnds: a body that finds every spool file in use waits as
+// long as a client may pause its body, then gets 503; the upload that
+// holds the file goes on.
+func TestSpoolWaitEnds(t *testing.T) {
+	up := newEchoUpstream(t)
+	spool := t.TempDir()
+	tp := startProxy(t, up.URL, Config{MemoryBodyBytes: 1024, MaxSpooledBodies: 1, BodyReadTimeout: time.Second, TempDir: spool})
+	const size = 4096
+	// The first upload takes the only spool file and keeps trickling.
+	first := make(chan int, 1)
+	go func() {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write(bytes.Repeat([]byte{'a'}, 2048))
+			for range 32 { // 2048 more bytes over 3.2 s
+				time.Sleep(100 * time.Millisecond)
+				pw.Write(bytes.Repeat([]byte{'a'}, 64))
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("POST", tp.url+"/first", pr)
+		req.ContentLength = size
+		resp, err := tp.h1.Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	waitFor(t, 10*time.Second, "the first body spooled", func() bool {
+		files, _ := filepath.Glob(filepath.Join(spool, "devstack-body-*"))
+		return len(files) == 1
+	})
+	resp, body := tp.do(tp.h1, "POST", "/second", nil, bytes.NewReader(bytes.Repeat([]byte{'b'}, size)))
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "other bodies are being spooled") {
+		t.Errorf("second upload: %d %q, want 503", resp.StatusCode, body)
+	}
+	select {
+	case status := <-first:
+		if status != 200 {
+			t.Errorf("first upload: status %d, want 200", status)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first upload did not finish")
 	}
 }
