@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/certs"
+	"github.com/devstack-dev/devstack/internal/hint"
 	"github.com/urfave/cli/v2"
 )
 
@@ -120,19 +121,10 @@ func loadCA() (*certs.CA, error) {
 	}
 	ca, err := certs.Load(dir)
 	if errors.Is(err, certs.ErrNoCA) {
-		return nil, caError{fmt.Errorf("no local CA in %s", dir), "run \"devstack ca install\" to create one and trust it"}
+		return nil, hint.Wrap(fmt.Errorf("no local CA in %s", dir), `run "devstack ca install" to create one and trust it`)
 	}
 	return ca, err
 }
-
-type caError struct {
-	err  error
-	hint string
-}
-
-func (e caError) Error() string { return e.err.Error() }
-func (e caError) Unwrap() error { return e.err }
-func (e caError) Hint() string  { return e.hint }
 
 func printCA(w io.Writer, ca *certs.CA) {
 	fmt.Fprintf(w, "CA:       %s\n", ca.CertPath())

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/devstack-dev/devstack/doctor"
-	"github.com/devstack-dev/devstack/project"
 	"github.com/devstack-dev/devstack/session"
 )
 
@@ -23,19 +22,16 @@ func doctorCommand() *cli.Command {
 			"of the app's own gateway server and settings), asks the app what it sees, and\n" +
 			"checks its proxy-trust settings. Exit status: 0 no failure (warnings allowed\n" +
 			"unless --strict), 1 failures, 2 the checks (or some of them) could not run.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Value: ".", Usage: "the project directory"},
+		Flags: append(projectFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
 			&cli.BoolFlag{Name: "strict", Usage: "warnings fail too"},
 			&cli.BoolFlag{Name: "all", Usage: "also show hardening advice (info)"},
 			&cli.StringFlag{Name: "settings", Usage: "check this Django settings module (production's, say) behind the proxy, for this run only"},
-			&cli.StringFlag{Name: "python", Usage: "the Python interpreter that runs the app"},
-			&cli.StringFlag{Name: "app", Usage: `the app to serve, "pkg.module:callable"`},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			report, err := session.Doctor(c.Context, c.String("dir"), session.Options{
-				Flags:    project.Overrides{Python: c.String("python"), App: c.String("app"), Command: c.Args().Slice()},
-				Notify:   func(n session.Notice) { printNotice(c.App.ErrWriter, n) },
+				Flags:    projectOverrides(c),
+				Notify:   noticesTo(c.App.ErrWriter),
 				Settings: c.String("settings"),
 			})
 			if err != nil {

@@ -1,18 +1,11 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/devstack-dev/devstack/project"
 	"github.com/devstack-dev/devstack/session"
 	"github.com/devstack-dev/devstack/templates"
 )
@@ -53,63 +46,14 @@ func exportCommand() *cli.Command {
 }
 
 func runExport(c *cli.Context, kind string) error {
-	p, err := session.Detect(c.String("dir"), project.Overrides{})
-	if err != nil {
-		return err
-	}
-	cfg := templates.ExportConfig{
-		Domain:        c.String("domain"),
-		Upstream:      c.String("upstream"),
-		MaxBody:       p.Proxy.MaxBody,
-		ForwardedHost: p.Proxy.ForwardedHost,
-		ForwardedSSL:  p.Proxy.ForwardedSSL,
-		RealIP:        p.Proxy.RealIP,
-		Describe:      describeGateway(p),
-	}
-	if cfg.Domain == "" {
-		cfg.Domain = productionDomain(p.Hosts)
-	}
-	if cfg.Upstream == "" {
-		cfg.Upstream = net.JoinHostPort("127.0.0.1", strconv.Itoa(p.AppPort))
-	}
-	if p.Framework == project.Django && p.Interpreter.Path != "" {
-		// Where STATIC_ROOT and MEDIA_ROOT are, from the settings
-		// themselves. Without them the configuration still holds every
-		// header rule; say what is missing.
-		rep, err := templates.ReadStatic(c.Context, p.Interpreter.Path, cmp.Or(p.AppDir, p.Dir), append(os.Environ(), p.Env...))
-		if err != nil {
-			fmt.Fprintf(c.App.ErrWriter, "devstack: warning: no static or media locations: %v\n", err)
-		} else {
-			cfg.Static = rep
-		}
-	}
-	out, err := templates.Export(kind, cfg)
+	out, err := session.Export(c.Context, c.String("dir"), kind, session.ExportOptions{
+		Domain:   c.String("domain"),
+		Upstream: c.String("upstream"),
+		Notify:   noticesTo(c.App.ErrWriter),
+	})
 	if err != nil {
 		return err
 	}
 	_, err = c.App.Writer.Write(out)
 	return err
-}
-
-// describeGateway names what the exported proxy sits in front of.
-func describeGateway(p *project.Project) string {
-	if p.Server == project.ServerCommand {
-		return fmt.Sprintf("the app's own server (port %d)", p.AppPort)
-	}
-	return fmt.Sprintf("the %s app %s served by %s", p.Framework, session.DescribeTarget(p), p.Server)
-}
-
-// productionDomain is the first configured host that is a public name.
-func productionDomain(hosts []string) string {
-	for _, h := range hosts {
-		if h != "localhost" && net.ParseIP(h) == nil && !isLocalName(h) {
-			return h
-		}
-	}
-	return "example.com"
-}
-
-func isLocalName(h string) bool {
-	return slices.ContainsFunc([]string{".localhost", ".local", ".test", ".internal"},
-		func(suffix string) bool { return strings.HasSuffix(h, suffix) })
 }

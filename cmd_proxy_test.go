@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/internal/procattr"
-	"github.com/devstack-dev/devstack/proxy"
 )
 
 // proxyCmd is a running `devstack proxy`, its stdout read line by line.
@@ -138,7 +137,7 @@ func TestProxyCommandServesAndStops(t *testing.T) {
 		}
 		break
 	}
-	pc.waitLine(`^proxy \| GET /hello 200 [0-9.]+(µs|ms|s)$`)
+	pc.waitLine(`^proxy \| GET /hello 200 [0-9.]+(µs|ms|s) [0-9.]+k?B$`)
 
 	if err := pc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -225,24 +224,4 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-func TestAppendProxyAccess(t *testing.T) {
-	for _, tc := range []struct {
-		r    proxy.AccessRecord
-		want string
-	}{
-		{proxy.AccessRecord{Method: "GET", Path: "/", Status: 200, Duration: 1234 * time.Microsecond}, "proxy | GET / 200 1.2ms"},
-		{proxy.AccessRecord{Method: "POST", Path: "/a?b=c", Status: 201, Duration: 850 * time.Microsecond}, "proxy | POST /a?b=c 201 850µs"},
-		{proxy.AccessRecord{Method: "GET", Path: "/x", Status: 308, Duration: 50 * time.Microsecond, Redirected: true},
-			"proxy | GET /x 308 50µs (plain http, redirected to https)"},
-		{proxy.AccessRecord{Method: "GET", Path: "/", Status: 200, Duration: 1500 * time.Millisecond, Held: 1400 * time.Millisecond},
-			"proxy | GET / 200 1.50s (held 1.40s while the server restarted)"},
-		{proxy.AccessRecord{Method: "GET", Path: "/", Status: 502, Duration: 10 * time.Second, UpstreamError: errors.New("refused")},
-			"proxy | GET / 502 10.00s (upstream: refused)"},
-	} {
-		if got := string(appendProxyAccess(nil, tc.r)); got != tc.want {
-			t.Errorf("got %q, want %q", got, tc.want)
-		}
-	}
 }

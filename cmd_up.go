@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -25,23 +24,15 @@ func upCommand() *cli.Command {
 			"--port in front of gunicorn (WSGI), uvicorn (ASGI) or COMMAND on --app-port.\n" +
 			"{port} in COMMAND is replaced by the app port. Ctrl-C stops everything;\n" +
 			"a second Ctrl-C stops without waiting.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Value: ".", Usage: "the project directory"},
+		Flags: append(projectFlags(),
 			&cli.IntFlag{Name: "port", Usage: "HTTPS port of the proxy (0 picks a free one)", DefaultText: "8080"},
 			&cli.IntFlag{Name: "app-port", Usage: "port of the gateway server", DefaultText: "8000"},
-			&cli.StringFlag{Name: "python", Usage: "the Python interpreter that runs the app"},
-			&cli.StringFlag{Name: "app", Usage: `the app to serve, "pkg.module:callable"`},
 			&cli.BoolFlag{Name: "no-tui", Usage: "plain prefixed log lines instead of the terminal UI"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "do not reload on file changes"},
-		},
+		),
 		Action: func(c *cli.Context) error {
-			flags := project.Overrides{
-				Python:  c.String("python"),
-				Port:    c.Int("port"),
-				AppPort: c.Int("app-port"),
-				App:     c.String("app"),
-				Command: c.Args().Slice(),
-			}
+			flags := projectOverrides(c)
+			flags.Port, flags.AppPort = c.Int("port"), c.Int("app-port")
 			return runUp(c.Context, upOptions{
 				dir:     c.String("dir"),
 				flags:   flags,
@@ -72,7 +63,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 	defer signal.Stop(signals)
 
 	s, err := session.Start(ctx, opt.dir, session.Options{Flags: opt.flags, NoWatch: opt.noWatch, AnyPort: opt.anyPort,
-		Notify: func(n session.Notice) { printNotice(opt.stderr, n) }})
+		Notify: noticesTo(opt.stderr)})
 	if err != nil {
 		var se *session.StartError
 		if errors.As(err, &se) {
@@ -101,7 +92,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 			if err == nil {
 				return
 			}
-			fmt.Fprintf(opt.stderr, "devstack: warning: %v; showing plain lines instead\n", err)
+			say(opt.stderr, sayWarning, err.Error()+"; showing plain lines instead")
 		}
 		writer.Run(s.Events())
 	}()
@@ -124,19 +115,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 	<-written
 	if fullScreen.Load() {
 		// The UI gave the screen back as it was: say how it ended.
-		fmt.Fprintln(opt.stderr, "devstack: stopped")
+		say(opt.stderr, sayNote, "stopped")
 	}
 	return nil
-}
-
-// printNotice prints what a session wants the user to know.
-func printNotice(w io.Writer, n session.Notice) {
-	if n.Warning {
-		fmt.Fprintf(w, "devstack: warning: %s\n", n.Text)
-	} else {
-		fmt.Fprintf(w, "devstack: %s\n", n.Text)
-	}
-	if n.Hint != "" {
-		fmt.Fprintf(w, "devstack: hint: %s\n", n.Hint)
-	}
 }

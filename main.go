@@ -7,11 +7,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -105,62 +103,4 @@ func versionCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-// exitError carries a specific exit code (doctor uses 2 for "could not run").
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-func (e exitError) Unwrap() error { return e.err }
-
-// usageError marks bad flags or arguments; the hint points at --help.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// hintError is an error with the one thing the user should do about it.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e hintError) Error() string { return e.err.Error() }
-func (e hintError) Unwrap() error { return e.err }
-func (e hintError) Hint() string  { return e.hint }
-
-// hinter is implemented by errors that know the one thing the user should do.
-type hinter interface{ Hint() string }
-
-// reportError prints err as `devstack: error: …` followed by any
-// `devstack: hint: …` lines, and returns the exit code.
-func reportError(w io.Writer, err error) int {
-	code := 1
-	var ee exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-		if ee.err == nil {
-			return code
-		}
-	}
-	fmt.Fprintf(w, "devstack: error: %s\n", err)
-	var h hinter
-	if errors.As(err, &h) {
-		for _, line := range strings.Split(strings.TrimSpace(h.Hint()), "\n") {
-			fmt.Fprintf(w, "devstack: hint: %s\n", line)
-		}
-	}
-	var ue usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintln(w, "devstack: hint: run \"devstack help\" for the commands and their flags")
-	}
-	return code
 }

@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/hint"
 )
 
 // CA is a loaded certificate authority.
@@ -89,27 +91,27 @@ func load(dir string, now time.Time) (*CA, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if _, kerr := os.Lstat(keyPath); kerr == nil {
-			return nil, withHint(
+			return nil, hint.Wrap(
 				fmt.Errorf("%s exists but %s does not: %w", keyPath, RootCertFile, errKeyWithoutCert),
 				hintMoveAside(dir))
 		}
-		return nil, withHint(fmt.Errorf("%w in %s", ErrNoCA, dir),
+		return nil, hint.Wrap(fmt.Errorf("%w in %s", ErrNoCA, dir),
 			"run \"devstack ca install\" to create one and trust it")
 	case errors.Is(err, fs.ErrPermission):
-		return nil, withHint(fmt.Errorf("reading the CA certificate: %w", err),
+		return nil, hint.Wrap(fmt.Errorf("reading the CA certificate: %w", err),
 			fmt.Sprintf("make %s readable by this user (it is mkcert's and devstack's CA file)", certPath))
 	case err != nil:
 		return nil, fmt.Errorf("reading the CA certificate: %w", err)
 	}
 	cert, err := parseCertPEM(certPEM)
 	if err != nil {
-		return nil, withHint(fmt.Errorf("%s is not a valid CA certificate: %w", certPath, err), hintMoveAside(dir))
+		return nil, hint.Wrap(fmt.Errorf("%s is not a valid CA certificate: %w", certPath, err), hintMoveAside(dir))
 	}
 	if !cert.IsCA || !cert.BasicConstraintsValid {
-		return nil, withHint(fmt.Errorf("%s is not a CA certificate (basic constraints CA:FALSE)", certPath), hintMoveAside(dir))
+		return nil, hint.Wrap(fmt.Errorf("%s is not a CA certificate (basic constraints CA:FALSE)", certPath), hintMoveAside(dir))
 	}
 	if now.After(cert.NotAfter) {
-		return nil, withHint(
+		return nil, hint.Wrap(
 			fmt.Errorf("the CA in %s expired on %s", dir, cert.NotAfter.UTC().Format(time.DateOnly)),
 			fmt.Sprintf("run \"devstack ca uninstall\", move %s aside, then run \"devstack ca install\" to mint and trust a new CA", dir))
 	}
@@ -120,17 +122,17 @@ func load(dir string, now time.Time) (*CA, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return ca, nil // keyless: trust works, issuing leaves does not
 	case errors.Is(err, fs.ErrPermission):
-		return nil, withHint(fmt.Errorf("reading the CA key: %w", err),
+		return nil, hint.Wrap(fmt.Errorf("reading the CA key: %w", err),
 			fmt.Sprintf("run devstack as the user who owns %s", keyPath))
 	case err != nil:
 		return nil, fmt.Errorf("reading the CA key: %w", err)
 	}
 	key, err := parseKeyPEM(keyPEM)
 	if err != nil {
-		return nil, withHint(fmt.Errorf("%s is not a valid private key: %w", keyPath, err), hintMoveAside(dir))
+		return nil, hint.Wrap(fmt.Errorf("%s is not a valid private key: %w", keyPath, err), hintMoveAside(dir))
 	}
 	if !publicKeysEqual(key.Public(), cert.PublicKey) {
-		return nil, withHint(
+		return nil, hint.Wrap(
 			fmt.Errorf("%s does not belong to %s (the key does not match the certificate)", keyPath, certPath),
 			fmt.Sprintf("put the matching rootCA-key.pem back, or move %s aside and run \"devstack ca install\" to mint and trust a new CA", dir))
 	}
@@ -144,24 +146,24 @@ func checkDir(dir string) error {
 	info, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return withHint(fmt.Errorf("%w: %s does not exist", ErrNoCA, dir),
+		return hint.Wrap(fmt.Errorf("%w: %s does not exist", ErrNoCA, dir),
 			"run \"devstack ca install\" to create one and trust it")
 	case err != nil:
-		return withHint(fmt.Errorf("opening the CA directory: %w", err),
+		return hint.Wrap(fmt.Errorf("opening the CA directory: %w", err),
 			fmt.Sprintf("make %s accessible to this user, or set CAROOT to another directory", dir))
 	case !info.IsDir():
-		return withHint(fmt.Errorf("the CA directory %s is a file, not a directory", dir),
+		return hint.Wrap(fmt.Errorf("the CA directory %s is a file, not a directory", dir),
 			"point CAROOT at a directory (or unset it to use the default location)")
 	}
 	f, err := os.Open(dir)
 	if err != nil {
-		return withHint(fmt.Errorf("opening the CA directory: %w", err),
+		return hint.Wrap(fmt.Errorf("opening the CA directory: %w", err),
 			fmt.Sprintf("make %s readable by this user (chmod u+rx), or set CAROOT to another directory", dir))
 	}
 	_, err = f.Readdirnames(1)
 	f.Close()
 	if err != nil && !errors.Is(err, io.EOF) {
-		return withHint(fmt.Errorf("reading the CA directory: %w", err),
+		return hint.Wrap(fmt.Errorf("reading the CA directory: %w", err),
 			fmt.Sprintf("make %s readable by this user (chmod u+rx), or set CAROOT to another directory", dir))
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/devstack-dev/devstack/internal/hint"
 )
 
 // The file names mkcert uses, so either tool can use the other's CA.
@@ -20,7 +22,7 @@ func Dir() (string, error) {
 	}
 	dir, err := defaultDir()
 	if err != nil {
-		return "", withHint(err, "set CAROOT to the directory that should hold the CA (mkcert uses the same variable)")
+		return "", hint.Wrap(err, "set CAROOT to the directory that should hold the CA (mkcert uses the same variable)")
 	}
 	return filepath.Join(dir, "mkcert"), nil
 }

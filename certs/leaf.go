@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/hint"
 )
 
 // Leaf certificate policy.
@@ -58,7 +60,7 @@ type Leaf struct {
 // cacheDir when the cached one is still good and minting it otherwise.
 func (ca *CA) NewLeaf(cacheDir string, hosts []string) (*Leaf, error) {
 	if ca.key == nil {
-		return nil, withHint(
+		return nil, hint.Wrap(
 			fmt.Errorf("cannot issue the HTTPS certificate: %w (%s is missing)", ErrKeyless, filepath.Join(ca.Dir, RootKeyFile)),
 			fmt.Sprintf("put the CA's rootCA-key.pem back into %s, or set CAROOT to a directory holding both files", ca.Dir))
 	}
@@ -200,7 +202,7 @@ func (l *Leaf) loadCached(now time.Time) (*tls.Certificate, error) {
 // mint issues a new leaf and writes it to the cache directory.
 func (l *Leaf) mint(now time.Time) (*tls.Certificate, error) {
 	if now.After(l.ca.Cert.NotAfter) {
-		return nil, withHint(fmt.Errorf("cannot issue the HTTPS certificate: the CA in %s expired on %s", l.ca.Dir, l.ca.Cert.NotAfter.UTC().Format(time.DateOnly)),
+		return nil, hint.Wrap(fmt.Errorf("cannot issue the HTTPS certificate: the CA in %s expired on %s", l.ca.Dir, l.ca.Cert.NotAfter.UTC().Format(time.DateOnly)),
 			fmt.Sprintf("run \"devstack ca uninstall\", move %s aside, then run \"devstack ca install\"", l.ca.Dir))
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -253,7 +255,7 @@ func (l *Leaf) mint(now time.Time) (*tls.Certificate, error) {
 // between leaves a pair that does not match, which the next load re-mints.
 func (l *Leaf) save(certPEM, keyPEM []byte) error {
 	if err := os.MkdirAll(l.cacheDir, 0o700); err != nil {
-		return withHint(fmt.Errorf("creating the certificate cache: %w", err),
+		return hint.Wrap(fmt.Errorf("creating the certificate cache: %w", err),
 			fmt.Sprintf("make %s writable by this user", l.cacheDir))
 	}
 	if err := writeReplace(filepath.Join(l.cacheDir, LeafKeyFile), keyPEM, 0o600); err != nil {
@@ -282,7 +284,7 @@ func normalizeHosts(hosts []string) ([]string, error) {
 	for _, h := range hosts {
 		name, err := normalizeHost(h)
 		if err != nil {
-			return nil, withHint(fmt.Errorf("invalid host %q for the HTTPS certificate: %w", h, err),
+			return nil, hint.Wrap(fmt.Errorf("invalid host %q for the HTTPS certificate: %w", h, err),
 				"use a host name (app.localhost), a wildcard (*.app.localhost) or an IP address")
 		}
 		out = append(out, name)

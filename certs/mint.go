@@ -15,6 +15,8 @@ import (
 	"os/user"
 	"path/filepath"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/hint"
 )
 
 // caCommonName is the CA's subject CN. Trust stores show it, and smallstep's
@@ -29,7 +31,7 @@ const caValidity = 10
 // exists the error wraps fs.ErrExist.
 func create(dir string, now time.Time) (*CA, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, withHint(fmt.Errorf("creating the CA directory: %w", err),
+		return nil, hint.Wrap(fmt.Errorf("creating the CA directory: %w", err),
 			"set CAROOT to a directory this user can write to")
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/devstack-dev/devstack/internal/hint"
 )
 
 // The trust stores, named as in mkcert's TRUST_STORES variable.
@@ -83,7 +85,7 @@ func Stores() ([]string, error) {
 			continue
 		}
 		if !slices.Contains(allStores, s) {
-			return nil, withHint(fmt.Errorf("TRUST_STORES names an unknown trust store %q", s),
+			return nil, hint.Wrap(fmt.Errorf("TRUST_STORES names an unknown trust store %q", s),
 				"set TRUST_STORES to a comma-separated list of system, nss and java, or unset it")
 		}
 		if !slices.Contains(stores, s) {
@@ -189,14 +191,14 @@ func outcomeError(op string, results []StoreResult, goals ...State) error {
 	reached := false
 	for _, r := range results {
 		if r.State == StateFailed {
-			return withHint(fmt.Errorf("%s: %w for %s %s", op, errStoreFailed, r.Store, r.Location), r.Fix)
+			return hint.Wrap(fmt.Errorf("%s: %w for %s %s", op, errStoreFailed, r.Store, r.Location), r.Fix)
 		}
 		if slices.Contains(goals, r.State) {
 			reached = true
 		}
 	}
 	if !reached {
-		return withHint(fmt.Errorf("%s: %w: no trust store could be changed", op, errStoreFailed),
+		return hint.Wrap(fmt.Errorf("%s: %w: no trust store could be changed", op, errStoreFailed),
 			"fix the skipped stores above, or set TRUST_STORES to the stores you use")
 	}
 	return nil

@@ -128,6 +128,16 @@ type AccessRecord struct {
 	// Probe marks devstack's own request for its probe path (the trust
 	// checks); Path then shows the path with its secret left out.
 	Probe bool
+	// Held is how long the request waited for the gateway to accept
+	// connections (it was restarting); zero when it was up.
+	Held time.Duration
+	// Redirected is a plain-HTTP request answered with a redirect to https.
+	Redirected bool
+	// UpstreamError is why the gateway did not answer; ClientError why the
+	// proxy refused the request itself (a body over the limit, a stalled
+	// upload). Empty when there was none.
+	UpstreamError string
+	ClientError   string
 }
 
 // ReloadRecord describes a reload of the gateway.

@@ -247,11 +247,9 @@ func (s *Stack) startProxy() error {
 			}
 			// Every request is shown, devstack's own probe requests too,
 			// marked and without the probe path's secret.
-			path, probe := probeAccessPath(r.Path, s.probePath)
-			s.bus.Publish(events.Event{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
-				Method: r.Method, Path: path, Status: r.Status, Duration: r.Duration, Bytes: r.BytesOut, Remote: r.RemoteAddr,
-				Probe: probe,
-			}})
+			a := AccessRecordOf(&r)
+			a.Path, a.Probe = probeAccessPath(r.Path, s.probePath)
+			s.bus.Publish(events.Event{Kind: events.KindAccess, Source: events.SourceProxy, Access: a})
 		},
 		LastLogLines: func() []string { return s.bus.LastLines(name, 40) },
 		UpstreamDown: func() string {

@@ -17,6 +17,7 @@ import (
 	"github.com/devstack-dev/devstack/certs"
 	"github.com/devstack-dev/devstack/doctor"
 	"github.com/devstack-dev/devstack/events"
+	"github.com/devstack-dev/devstack/internal/hint"
 	"github.com/devstack-dev/devstack/orchestrator"
 	"github.com/devstack-dev/devstack/project"
 )
@@ -89,8 +90,7 @@ func Doctor(ctx context.Context, dir string, opts Options) (Report, error) {
 		return Report{}, err
 	}
 	if opts.Settings != "" && p.SettingsModule != opts.Settings {
-		return Report{}, hintError{err: fmt.Errorf("--settings %s: the project in %s is not a Django project", opts.Settings, p.Dir),
-			hint: "--settings names a Django settings module; run devstack doctor without it"}
+		return Report{}, hint.Wrap(fmt.Errorf("--settings %s: the project in %s is not a Django project", opts.Settings, p.Dir), "--settings names a Django settings module; run devstack doctor without it")
 	}
 	// The requests still name the site as the browser does, with the
 	// project's port: ALLOWED_HOSTS and CSRF verdicts depend on it. With
@@ -173,7 +173,7 @@ func startForDoctor(ctx context.Context, p *project.Project, opts Options, names
 		if len(lines) > 0 {
 			err = fmt.Errorf("%w; its last lines:\n  %s", err, strings.Join(lines, "\n  "))
 		}
-		return nil, nil, hintError{err: err, hint: "fix the error, then run devstack doctor again (devstack up shows it live)"}
+		return nil, nil, hint.Wrap(err, "fix the error, then run devstack doctor again (devstack up shows it live)")
 	}
 }
 
@@ -225,8 +225,7 @@ func examine(ctx context.Context, t target) (Report, error) {
 	ev, err := doctor.Collect(ctx, client, t.origin, t.probePath, t.headers)
 	ev.SettingsOverride = t.settings
 	if err != nil {
-		return Report{}, hintError{err: err,
-			hint: "run the app on its detected gunicorn or uvicorn command (devstack up shows which), then run devstack doctor again"}
+		return Report{}, hint.Wrap(err, "run the app on its detected gunicorn or uvicorn command (devstack up shows which), then run devstack doctor again")
 	}
 	u, err := url.Parse(t.origin)
 	if err != nil {

@@ -124,7 +124,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 	if opts.AnyPort {
 		opts.notify(Notice{Text: fmt.Sprintf("the proxy listens on port %d, a free one (--port 0)", p.Port)})
 	}
-	s.say(fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, DescribeTarget(p), p.AppDir, p.Server, p.Interpreter.Path))
+	s.say(fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.AppDir, p.Server, p.Interpreter.Path))
 	checkCtx, stopChecks := context.WithCancel(ctx)
 	s.stopChecks = stopChecks
 	if p.Server != project.ServerCommand {
@@ -189,8 +189,8 @@ func (s *Session) say(text string) {
 	s.run.stack.Bus().Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack, Text: text})
 }
 
-// DescribeTarget names the app p serves, for messages.
-func DescribeTarget(p *project.Project) string {
+// describeTarget names the app p serves, for messages.
+func describeTarget(p *project.Project) string {
 	switch {
 	case p.Target == "":
 		return "(custom command)"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/devstack-dev/devstack/certs"
 	"github.com/devstack-dev/devstack/internal/cachedir"
+	"github.com/devstack-dev/devstack/internal/hint"
 )
 
 // ServerTLS loads the local CA (minting one on first use, and saying so
@@ -80,7 +81,7 @@ func checkCA() (*certs.CA, error) {
 func leafCacheDir() (string, error) {
 	dir, err := cachedir.Dir()
 	if err != nil {
-		return "", hintError{fmt.Errorf("finding the cache directory: %w", err), "set HOME, or DEVSTACK_CACHE_DIR to an absolute path"}
+		return "", hint.Wrap(fmt.Errorf("finding the cache directory: %w", err), "set HOME, or DEVSTACK_CACHE_DIR to an absolute path")
 	}
 	return filepath.Join(dir, "certs"), nil
 }

@@ -186,13 +186,7 @@ func render(e events.Event) (string, string) {
 	return e.Text, ""
 }
 
-func renderAccess(a events.AccessRecord) string {
-	line := fmt.Sprintf("%s %s %d %s %s", a.Method, a.Path, a.Status, formatDuration(a.Duration), formatBytes(a.Bytes))
-	if a.Probe {
-		line += " (devstack's own check)"
-	}
-	return line
-}
+func renderAccess(a events.AccessRecord) string { return string(a.AppendLine(nil)) }
 
 func statusColor(status int) string {
 	switch {
@@ -227,29 +221,5 @@ func renderCheck(c events.CheckResult) (string, string) {
 	return text, ""
 }
 
-// formatDuration prints a request or reload time the way people read
-// them: 840µs, 3.2ms, 12ms, 1.25s.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", d.Microseconds())
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
-}
-
-// formatBytes prints a size in decimal units: 512B, 1.2kB, 3.4MB.
-func formatBytes(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%dB", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%.1fkB", float64(n)/1e3)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1fMB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1fGB", float64(n)/1e9)
-}
+// formatDuration prints a reload time as access lines print theirs.
+func formatDuration(d time.Duration) string { return string(events.AppendDuration(nil, d)) }

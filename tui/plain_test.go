@@ -166,24 +166,6 @@ type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 
-func TestFormatSizes(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		840 * time.Microsecond:  "840µs",
-		3200 * time.Microsecond: "3.2ms",
-		12 * time.Millisecond:   "12ms",
-		1250 * time.Millisecond: "1.25s",
-	} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v): got %q, want %q", d, got, want)
-		}
-	}
-	for n, want := range map[int64]string{0: "0B", 999: "999B", 1234: "1.2kB", 3_400_000: "3.4MB", 5e9: "5.0GB"} {
-		if got := formatBytes(n); got != want {
-			t.Errorf("formatBytes(%d): got %q, want %q", n, got, want)
-		}
-	}
-}
-
 // TestAccessLineMarksProbe: devstack's own probe requests are in the
 // access log (nothing that reaches the proxy is invisible), marked.
 func TestAccessLineMarksProbe(t *testing.T) {

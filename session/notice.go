@@ -8,13 +8,3 @@ type Notice struct {
 	Text    string
 	Hint    string
 }
-
-// hintError is an error with the one thing the user should do about it.
-type hintError struct {
-	err  error
-	hint string
-}
-
-func (e hintError) Error() string { return e.err.Error() }
-func (e hintError) Unwrap() error { return e.err }
-func (e hintError) Hint() string  { return e.hint }
