@@ -27,4 +27,24 @@ func Dir() (string, error) {
 	return filepath.Join(dir, "mkcert"), nil
 }
 
+// defaultDir is the parent of mkcert's default CAROOT: the directory the
+// system names in systemDataEnv (Windows), else XDG_DATA_HOME (mkcert
+// honours it on every Unix system, macOS too), else homeDataDir in HOME.
+// Each dir_*.go sets the two for its system.
+func defaultDir() (string, error) {
+	if systemDataEnv != "" {
+		if dir := os.Getenv(systemDataEnv); dir != "" {
+			return dir, nil
+		}
+	}
+	if dir := os.Getenv("XDG_DATA_HOME"); dir != "" {
+		return dir, nil
+	}
+	home := os.Getenv("HOME")
+	if home == "" {
+		return "", errNoHome
+	}
+	return filepath.Join(home, homeDataDir), nil
+}
+
 var errNoHome = errors.New("cannot find the CA directory: HOME is not set")

@@ -1,19 +1,9 @@
 package certs
 
-import (
-	"os"
-	"path/filepath"
-)
+import "path/filepath"
 
-// defaultDir is the parent of mkcert's default CAROOT on macOS. Like mkcert,
-// an explicit XDG_DATA_HOME wins.
-func defaultDir() (string, error) {
-	if dir := os.Getenv("XDG_DATA_HOME"); dir != "" {
-		return dir, nil
-	}
-	home := os.Getenv("HOME")
-	if home == "" {
-		return "", errNoHome
-	}
-	return filepath.Join(home, "Library", "Application Support"), nil
-}
+// mkcert's default CAROOT on macOS is below ~/Library/Application Support.
+var (
+	systemDataEnv = ""
+	homeDataDir   = filepath.Join("Library", "Application Support")
+)

@@ -1,19 +1,9 @@
 package certs
 
-import (
-	"os"
-	"path/filepath"
-)
+import "path/filepath"
 
-// defaultDir is the parent of mkcert's default CAROOT on Linux: the XDG data
-// directory.
-func defaultDir() (string, error) {
-	if dir := os.Getenv("XDG_DATA_HOME"); dir != "" {
-		return dir, nil
-	}
-	home := os.Getenv("HOME")
-	if home == "" {
-		return "", errNoHome
-	}
-	return filepath.Join(home, ".local", "share"), nil
-}
+// mkcert's default CAROOT on Linux is in the XDG data directory.
+var (
+	systemDataEnv = ""
+	homeDataDir   = filepath.Join(".local", "share")
+)

@@ -2,13 +2,9 @@ package certs
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -205,20 +201,12 @@ func (l *Leaf) mint(now time.Time) (*tls.Certificate, error) {
 		return nil, hint.Wrap(fmt.Errorf("cannot issue the HTTPS certificate: the CA in %s expired on %s", l.ca.Dir, l.ca.Cert.NotAfter.UTC().Format(time.DateOnly)),
 			fmt.Sprintf("run \"devstack ca uninstall\", move %s aside, then run \"devstack ca install\"", l.ca.Dir))
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating the certificate key: %w", err)
-	}
 	notAfter := now.Add(leafValidity)
 	if notAfter.After(l.ca.Cert.NotAfter) {
 		notAfter = l.ca.Cert.NotAfter
 	}
 	tpl := &x509.Certificate{
-		SerialNumber: randomSerial(),
-		Subject: pkix.Name{
-			Organization:       []string{"devstack development certificate"},
-			OrganizationalUnit: []string{userAndHost()},
-		},
+		Subject:     pkix.Name{Organization: []string{"devstack development certificate"}},
 		NotBefore:   now.Add(-leafBackdate),
 		NotAfter:    notAfter,
 		KeyUsage:    x509.KeyUsageDigitalSignature,
@@ -231,20 +219,14 @@ func (l *Leaf) mint(now time.Time) (*tls.Certificate, error) {
 			tpl.DNSNames = append(tpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, l.ca.Cert, &key.PublicKey, l.ca.key)
+	leaf, err := issue(tpl, l.ca.Cert, l.ca.key, "HTTPS")
 	if err != nil {
-		return nil, fmt.Errorf("signing the HTTPS certificate: %w", err)
+		return nil, err
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the certificate key: %w", err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	// A cache that cannot be written costs the next start a new leaf,
 	// nothing more: this one is served from memory.
-	l.cacheErr = l.save(certPEM, keyPEM)
-	c, err := tls.X509KeyPair(certPEM, keyPEM)
+	l.cacheErr = l.save(leaf.certPEM, leaf.keyPEM)
+	c, err := tls.X509KeyPair(leaf.certPEM, leaf.keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("loading the new certificate: %w", err)
 	}

@@ -1,12 +1,9 @@
 package certs
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,15 +31,9 @@ func create(dir string, now time.Time) (*CA, error) {
 		return nil, hint.Wrap(fmt.Errorf("creating the CA directory: %w", err),
 			"set CAROOT to a directory this user can write to")
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating the CA key: %w", err)
-	}
 	tpl := &x509.Certificate{
-		SerialNumber: randomSerial(),
 		Subject: pkix.Name{
-			Organization:       []string{caCommonName},
-			OrganizationalUnit: []string{userAndHost()},
+			Organization: []string{caCommonName},
 			// iOS and most trust-store UIs list a CA by its CN.
 			CommonName: caCommonName,
 		},
@@ -53,29 +44,19 @@ func create(dir string, now time.Time) (*CA, error) {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	ca, err := issue(tpl, nil, nil, "CA")
 	if err != nil {
-		return nil, fmt.Errorf("signing the CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parsing the new CA certificate: %w", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the CA key: %w", err)
+		return nil, err
 	}
 	// The key goes first: a directory with rootCA.pem is then always
 	// complete, and a lone key left by a crash is reported, never replaced.
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := writeNew(filepath.Join(dir, RootKeyFile), keyPEM, 0o400); err != nil {
+	if err := writeNew(filepath.Join(dir, RootKeyFile), ca.keyPEM, 0o400); err != nil {
 		return nil, err
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := writeNew(filepath.Join(dir, RootCertFile), certPEM, 0o644); err != nil {
+	if err := writeNew(filepath.Join(dir, RootCertFile), ca.certPEM, 0o644); err != nil {
 		return nil, err
 	}
-	return &CA{Dir: dir, Cert: cert, key: key}, nil
+	return &CA{Dir: dir, Cert: ca.cert, key: ca.key}, nil
 }
 
 // writeNew writes data to path atomically and only if path does not exist:

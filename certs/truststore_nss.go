@@ -243,60 +243,61 @@ func (s *nssStore) Exists(*x509.Certificate) bool {
 // Install implements truststore.Trust: add the CA to every database that
 // does not trust it yet, then check each one.
 func (s *nssStore) Install(filename string, _ *x509.Certificate) error {
-	var failed error
-	for _, db := range s.dbs {
-		r := StoreResult{Store: StoreNSS, Location: db, State: StateAdded}
+	return s.eachDB("install", func(db string) (State, string) {
 		_, trusted, err := s.lookup(db)
 		switch {
 		case err != nil:
-			r.State, r.Reason = StateFailed, err.Error()
+			return StateFailed, err.Error()
 		case trusted:
-			r.State = StateTrusted
-		default:
-			// "C,,": a trusted CA for TLS servers, as mkcert installs it.
-			if _, err := s.run("-A", "-d", db, "-t", "C,,", "-n", truststoreName(s.cert), "-i", filename); err != nil {
-				r.State, r.Reason = StateFailed, err.Error()
-			} else if _, trusted, err := s.lookup(db); err != nil || !trusted {
-				r.State, r.Reason = StateFailed, fmt.Sprintf("certutil -A succeeded but %s does not list the CA as trusted afterwards", db)
-			}
+			return StateTrusted, ""
 		}
-		if r.State == StateFailed {
-			r.Fix = s.fix(db, "install")
-			failed = errStoreFailed
+		// "C,,": a trusted CA for TLS servers, as mkcert installs it.
+		if _, err := s.run("-A", "-d", db, "-t", "C,,", "-n", truststoreName(s.cert), "-i", filename); err != nil {
+			return StateFailed, err.Error()
 		}
-		s.results = append(s.results, r)
-	}
-	return failed
+		if _, trusted, err := s.lookup(db); err != nil || !trusted {
+			return StateFailed, fmt.Sprintf("certutil -A succeeded but %s does not list the CA as trusted afterwards", db)
+		}
+		return StateAdded, ""
+	})
 }
 
 // Uninstall implements truststore.Trust: remove the CA, under any of its
 // nicknames, from every database, then check each one.
 func (s *nssStore) Uninstall(string, *x509.Certificate) error {
-	var failed error
-	for _, db := range s.dbs {
-		r := StoreResult{Store: StoreNSS, Location: db, State: StateNotTrusted}
+	return s.eachDB("uninstall", func(db string) (State, string) {
+		state := StateNotTrusted
 		for i := 0; i < len(storeNames(s.cert)); i++ { // at most one delete per nickname
 			nick, _, err := s.lookup(db)
 			if err != nil {
-				r.State, r.Reason = StateFailed, err.Error()
-				break
+				return StateFailed, err.Error()
 			}
 			if nick == "" {
 				break
 			}
 			if _, err := s.run("-D", "-d", db, "-n", nick); err != nil {
-				r.State, r.Reason = StateFailed, err.Error()
-				break
+				return StateFailed, err.Error()
 			}
-			r.State = StateRemoved
+			state = StateRemoved
 		}
-		if r.State == StateRemoved {
+		if state == StateRemoved {
 			if nick, _, _ := s.lookup(db); nick != "" {
-				r.State, r.Reason = StateFailed, fmt.Sprintf("certutil -D succeeded but %s still lists the CA", db)
+				return StateFailed, fmt.Sprintf("certutil -D succeeded but %s still lists the CA", db)
 			}
 		}
+		return state, ""
+	})
+}
+
+// eachDB applies change to every database and records the outcome of each;
+// a database it failed in gets the fix for op, and fails the whole run.
+func (s *nssStore) eachDB(op string, change func(db string) (State, string)) error {
+	var failed error
+	for _, db := range s.dbs {
+		r := StoreResult{Store: StoreNSS, Location: db}
+		r.State, r.Reason = change(db)
 		if r.State == StateFailed {
-			r.Fix = s.fix(db, "uninstall")
+			r.Fix = s.fix(db, op)
 			failed = errStoreFailed
 		}
 		s.results = append(s.results, r)
