@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -21,13 +22,16 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/internal/procattr"
+	"github.com/devstack-dev/devstack/internal/record"
 )
 
 // proxyCmd is a running `devstack proxy`, its stdout read line by line.
 type proxyCmd struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	lines  chan string
+	lines  *record.Log[string] // stdout
+	next   int                 // the lines before it were matched already
+	closed chan struct{}       // stdout ended
 	stderr *lockedBuffer
 	caroot string
 	exited chan error
@@ -42,7 +46,7 @@ func startProxyCmd(t *testing.T, args ...string) *proxyCmd {
 		t.Fatalf("devstack test binary not on PATH: %v", err)
 	}
 	dir := t.TempDir()
-	pc := &proxyCmd{t: t, lines: make(chan string, 100), stderr: &lockedBuffer{},
+	pc := &proxyCmd{t: t, lines: record.New[string](), closed: make(chan struct{}), stderr: &lockedBuffer{},
 		caroot: filepath.Join(dir, "caroot"), exited: make(chan error, 1)}
 	pc.cmd = exec.Command(bin, append([]string{"proxy"}, args...)...)
 	pc.cmd.Env = append(os.Environ(), "CAROOT="+pc.caroot, "HOME="+filepath.Join(dir, "home"),
@@ -59,9 +63,9 @@ func startProxyCmd(t *testing.T, args ...string) *proxyCmd {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			pc.lines <- sc.Text()
+			pc.lines.Add(sc.Text())
 		}
-		close(pc.lines)
+		close(pc.closed)
 		pc.exited <- pc.cmd.Wait()
 	}()
 	t.Cleanup(func() {
@@ -70,24 +74,22 @@ func startProxyCmd(t *testing.T, args ...string) *proxyCmd {
 	return pc
 }
 
-// waitLine returns the first stdout line matching re, or fails.
+// waitLine returns the submatches of the first stdout line matching re
+// after the lines matched before, or fails.
 func (pc *proxyCmd) waitLine(re string) []string {
 	pc.t.Helper()
 	rx := regexp.MustCompile(re)
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case line, ok := <-pc.lines:
-			if !ok {
-				pc.t.Fatalf("devstack proxy exited before printing %q; stderr:\n%s", re, pc.stderr)
-			}
-			if m := rx.FindStringSubmatch(line); m != nil {
-				return m
-			}
-		case <-timeout:
-			pc.t.Fatalf("no line matching %q within 30s; stderr:\n%s", re, pc.stderr)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	line, i, err := pc.lines.Wait(ctx, pc.next, pc.closed, rx.MatchString)
+	switch {
+	case errors.Is(err, record.ErrStopped):
+		pc.t.Fatalf("devstack proxy exited before printing %q; stderr:\n%s", re, pc.stderr)
+	case err != nil:
+		pc.t.Fatalf("no line matching %q within 30s; stderr:\n%s", re, pc.stderr)
 	}
+	pc.next = i + 1
+	return rx.FindStringSubmatch(line)
 }
 
 func (pc *proxyCmd) client() *http.Client {
@@ -142,8 +144,6 @@ func TestProxyCommandServesAndStops(t *testing.T) {
 	if err := pc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for range pc.lines {
-	}
 	select {
 	case err := <-pc.exited:
 		if err != nil {
@@ -186,8 +186,6 @@ func TestProxyCommandPortInUse(t *testing.T) {
 	defer busy.Close()
 	_, port, _ := net.SplitHostPort(busy.Addr().String())
 	pc := startProxyCmd(t, "--to", "http://127.0.0.1:1", "--port", port)
-	for range pc.lines {
-	}
 	select {
 	case err := <-pc.exited:
 		var ee *exec.ExitError

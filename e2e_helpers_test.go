@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/record"
 )
 
 // The end-to-end tests run the real devstack binary on a copy of a sample
@@ -109,10 +113,7 @@ type upRun struct {
 	client     *http.Client
 	exited     chan struct{}
 	exitErr    error
-
-	mu    sync.Mutex
-	lines []string
-	grew  chan struct{}
+	lines      *record.Log[string] // stdout and stderr
 }
 
 type upConfig struct {
@@ -144,7 +145,7 @@ func launchUp(t *testing.T, cfg upConfig) *upRun {
 	if dir == "" {
 		dir = copyProject(t, cfg.project)
 	}
-	r := &upRun{t: t, port: cfg.port, appPort: cfg.appPort, caroot: cfg.caroot, exited: make(chan struct{}), grew: make(chan struct{})}
+	r := &upRun{t: t, port: cfg.port, appPort: cfg.appPort, caroot: cfg.caroot, exited: make(chan struct{}), lines: record.New[string]()}
 	if r.port == 0 {
 		r.port = freePort(t)
 	}
@@ -175,11 +176,7 @@ func launchUp(t *testing.T, cfg upConfig) *upRun {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			r.mu.Lock()
-			r.lines = append(r.lines, sc.Text())
-			close(r.grew)
-			r.grew = make(chan struct{})
-			r.mu.Unlock()
+			r.lines.Add(sc.Text())
 		}
 		r.exitErr = r.cmd.Wait()
 		close(r.exited)
@@ -212,9 +209,7 @@ func (r *upRun) stop(timeout time.Duration) error {
 }
 
 func (r *upRun) output() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return strings.Join(r.lines, "\n")
+	return strings.Join(r.lines.Items(), "\n")
 }
 
 // waitLine waits for an output line matching pattern, counting from the
@@ -226,9 +221,7 @@ func (r *upRun) waitLine(pattern string, timeout time.Duration) string {
 
 // lineCount is a mark for waitLineAfter.
 func (r *upRun) lineCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.lines)
+	return r.lines.Len()
 }
 
 // waitLineAfter waits for a line matching pattern among the lines after the
@@ -236,25 +229,16 @@ func (r *upRun) lineCount() int {
 func (r *upRun) waitLineAfter(after int, pattern string, timeout time.Duration) string {
 	r.t.Helper()
 	re := regexp.MustCompile(pattern)
-	deadline := time.After(timeout)
-	for {
-		r.mu.Lock()
-		for _, l := range r.lines[min(after, len(r.lines)):] {
-			if re.MatchString(l) {
-				r.mu.Unlock()
-				return l
-			}
-		}
-		grew := r.grew
-		r.mu.Unlock()
-		select {
-		case <-grew:
-		case <-r.exited:
-			r.t.Fatalf("devstack exited (%v) before printing a line matching %q", r.exitErr, pattern)
-		case <-deadline:
-			r.t.Fatalf("no line matching %q within %s", pattern, timeout)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	line, _, err := r.lines.Wait(ctx, after, r.exited, re.MatchString)
+	switch {
+	case errors.Is(err, record.ErrStopped):
+		r.t.Fatalf("devstack exited (%v) before printing a line matching %q", r.exitErr, pattern)
+	case err != nil:
+		r.t.Fatalf("no line matching %q within %s", pattern, timeout)
 	}
+	return line
 }
 
 // httpsClient trusts only devstack's CA. It is made once, on first use,

@@ -123,13 +123,11 @@ func TestUpServesStaticAndMedia(t *testing.T) {
 	}
 	// Nor do they reload the app (the watcher groups changes within 30 ms).
 	time.Sleep(time.Second)
-	r.mu.Lock()
-	for _, l := range r.lines[before:] {
+	for _, l := range r.lines.Items()[before:] {
 		if strings.Contains(l, "reloading") {
 			t.Errorf("a served file's change reloaded the app: %s", l)
 		}
 	}
-	r.mu.Unlock()
 	for _, path := range []string{"/static/../shop/settings.py", "/static/%2e%2e/shop/settings.py", "/media/%2E%2E/manage.py"} {
 		if resp, body := r.getFile(path); resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "SECRET_KEY") {
 			t.Errorf("GET %s: %d, want 400", path, resp.StatusCode)

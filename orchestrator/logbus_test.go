@@ -182,7 +182,7 @@ func TestMegabyteLineArrivesInPieces(t *testing.T) {
 	_, rec := startProcess(t, ProcessSpec{Name: "wide", Argv: []string{"sh", "-c", script}})
 	rec.waitFor(t, "the line after", isLine("wide", "after"))
 	total, pieces := 0, 0
-	for _, e := range rec.snapshot() {
+	for _, e := range rec.Items() {
 		if e.Kind != events.KindLog || e.Text == "after" {
 			continue
 		}

@@ -7,12 +7,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/devstack-dev/devstack/events"
+	waitlog "github.com/devstack-dev/devstack/internal/record"
 )
 
 // testOnlyHelperEnv makes the test binary act as a small devstack that
@@ -46,23 +46,15 @@ func testOnlySupervisorHelper() {
 const testTimeout = 20 * time.Second
 
 // recorder subscribes to a bus and keeps every event for inspection.
-type recorder struct {
-	mu     sync.Mutex
-	events []events.Event
-	cond   chan struct{} // closed and replaced on each event
-}
+type recorder struct{ *waitlog.Log[events.Event] }
 
 func newRecorder(t *testing.T, bus *Bus) *recorder {
-	r := &recorder{cond: make(chan struct{})}
+	r := &recorder{waitlog.New[events.Event]()}
 	sub := bus.Subscribe()
 	t.Cleanup(sub.Close)
 	go func() {
 		for e := range sub.Events() {
-			r.mu.Lock()
-			r.events = append(r.events, e)
-			close(r.cond)
-			r.cond = make(chan struct{})
-			r.mu.Unlock()
+			r.Add(e)
 		}
 	}()
 	return r
@@ -71,30 +63,13 @@ func newRecorder(t *testing.T, bus *Bus) *recorder {
 // waitFor waits until some event satisfies match and returns it.
 func (r *recorder) waitFor(t *testing.T, what string, match func(events.Event) bool) events.Event {
 	t.Helper()
-	deadline := time.After(testTimeout)
-	seen := 0
-	for {
-		r.mu.Lock()
-		for ; seen < len(r.events); seen++ {
-			if e := r.events[seen]; match(e) {
-				r.mu.Unlock()
-				return e
-			}
-		}
-		cond := r.cond
-		r.mu.Unlock()
-		select {
-		case <-cond:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s; events: %v", what, r.snapshot())
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	e, _, err := r.Wait(ctx, 0, nil, match)
+	if err != nil {
+		t.Fatalf("timed out waiting for %s; events: %v", what, r.Items())
 	}
-}
-
-func (r *recorder) snapshot() []events.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]events.Event(nil), r.events...)
+	return e
 }
 
 func isLine(source, text string) func(events.Event) bool {

@@ -162,7 +162,7 @@ func TestCleanExitIsNotRestartedByDefault(t *testing.T) {
 	rec.waitFor(t, "second exit", func(e events.Event) bool {
 		return e.Kind == events.KindState && e.Change.State == events.StateExited && e.Change.Restarts == 1
 	})
-	for _, e := range rec.snapshot() {
+	for _, e := range rec.Items() {
 		if e.Kind == events.KindState && e.Change.State == events.StateBackoff {
 			t.Errorf("exit code 0 was followed by a restart: %v", e)
 		}
@@ -300,7 +300,7 @@ func TestLastLinesComeBeforeTheCrash(t *testing.T) {
 	_, rec := startProcess(t, ProcessSpec{Name: "dying", Argv: []string{"sh", "-c", script}, Restart: RestartNever})
 	rec.waitFor(t, "crash", isState("dying", events.StateCrashed))
 	var order []string
-	for _, e := range rec.snapshot() {
+	for _, e := range rec.Items() {
 		switch e.Kind {
 		case events.KindLog:
 			order = append(order, e.Text)
@@ -349,7 +349,7 @@ func TestStayDownKeepsACrashedChildDownUntilRestart(t *testing.T) {
 	rec.waitFor(t, "the crash", isState("broken", events.StateCrashed))
 	// Many backoff periods later it must still be down: no backoff, no restart.
 	time.Sleep(200 * time.Millisecond)
-	for _, e := range rec.snapshot() {
+	for _, e := range rec.Items() {
 		if e.Kind == events.KindState && (e.Change.State == events.StateBackoff || e.Change.Restarts > 0) {
 			t.Fatalf("a child the StayDown hook kept down was restarted: %+v", e.Change)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/devstack-dev/devstack/doctor"
 	"github.com/devstack-dev/devstack/events"
+	"github.com/devstack-dev/devstack/internal/record"
 	"github.com/devstack-dev/devstack/internal/testenv"
 	"github.com/devstack-dev/devstack/project"
 )
@@ -34,26 +35,19 @@ func freePort(t *testing.T) int {
 	return port
 }
 
-// follow collects a session's events until they end, and lets a test wait
-// for one.
+// follow records a session's events until they end.
 type follow struct {
-	seen chan events.Event
-	done chan []events.Event
+	*record.Log[events.Event]
+	ended chan struct{}
 }
 
 func followEvents(ch <-chan events.Event) *follow {
-	f := &follow{seen: make(chan events.Event, 4096), done: make(chan []events.Event, 1)}
+	f := &follow{record.New[events.Event](), make(chan struct{})}
 	go func() {
-		var all []events.Event
+		defer close(f.ended)
 		for e := range ch {
-			all = append(all, e)
-			select {
-			case f.seen <- e:
-			default:
-			}
+			f.Add(e)
 		}
-		close(f.seen)
-		f.done <- all
 	}()
 	return f
 }
@@ -61,20 +55,13 @@ func followEvents(ch <-chan events.Event) *follow {
 // await returns the first event that match accepts, or fails the test.
 func (f *follow) await(t *testing.T, what string, timeout time.Duration, match func(events.Event) bool) events.Event {
 	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case e, ok := <-f.seen:
-			if !ok {
-				t.Fatalf("the events ended before %s", what)
-			}
-			if match(e) {
-				return e
-			}
-		case <-deadline:
-			t.Fatalf("no %s within %s", what, timeout)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	e, _, err := f.Wait(ctx, 0, f.ended, match)
+	if err != nil {
+		t.Fatalf("no %s: %v", what, err)
 	}
+	return e
 }
 
 func message(prefix string) func(events.Event) bool {
@@ -148,8 +135,8 @@ func TestSessionThenDoctorThroughIt(t *testing.T) {
 	s.Stop(false)
 	stopped = true
 	select {
-	case all := <-f.done:
-		if !slices.ContainsFunc(all, message("stopping")) {
+	case <-f.ended:
+		if !slices.ContainsFunc(f.Items(), message("stopping")) {
 			t.Error("no stopping message before the events ended")
 		}
 	case <-time.After(30 * time.Second):

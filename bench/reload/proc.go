@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/internal/procattr"
+	"github.com/devstack-dev/devstack/internal/record"
 )
 
 // proc is one server process the bench started, in its own process group so
@@ -24,12 +26,12 @@ type proc struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 
-	mu    sync.Mutex
-	lines []string       // the last logKeep lines of stdout+stderr
-	grew  chan struct{}  // closed and replaced at every new line
-	keep  *regexp.Regexp // lines matching keep are also kept in kept, all of them
-	kept  []string
-	log   io.Writer // every line, with the time it was read, if not nil
+	lines *record.Log[string] // the last logKeep lines of stdout+stderr
+	keep  *regexp.Regexp      // lines matching keep are also kept in kept, all of them
+	log   io.Writer           // every line, with the time it was read, if not nil
+
+	mu   sync.Mutex
+	kept []string
 }
 
 const logKeep = 200
@@ -44,7 +46,7 @@ func startProc(dir string, env []string, keep *regexp.Regexp, log io.Writer, arg
 	cmd.SysProcAttr = procattr.Group()
 	r, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, w
-	p := &proc{cmd: cmd, exited: make(chan struct{}), grew: make(chan struct{}), keep: keep, log: log}
+	p := &proc{cmd: cmd, exited: make(chan struct{}), lines: record.NewBounded[string](logKeep), keep: keep, log: log}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", strings.Join(argv, " "), err)
 	}
@@ -52,20 +54,15 @@ func startProc(dir string, env []string, keep *regexp.Regexp, log io.Writer, arg
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			p.mu.Lock()
-			p.lines = append(p.lines, sc.Text())
-			if len(p.lines) > logKeep {
-				p.lines = p.lines[len(p.lines)-logKeep:]
-			}
 			if log != nil {
 				fmt.Fprintf(log, "%s %s\n", time.Now().Format("15:04:05.000"), sc.Text())
 			}
 			if keep != nil && keep.MatchString(sc.Text()) {
+				p.mu.Lock()
 				p.kept = append(p.kept, sc.Text())
+				p.mu.Unlock()
 			}
-			close(p.grew)
-			p.grew = make(chan struct{})
-			p.mu.Unlock()
+			p.lines.Add(sc.Text())
 		}
 		io.Copy(io.Discard, r)
 	}()
@@ -79,24 +76,14 @@ func startProc(dir string, env []string, keep *regexp.Regexp, log io.Writer, arg
 
 // waitLine waits for an output line matching re, counting from the start.
 func (p *proc) waitLine(ctx context.Context, re *regexp.Regexp) error {
-	for {
-		p.mu.Lock()
-		for _, l := range p.lines {
-			if re.MatchString(l) {
-				p.mu.Unlock()
-				return nil
-			}
-		}
-		grew := p.grew
-		p.mu.Unlock()
-		select {
-		case <-grew:
-		case <-p.exited:
-			return fmt.Errorf("exited before printing %q:\n%s", re, p.tail(20))
-		case <-ctx.Done():
-			return fmt.Errorf("no line matching %q: %w\n%s", re, ctx.Err(), p.tail(20))
-		}
+	_, _, err := p.lines.Wait(ctx, 0, p.exited, re.MatchString)
+	switch {
+	case errors.Is(err, record.ErrStopped):
+		return fmt.Errorf("exited before printing %q:\n%s", re, p.tail(20))
+	case err != nil:
+		return fmt.Errorf("no line matching %q: %w\n%s", re, err, p.tail(20))
 	}
+	return nil
 }
 
 // keptLines returns the lines that matched keep so far.
@@ -106,11 +93,7 @@ func (p *proc) keptLines() []string {
 	return append([]string(nil), p.kept...)
 }
 
-func (p *proc) tail(n int) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.lines[max(0, len(p.lines)-n):], "\n")
-}
+func (p *proc) tail(n int) string { return strings.Join(p.lines.Last(n), "\n") }
 
 func (p *proc) signal(sig syscall.Signal) error { return p.cmd.Process.Signal(sig) }
 
