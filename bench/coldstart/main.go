@@ -36,7 +36,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/bench/internal/loadgate"
-	"github.com/devstack-dev/devstack/internal/testenv"
+	"github.com/devstack-dev/devstack/internal/repo"
 )
 
 type config struct {
@@ -79,7 +79,7 @@ func main() {
 
 func run(ctx context.Context, cfg config) error {
 	watch := loadgate.Start(os.Getpid())
-	root, err := testenv.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return fmt.Errorf("%w: run from the devstack checkout", err)
 	}

@@ -47,7 +47,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/bench/internal/loadgate"
-	"github.com/devstack-dev/devstack/internal/testenv"
+	"github.com/devstack-dev/devstack/internal/repo"
 )
 
 // doneLine ends the writer's output: when it is seen, every line was.
@@ -134,7 +134,7 @@ type result struct {
 
 func (b *bench) run() error {
 	watch := loadgate.Start(os.Getpid())
-	root, err := testenv.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return fmt.Errorf("%w: run from the devstack checkout", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/devstack-dev/devstack/internal/repo"
 )
 
 // PythonSuites are the Debian suites scripts/python-suites.sh unpacks, each
@@ -80,7 +82,7 @@ func PythonImports(python, pythonpath string, modules ...string) error {
 // gunicorn, unpacked by scripts/python-suites.sh, or skips/fails the test.
 func PythonSuite(t testing.TB, suite string) (pythonpath string) {
 	t.Helper()
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatalf("finding the repository root: %v", err)
 	}
@@ -108,25 +110,6 @@ func PythonEnv(env []string, pythonpath string) []string {
 		out = append(out, "PYTHONPATH="+pythonpath)
 	}
 	return out
-}
-
-// RepoRoot returns the directory holding go.mod, searched upwards from the
-// working directory (a package directory under `go test`).
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 func lastLine(s string) string {

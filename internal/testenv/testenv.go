@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devstack-dev/devstack/internal/repo"
 )
 
 // InCI reports whether the tests run under CI, where every dependency that
@@ -46,7 +48,7 @@ const CaddyVersion = "v2.11.9"
 // builds, else one on PATH), or skips/fails the test.
 func Caddy(t testing.TB) string {
 	t.Helper()
-	if root, err := RepoRoot(); err == nil {
+	if root, err := repo.Root(); err == nil {
 		p := filepath.Join(root, ".cache", "caddy-"+CaddyVersion, "caddy")
 		if _, err := os.Stat(p); err == nil {
 			return p
@@ -94,7 +96,7 @@ func StartGroup(t testing.TB, cmd *exec.Cmd, grace time.Duration) <-chan struct{
 // (samples share apps) are copied as the files they point to.
 func CopyProject(t testing.TB, name string) string {
 	t.Helper()
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
