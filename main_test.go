@@ -57,6 +57,8 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"listen":   cmdListen,
 			"freeport": cmdFreePort,
+			"serve":    cmdServe,
+			"httpsget": cmdHTTPSGet,
 		},
 	})
 }
