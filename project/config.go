@@ -297,13 +297,13 @@ func loadConfig(dir string) (*loadedConfig, error) {
 	if err != nil {
 		return nil, &Error{Msg: "reading " + py, Err: err, Fix: "make pyproject.toml readable"}
 	}
-	var probe struct {
+	var sections struct {
 		Tool map[string]toml.Primitive `toml:"tool"`
 	}
-	if _, err := toml.Decode(string(data), &probe); err != nil {
+	if _, err := toml.Decode(string(data), &sections); err != nil {
 		return nil, syntaxError("pyproject.toml", err)
 	}
-	if _, ok := probe.Tool["devstack"]; !ok {
+	if _, ok := sections.Tool["devstack"]; !ok {
 		return &loadedConfig{}, nil
 	}
 	return decodeConfig(py, "pyproject.toml", string(data), toml.Key{"tool", "devstack"})

@@ -318,7 +318,7 @@ func (d *detector) findInterpreter() error {
 	}
 	requires, runtime := declaredRequirements(d.dir, p.AppDir)
 	req := interpreterRequest{
-		Dir: p.AppDir, Root: d.dir, Environ: d.probeEnviron(), Explicit: explicit, Source: source, Need: need,
+		Dir: p.AppDir, Root: d.dir, Environ: d.inspectEnviron(), Explicit: explicit, Source: source, Need: need,
 		Requires: requires,
 		System:   d.o.testOnlySystemPythons,
 	}

@@ -112,9 +112,9 @@ func (d *detector) dotenvValue(key string) (string, bool) {
 	return "", false
 }
 
-// probeEnviron is devstack's environment with the env files under it, as
+// inspectEnviron is devstack's environment with the env files under it, as
 // the children will see it.
-func (d *detector) probeEnviron() []string {
+func (d *detector) inspectEnviron() []string {
 	env := append([]string{}, d.environ...)
 	for _, v := range d.dotenv {
 		if _, set := d.env[v.Key]; !set {

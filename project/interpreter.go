@@ -15,9 +15,9 @@ import (
 
 // interpreterRequest is what findInterpreter needs to know.
 type interpreterRequest struct {
-	Dir      string   // the gateway's working directory: the probe's too
+	Dir      string   // the gateway's working directory: the inspection's too
 	Root     string   // the project directory (Dir, or above it): its virtualenv counts too
-	Environ  []string // environment for the probe (devstack's plus the env files)
+	Environ  []string // environment for the inspection (devstack's plus the env files)
 	Explicit string   // --python, DEVSTACK_PYTHON or config python; "" = search
 	Source   string   // where Explicit came from, for messages
 	Need     []string // modules it must be able to import: framework, then gateway
@@ -39,7 +39,7 @@ type candidateSpec struct {
 
 // findInterpreter checks the candidates concurrently and returns, of those
 // that can import every needed module (they have them on their import
-// path; see probe.py for why they are not run), the one that has the most
+// path; see templates/devstack_interpreter.py for why they are not run), the one that has the most
 // of the project's declared requirements, the first in search order on a
 // tie.
 func findInterpreter(req interpreterRequest) (Interpreter, error) {
@@ -51,11 +51,11 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 	defer cache.save() // after every check has returned (deferred below)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := probeAll(ctx, specs, req, cache)
+	done := inspectAll(ctx, specs, req, cache)
 	defer drain(done)
 
 	var tried []Candidate
-	var best *probeOutcome
+	var best *inspection
 	for i := range specs {
 		r := <-done[i]
 		done[i] = nil
@@ -87,21 +87,21 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 	return in, nil
 }
 
-// probeAll checks up to four candidates at a time, in search order; a
-// cancelled ctx kills the probes still running. Each channel receives the
+// inspectAll checks up to four candidates at a time, in search order; a
+// cancelled ctx kills the inspections still running. Each channel receives the
 // candidate's outcome once.
-func probeAll(ctx context.Context, specs []candidateSpec, req interpreterRequest, cache *interpreterCache) []chan probeOutcome {
-	done := make([]chan probeOutcome, len(specs))
+func inspectAll(ctx context.Context, specs []candidateSpec, req interpreterRequest, cache *interpreterCache) []chan inspection {
+	done := make([]chan inspection, len(specs))
 	sem := make(chan struct{}, 4)
 	for i, s := range specs {
-		done[i] = make(chan probeOutcome, 1)
+		done[i] = make(chan inspection, 1)
 		go func() {
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
-				done[i] <- probeInterpreter(ctx, s, req, cache)
+				done[i] <- inspectInterpreter(ctx, s, req, cache)
 			case <-ctx.Done():
-				done[i] <- probeOutcome{}
+				done[i] <- inspection{}
 			}
 		}()
 	}
@@ -110,7 +110,7 @@ func probeAll(ctx context.Context, specs []candidateSpec, req interpreterRequest
 
 // drain waits for the checks not read yet, so that none outlives its caller
 // (the cache is saved after them).
-func drain(done []chan probeOutcome) {
+func drain(done []chan inspection) {
 	for _, ch := range done {
 		if ch != nil {
 			<-ch
@@ -136,7 +136,7 @@ func DistributionFor(p *Project, module string) string {
 // the one p runs, that can run the app (they import the framework and the
 // gateway) and whose import path holds the module ("celery",
 // "pydantic.v1"): what to suggest when the app dies with
-// ModuleNotFoundError. It probes every candidate (their reports are
+// ModuleNotFoundError. It inspects every candidate (their reports are
 // mostly cached), so it is for that moment only.
 func CandidatesWithModule(p *Project, module string) []Candidate {
 	req := p.interpreterReq
@@ -150,7 +150,7 @@ func CandidatesWithModule(p *Project, module string) []Candidate {
 	}
 	cache := openInterpreterCache()
 	defer cache.save()
-	done := probeAll(context.Background(), specs, req, cache)
+	done := inspectAll(context.Background(), specs, req, cache)
 	var out []Candidate
 	self := interpreterKey(p.Interpreter.Path)
 	for i, s := range specs {

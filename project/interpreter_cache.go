@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/internal/cachedir"
+	"github.com/devstack-dev/devstack/templates"
 )
 
 // The interpreter check starts one Python per candidate on every
@@ -22,7 +23,7 @@ import (
 // depends on has changed:
 //
 //   - the key: the candidate, the binary it resolves to, the project
-//     directory, the modules asked for, the probe script, and the
+//     directory, the modules asked for, the inspection script, and the
 //     variables that move sys.path (PYTHON*, HOME);
 //   - the stamps (existence, size, modification time) of the binary, the
 //     pyvenv.cfg files, every sys.path entry and site directory (created
@@ -64,10 +65,10 @@ type cacheFile struct {
 const cacheFormat = 1
 
 type cacheEntry struct {
-	Key    string      `json:"key"`
-	Stored time.Time   `json:"stored"`
-	Report probeReport `json:"report"`
-	Stamps []fileStamp `json:"stamps"`
+	Key    string            `json:"key"`
+	Stored time.Time         `json:"stored"`
+	Report interpreterReport `json:"report"`
+	Stamps []fileStamp       `json:"stamps"`
 }
 
 // fileStamp is what a file or directory looked like; Mode 0 means absent.
@@ -99,9 +100,9 @@ func openInterpreterCache() *interpreterCache {
 
 // lookup returns the kept report for the candidate when every stamp still
 // matches.
-func (c *interpreterCache) lookup(candidate string, req interpreterRequest) (probeReport, bool) {
+func (c *interpreterCache) lookup(candidate string, req interpreterRequest) (interpreterReport, bool) {
 	if c.path == "" {
-		return probeReport{}, false
+		return interpreterReport{}, false
 	}
 	key := cacheKey(candidate, req)
 	c.mu.Lock()
@@ -112,18 +113,18 @@ func (c *interpreterCache) lookup(candidate string, req interpreterRequest) (pro
 	}
 	c.mu.Unlock()
 	if i < 0 {
-		return probeReport{}, false
+		return interpreterReport{}, false
 	}
 	for _, s := range e.Stamps {
 		if stampOf(s.Path) != s {
-			return probeReport{}, false
+			return interpreterReport{}, false
 		}
 	}
 	return e.Report, true
 }
 
 // store keeps rep for the candidate, when it may be kept.
-func (c *interpreterCache) store(candidate string, req interpreterRequest, rep probeReport) {
+func (c *interpreterCache) store(candidate string, req interpreterRequest, rep interpreterReport) {
 	if c.path == "" || !sameFile(candidate, rep.Executable) {
 		return
 	}
@@ -186,7 +187,7 @@ func cacheKey(candidate string, req interpreterRequest) string {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	field(probeScript)
+	field(templates.InterpreterScript)
 	field(candidate)
 	field(real)
 	field(req.Dir)
@@ -216,7 +217,7 @@ func sameFile(candidate, executable string) bool {
 }
 
 // stampsFor lists the files whose change must discard rep.
-func stampsFor(candidate string, rep probeReport) []fileStamp {
+func stampsFor(candidate string, rep interpreterReport) []fileStamp {
 	var paths []string
 	seen := map[string]bool{}
 	add := func(p string) {

@@ -11,7 +11,7 @@ import (
 )
 
 // Module versions are read from files rather than by importing the module
-// in the probe: importing Django and gunicorn, and importlib.metadata to
+// in the inspection: importing Django and gunicorn, and importlib.metadata to
 // ask for their versions, cost a fifth of a second per interpreter, on
 // every start. The files are the ones importlib.metadata reads.
 

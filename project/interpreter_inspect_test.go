@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-func TestParseProbeReport(t *testing.T) {
+func TestParseInterpreterReport(t *testing.T) {
 	report := func(fields ...string) string {
-		return probeMarker + strings.Join(fields, "\x00")
+		return inspectMarker + strings.Join(fields, "\x00")
 	}
 	full := report("python", "3.12.1", "prefix", "/v", "base_prefix", "/usr",
 		"path", "/p d", "path", "/usr/lib/python3.12",
@@ -18,7 +18,7 @@ func TestParseProbeReport(t *testing.T) {
 		"module", "six", "/usr/lib/six.py", "",
 		"missing", "gunicorn", "end", "")
 	t.Run("complete", func(t *testing.T) {
-		rep, err := parseProbeReport([]byte("sitecustomize says hi\n" + full + "atexit output\n"))
+		rep, err := parseInterpreterReport([]byte("sitecustomize says hi\n" + full + "atexit output\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestParseProbeReport(t *testing.T) {
 		}
 	})
 	t.Run("the last report counts", func(t *testing.T) {
-		rep, err := parseProbeReport([]byte(report("python", "2.0", "end") + full))
+		rep, err := parseInterpreterReport([]byte(report("python", "2.0", "end") + full))
 		if err != nil || rep.Python != "3.12.1" {
 			t.Errorf("got %q, %v", rep.Python, err)
 		}
@@ -51,21 +51,21 @@ func TestParseProbeReport(t *testing.T) {
 		"no end":         report("python", "3.12.1"),
 		"no version":     report("prefix", "/usr", "end"),
 		"unknown field":  report("python", "3.12.1", "colour", "blue", "end"),
-		"only a marker":  probeMarker,
-		"marker and NUL": probeMarker + "\x00",
+		"only a marker":  inspectMarker,
+		"marker and NUL": inspectMarker + "\x00",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := parseProbeReport([]byte(out)); err == nil {
+			if _, err := parseInterpreterReport([]byte(out)); err == nil {
 				t.Errorf("%q: no error", out)
 			}
 		})
 	}
 }
 
-// TestProbeFindsWithoutImporting: a module is located as `import` would
+// TestInspectionFindsWithoutImporting: a module is located as `import` would
 // find it, without running it; a bare directory (a namespace package) is
 // not an installed module.
-func TestProbeFindsWithoutImporting(t *testing.T) {
+func TestInspectionFindsWithoutImporting(t *testing.T) {
 	bare := bareVenvPython(t)
 	dir := copyFixture(t, "django-basic", map[string]string{
 		".env": "PYTHONPATH=vendor\n",

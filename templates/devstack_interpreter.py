@@ -77,7 +77,7 @@ def main():
         package = locations[0] if locations else ""
         fields += [b"module", name.encode(), os.fsencode(origin), os.fsencode(package)]
     out = sys.stdout.buffer
-    out.write(b"\n\0devstack-probe\n" + b"\0".join(fields) + b"\0end\0")
+    out.write(b"\n\0devstack-interpreter\n" + b"\0".join(fields) + b"\0end\0")
     out.flush()
 
 

@@ -3,31 +3,26 @@ package project
 import (
 	"bytes"
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/devstack-dev/devstack/templates"
 )
 
-// probeScript reports an interpreter's version, import path and where the
-// web modules are (see the format at its top).
-//
-//go:embed probe.py
-var probeScript string
-
-// probeTimeout bounds one interpreter check; a cold pyenv shim or a slow
+// inspectTimeout bounds one interpreter check; a cold pyenv shim or a slow
 // network file system can take a second or two.
-const probeTimeout = 5 * time.Second
+const inspectTimeout = 5 * time.Second
 
-// probeMarker starts the probe's report; anything a sitecustomize printed
-// comes before it.
-const probeMarker = "\n\x00devstack-probe\n"
+// inspectMarker starts the inspection's report; anything a sitecustomize
+// printed comes before it.
+const inspectMarker = "\n\x00devstack-interpreter\n"
 
-// probeOutcome is a checked candidate with its modules.
-type probeOutcome struct {
+// inspection is a checked candidate with its modules.
+type inspection struct {
 	Candidate
 	// versions maps each module the interpreter would import to its
 	// installed version ("unknown" when no metadata says); missing modules
@@ -39,9 +34,9 @@ type probeOutcome struct {
 	gaps     []requirementGap
 }
 
-func (r probeOutcome) version(module string) string { return r.versions[module] }
+func (r inspection) version(module string) string { return r.versions[module] }
 
-func (r probeOutcome) interpreter() Interpreter {
+func (r inspection) interpreter() Interpreter {
 	return Interpreter{
 		Path:             r.Path,
 		Source:           r.Source,
@@ -59,14 +54,14 @@ func (r probeOutcome) interpreter() Interpreter {
 	}
 }
 
-// probeInterpreter checks one candidate: from the cache when its report
-// still holds, else by running the probe script.
-func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterRequest, cache *interpreterCache) probeOutcome {
-	out := probeOutcome{Candidate: Candidate{Path: s.path, Source: s.source}}
+// inspectInterpreter checks one candidate: from the cache when its report
+// still holds, else by running the inspection script.
+func inspectInterpreter(ctx context.Context, s candidateSpec, req interpreterRequest, cache *interpreterCache) inspection {
+	out := inspection{Candidate: Candidate{Path: s.path, Source: s.source}}
 	rep, ok := cache.lookup(s.path, req)
 	if !ok {
 		var msg string
-		if rep, msg = runProbe(ctx, s.path, req); msg != "" {
+		if rep, msg = runInspect(ctx, s.path, req); msg != "" {
 			out.Err = msg
 			return out
 		}
@@ -99,14 +94,14 @@ func probeInterpreter(ctx context.Context, s candidateSpec, req interpreterReque
 	return out
 }
 
-// runProbe runs the probe script with the interpreter, in the project
+// runInspect runs the inspection script with the interpreter, in the project
 // directory and with the children's environment, so that what it finds is
 // what the gateway will import. It returns the report, or why there is
 // none.
-func runProbe(ctx context.Context, python string, req interpreterRequest) (probeReport, string) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+func runInspect(ctx context.Context, python string, req interpreterRequest) (interpreterReport, string) {
+	ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
 	defer cancel()
-	args := append([]string{"-c", probeScript}, req.Need...)
+	args := append([]string{"-c", templates.InterpreterScript}, req.Need...)
 	cmd := exec.CommandContext(ctx, python, args...)
 	cmd.Dir = req.Dir
 	cmd.Env = req.Environ
@@ -115,9 +110,9 @@ func runProbe(ctx context.Context, python string, req interpreterRequest) (probe
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return probeReport{}, fmt.Sprintf("did not answer within %s", probeTimeout)
+		return interpreterReport{}, fmt.Sprintf("did not answer within %s", inspectTimeout)
 	}
-	rep, perr := parseProbeReport(stdout.Bytes())
+	rep, perr := parseInterpreterReport(stdout.Bytes())
 	if perr != nil {
 		msg := errorLine(stderr.String())
 		if err != nil && msg == "" {
@@ -126,15 +121,15 @@ func runProbe(ctx context.Context, python string, req interpreterRequest) (probe
 		if msg == "" {
 			msg = perr.Error()
 		}
-		return probeReport{}, "could not run it: " + msg
+		return interpreterReport{}, "could not run it: " + msg
 	}
 	rep.absolute(req.Dir)
 	return rep, ""
 }
 
-// probeReport is what the probe script printed.
+// interpreterReport is what the inspection script printed.
 // It is stored as is in the interpreter cache.
-type probeReport struct {
+type interpreterReport struct {
 	Python     string                    `json:"python"`
 	Prefix     string                    `json:"prefix"`
 	BasePrefix string                    `json:"base_prefix"`
@@ -147,8 +142,8 @@ type probeReport struct {
 
 // absolute makes the paths absolute: a relative sys.path entry (python
 // -S keeps PYTHONPATH's as they are) is relative to the project directory
-// the probe ran in.
-func (r *probeReport) absolute(dir string) {
+// the inspection ran in.
+func (r *interpreterReport) absolute(dir string) {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return p
@@ -175,23 +170,23 @@ type moduleLocation struct {
 
 var errNoReport = errors.New("it printed no version")
 
-// parseProbeReport reads the fields after the last probe marker.
-func parseProbeReport(stdout []byte) (probeReport, error) {
-	i := bytes.LastIndex(stdout, []byte(probeMarker))
+// parseInterpreterReport reads the fields after the last marker.
+func parseInterpreterReport(stdout []byte) (interpreterReport, error) {
+	i := bytes.LastIndex(stdout, []byte(inspectMarker))
 	if i < 0 {
-		return probeReport{}, errNoReport
+		return interpreterReport{}, errNoReport
 	}
-	fields := strings.Split(string(stdout[i+len(probeMarker):]), "\x00")
-	rep := probeReport{Modules: map[string]moduleLocation{}}
+	fields := strings.Split(string(stdout[i+len(inspectMarker):]), "\x00")
+	rep := interpreterReport{Modules: map[string]moduleLocation{}}
 	for {
 		if len(fields) == 0 {
-			return probeReport{}, errors.New("probe output ends early")
+			return interpreterReport{}, errors.New("the report ends early")
 		}
 		key, n := fields[0], 1
 		switch key {
 		case "end":
 			if rep.Python == "" {
-				return probeReport{}, errNoReport
+				return interpreterReport{}, errNoReport
 			}
 			return rep, nil
 		case "python", "prefix", "base_prefix", "executable", "path", "watch", "missing":
@@ -199,10 +194,10 @@ func parseProbeReport(stdout []byte) (probeReport, error) {
 		case "module":
 			n = 4
 		default:
-			return probeReport{}, fmt.Errorf("unexpected probe output %q", key)
+			return interpreterReport{}, fmt.Errorf("unexpected report field %q", key)
 		}
 		if len(fields) < n {
-			return probeReport{}, fmt.Errorf("probe output ends inside %q", key)
+			return interpreterReport{}, fmt.Errorf("the report ends inside %q", key)
 		}
 		v := fields[1:n]
 		switch key {
