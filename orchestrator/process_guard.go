@@ -31,7 +31,7 @@ import (
 // guardGrace) and exits. After a clean stop the list is empty.
 
 // guardEnv marks the process started as the guard.
-const guardEnv = "DEVSTACK_GUARD"
+const guardEnv = "DEVSTACK_INTERNAL_GUARD"
 
 // guardGrace is how long the guard waits after SIGTERM before SIGKILL.
 const guardGrace = 2 * time.Second
@@ -111,7 +111,9 @@ func startGuard() (*os.File, error) {
 		return nil, err
 	}
 	defer r.Close()
-	cmd := exec.Command(exe)
+	// "guard" names it in ps; the environment, not the argument, makes it
+	// one (GuardMain runs before any argument is parsed).
+	cmd := exec.Command(exe, "guard")
 	cmd.Env = append(os.Environ(), guardEnv+"=1")
 	cmd.Dir = "/"
 	cmd.Stdin = r

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -87,9 +88,15 @@ func startSupervisorHelper(t *testing.T, noPdeathsig bool) (*exec.Cmd, int) {
 }
 
 func TestGuardStopsOnlyWhatIsStillListed(t *testing.T) {
+	var lastOut io.Reader // the last started command's output
 	start := func(argv ...string) *exec.Cmd {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastOut = out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +106,10 @@ func TestGuardStopsOnlyWhatIsStillListed(t *testing.T) {
 	listed := start("sleep", "60")
 	forgotten := start("sleep", "60")
 	// Ignores SIGTERM: needs the SIGKILL that follows the grace.
-	stubborn := start("sh", "-c", "trap '' TERM; while :; do sleep 0.05; done")
+	stubborn := start("sh", "-c", "trap '' TERM; echo trapped; while :; do sleep 0.05; done")
+	if line, err := bufio.NewReader(lastOut).ReadString('\n'); err != nil || line != "trapped\n" {
+		t.Fatalf("the group ignoring SIGTERM did not start: %q, %v", line, err)
+	}
 	reused := start("sleep", "60") // stands for a pid reused by another program
 
 	token := func(pid int) string {
