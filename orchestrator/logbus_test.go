@@ -256,9 +256,9 @@ func TestLosslessSubscriberGetsEveryLine(t *testing.T) {
 		select {
 		case e := <-sub.Events():
 			switch e.Kind {
-			case EventSkipped:
+			case events.KindSkipped:
 				t.Fatalf("a lossless subscriber was told %q", e.Text)
-			case EventLog:
+			case events.KindLog:
 				n, err := strconv.Atoi(e.Text)
 				if err != nil || n != last+1 {
 					t.Fatalf("line %q after %d: a line was lost or mangled", e.Text, last)
@@ -274,7 +274,7 @@ func TestLosslessSubscriberGetsEveryLine(t *testing.T) {
 			t.Fatalf("only %d of %d lines within 2 minutes", last, lines)
 		}
 	}
-	eventually(t, "the child to exit", func() bool { return p.Status().State == StateExited })
+	eventually(t, "the child to exit", func() bool { return p.Status().State == events.StateExited })
 }
 
 // Events devstack itself publishes (state changes, messages) never wait for
@@ -285,12 +285,12 @@ func TestLosslessSubscriberNeverHoldsUpDevstacksOwnEvents(t *testing.T) {
 	sub := bus.SubscribeLossless() // never read
 	defer sub.Close()
 	for i := range 100 {
-		bus.Publish(Event{Kind: EventState, Source: "web", Text: strconv.Itoa(i)})
+		bus.Publish(events.Event{Kind: events.KindState, Source: "web", Text: strconv.Itoa(i)})
 	}
 	lineDone := make(chan struct{})
 	go func() {
 		for range 10 {
-			bus.Publish(Event{Kind: EventLog, Source: "web", Text: "line"})
+			bus.Publish(events.Event{Kind: events.KindLog, Source: "web", Text: "line"})
 		}
 		close(lineDone)
 	}()
@@ -309,14 +309,14 @@ func TestLosslessSubscriberNeverHoldsUpDevstacksOwnEvents(t *testing.T) {
 	states, lines := 0, 0
 	for e := range sub.Events() {
 		switch e.Kind {
-		case EventState:
+		case events.KindState:
 			if e.Text != strconv.Itoa(states) {
 				t.Fatalf("state event %q, want %d", e.Text, states)
 			}
 			states++
-		case EventSkipped:
+		case events.KindSkipped:
 			lines += e.Skipped
-		case EventLog:
+		case events.KindLog:
 			lines++
 		}
 	}

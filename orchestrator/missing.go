@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/devstack-dev/devstack/events"
 	"github.com/devstack-dev/devstack/project"
 )
 
@@ -36,9 +37,9 @@ func (s *Stack) watchMissingModules(ctx context.Context, sub *Subscription) {
 				return
 			}
 			switch {
-			case e.Kind == EventReloadStart:
+			case e.Kind == events.KindReloadStart:
 				s.missing.reset()
-			case e.Kind == EventLog && e.Source == name:
+			case e.Kind == events.KindLog && e.Source == name:
 				if m := moduleNotFoundRE.FindStringSubmatch(e.Text); m != nil {
 					s.explainMissingModule(m[1])
 				}

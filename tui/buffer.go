@@ -15,7 +15,7 @@ import (
 // falls behind by more lines than it keeps in its history, the oldest of
 // those lines could never be shown (newer ones would push them out of the
 // history at once), so they are dropped, counted exactly, and the UI is
-// told how many in one EventSkipped where the gap is. Events that are not
+// told how many in one events.KindSkipped where the gap is. Events that are not
 // lines (state changes, reloads, checks, messages) are never dropped.
 
 // bufferEvents returns a channel that carries the events of in, dropping
@@ -39,8 +39,8 @@ type eventBuffer struct {
 	pending []events.Event // oldest first, from head on
 	head    int
 	lines   int       // line events in pending
-	skipped int       // lines dropped since the last EventSkipped handed out
-	noticed time.Time // when the last EventSkipped was handed out
+	skipped int       // lines dropped since the last events.KindSkipped handed out
+	noticed time.Time // when the last events.KindSkipped was handed out
 	closed  bool
 }
 
