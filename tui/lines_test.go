@@ -10,25 +10,8 @@ import (
 	"github.com/devstack-dev/devstack/events"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestLinesShareTheAccessFormatAndFlush(t *testing.T) {
-	var out syncBuffer
+	var out lockedBuffer
 	l := NewLines(&out)
 	access := events.AccessRecord{Method: "GET", Path: "/", Status: 200, Duration: 1234 * time.Microsecond, Bytes: 1100}
 	l.Write(events.Event{Kind: events.KindMessage, Source: events.SourceProxy, Text: "listening on 127.0.0.1:8080, forwarding to http://127.0.0.1:3000"})

@@ -26,6 +26,12 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // runUI starts Run with keys from the returned writer and reports its
 // result on the returned channel.
 func runUI(t *testing.T, ctx context.Context, ch chan events.Event, opts Options) (io.Writer, <-chan error) {
