@@ -95,14 +95,16 @@ def echo():
 
 @app.post('/slow')
 def slow_post():
-    print('slow view ran: POST', request.args.get('id', ''), file=sys.stderr, flush=True)
+    # One write: print() writes its arguments apart, and another worker's
+    # line could land between them.
+    sys.stderr.write('slow view ran: POST ' + request.args.get('id', '') + '\n')
     time.sleep(float(request.args.get('s', '6')))
     return 'slow post done ' + str(len(request.get_data()))
 
 
 @app.get('/slow')
 def slow_get():
-    print('slow view ran: GET', request.args.get('id', ''), file=sys.stderr, flush=True)
+    sys.stderr.write('slow view ran: GET ' + request.args.get('id', '') + '\n')
     time.sleep(float(request.args.get('s', '3')))
     return 'slow get done'
 `
