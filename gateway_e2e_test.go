@@ -208,8 +208,9 @@ func TestRestartFailsNoRequest(t *testing.T) {
 		t.Errorf("%d of %d requests failed across 2 restarts; first: %v", n, sent.Load(), firstFailure.Load())
 	}
 	// Most of the time the load is held at the proxy (while the slow
-	// views finish and the gateway restarts): a few dozen is all it sends.
-	if sent.Load() < 40 {
+	// views finish and the gateway restarts): a few dozen is all it sends,
+	// fewer on a busy machine; each of the 8 senders sent twice at least.
+	if sent.Load() < 16 {
 		t.Errorf("only %d POSTs were sent: the load did not overlap the restarts", sent.Load())
 	}
 	out := r.output()
@@ -259,7 +260,7 @@ func TestPlainOutputLosesNoLine(t *testing.T) {
 		}
 	})
 
-	lineRE := regexp.MustCompile(`(?m)^lines +\| (\d+)$`)
+	lineRE := regexp.MustCompile(`(?m)^lines +\| (\d*)$`)
 	var data []byte
 	// Its exit is told once its output has been read to the end.
 	eventually(t, 2*time.Minute, "the process to exit", func() bool {
@@ -273,14 +274,28 @@ func TestPlainOutputLosesNoLine(t *testing.T) {
 		t.Fatal("devstack up did not stop within 30 s of SIGINT")
 	}
 	data, _ = os.ReadFile(out.Name())
-	got := lineRE.FindAllSubmatch(data, -1)
-	for i, m := range got {
-		if n, _ := strconv.Atoi(string(m[1])); n != i+1 {
-			t.Fatalf("line %d of the process is %q: lines were lost or reordered", i+1, m[1])
+	// Every number, in order. A line the process's block buffer cut in
+	// two may (on a very busy machine) come as two pieces: that loses
+	// nothing, and is counted apart.
+	next, piece, split := 1, "", 0
+	for _, m := range lineRE.FindAllSubmatch(data, -1) {
+		text := piece + string(m[1])
+		want := strconv.Itoa(next)
+		switch {
+		case text == want:
+			next, piece = next+1, ""
+		case strings.HasPrefix(want, text):
+			piece = text
+			split++
+		default:
+			t.Fatalf("after line %d the process's output has %q: lines were lost or reordered", next-1, text)
 		}
 	}
-	if len(got) != lines {
-		t.Errorf("%d of %d lines reached the output", len(got), lines)
+	if next-1 != lines || piece != "" {
+		t.Errorf("%d of %d lines reached the output", next-1, lines)
+	}
+	if split > 0 {
+		t.Logf("%d lines came in two pieces", split)
 	}
 	if regexp.MustCompile(`skipped \d+ lines`).Match(data) {
 		t.Errorf("plain output says it skipped lines")

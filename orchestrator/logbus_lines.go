@@ -21,6 +21,12 @@ const (
 	// prompt, a progress dot) waits for the rest of its line before it is
 	// shown on its own.
 	partialLineDelay = 150 * time.Millisecond
+	// cutLineDelay replaces partialLineDelay for text left at the end of
+	// a large read (cutReadBytes or more): a program writing through a
+	// block buffer (stdio's, 4 KiB and up) cuts its lines anywhere, and on
+	// a busy machine the rest may come later than a prompt would.
+	cutLineDelay = time.Second
+	cutReadBytes = 4 << 10
 )
 
 // lineWriter turns the bytes a process writes into events.KindLog events, one per
@@ -35,6 +41,7 @@ type lineWriter struct {
 	pending []byte // start of a line whose newline has not arrived
 	timer   *time.Timer
 	due     time.Time // when pending is flushed on its own; zero when nothing is pending
+	cut     bool      // pending ends a large read: see cutLineDelay
 }
 
 func newLineWriter(source string, stream events.Stream, publish func(events.Event)) *lineWriter {
@@ -70,6 +77,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.due = time.Time{}
 	}
 	// Never hold more than one event's worth of an unfinished line.
+	w.cut = n >= cutReadBytes
 	for len(w.pending) > MaxLineBytes {
 		cut := runeBoundary(w.pending, MaxLineBytes)
 		w.emitPieceLocked(w.pending[:cut], true)
@@ -109,12 +117,20 @@ func (w *lineWriter) armLocked() {
 		w.disarmLocked()
 	case !w.due.IsZero():
 	case w.timer == nil:
-		w.due = time.Now().Add(w.delay)
-		w.timer = time.AfterFunc(w.delay, w.flushIfDue)
+		w.due = time.Now().Add(w.wait())
+		w.timer = time.AfterFunc(w.wait(), w.flushIfDue)
 	default:
-		w.due = time.Now().Add(w.delay)
-		w.timer.Reset(w.delay)
+		w.due = time.Now().Add(w.wait())
+		w.timer.Reset(w.wait())
 	}
+}
+
+// wait is how long the unfinished line waits for its end.
+func (w *lineWriter) wait() time.Duration {
+	if w.cut {
+		return max(w.delay, cutLineDelay)
+	}
+	return w.delay
 }
 
 func (w *lineWriter) disarmLocked() {

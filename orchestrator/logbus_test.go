@@ -324,3 +324,35 @@ func TestLosslessSubscriberNeverHoldsUpDevstacksOwnEvents(t *testing.T) {
 		t.Errorf("got %d state events and %d lines (received or skipped), want 100 and 10", states, lines)
 	}
 }
+
+// A block-buffered writer cuts its lines anywhere: the rest of a line left
+// at the end of a large read waits longer for its end than a prompt does,
+// so a busy machine does not split it in two.
+func TestLineCutByABlockBufferWaitsLonger(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	w := newLineWriter("web", events.StreamStdout, func(e events.Event) {
+		mu.Lock()
+		got = append(got, e.Text)
+		mu.Unlock()
+	})
+	block := strings.Repeat("line\n", cutReadBytes/5) + "12"
+	w.Write([]byte(block))
+	time.Sleep(3 * partialLineDelay)
+	w.Write([]byte("34\n"))
+	w.Flush()
+	mu.Lock()
+	defer mu.Unlock()
+	if last := got[len(got)-1]; last != "1234" {
+		t.Errorf("the line cut at the end of a %d-byte read arrived as %q", len(block), got[len(got)-2:])
+	}
+
+	got = got[:0]
+	mu.Unlock()
+	w.Write([]byte("Password: "))
+	time.Sleep(3 * partialLineDelay)
+	mu.Lock()
+	if len(got) != 1 || got[0] != "Password: " {
+		t.Errorf("a prompt in a small write: got %q, want it shown on its own", got)
+	}
+}
