@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -138,7 +137,7 @@ func printDoctorJSON(w io.Writer, report session.Report, all bool) error {
 		Summary map[string]int `json:"summary"`
 	}{shown, summary})
 	if err != nil {
-		return errors.New("writing the JSON report: " + err.Error())
+		return fmt.Errorf("writing the JSON report: %w", err)
 	}
 	return nil
 }
