@@ -260,3 +260,15 @@ func TestDoctorFailsPublishedSettings(t *testing.T) {
 		t.Errorf("the sample's own layout: exit %d, %s %q", code, doctor.IDStaticPublishesCode, r.status(doctor.IDStaticPublishesCode))
 	}
 }
+
+// Django under uvicorn (its ASGI application) gets the same static files:
+// the probe answers the stack's question in the ASGI app too.
+func TestUpServesStaticUnderUvicorn(t *testing.T) {
+	testenv.PythonWith(t, "django", "uvicorn")
+	r := startUp(t, upConfig{project: "django-site", args: []string{"--app", "mysite.asgi:application"}})
+	r.waitLine(`django app mysite.asgi:application .* served by uvicorn`, 10*time.Second)
+	r.waitLine(`static files: /static/ served by devstack from the 7 directories the staticfiles finders search`, 10*time.Second)
+	if resp, body := r.getFile("/static/admin/css/base.css"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "DJANGO Admin styles") {
+		t.Errorf("GET /static/admin/css/base.css under uvicorn: %d %.80q", resp.StatusCode, body)
+	}
+}
