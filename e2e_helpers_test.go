@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/internal/record"
+	"github.com/devstack-dev/devstack/internal/testenv"
 )
 
 // The end-to-end tests run the real devstack binary on a copy of a sample
@@ -87,19 +88,11 @@ var (
 	nextPort = 20000 + (os.Getpid()*37)%12000
 )
 
-// copyProject copies a sample project into a temporary directory, so tests
-// can edit its files. Symbolic links (samples share apps) are copied as the
-// files they point to.
+// copyProject copies the sample project testdata/<name> into a temporary
+// directory, so tests can edit its files.
 func copyProject(t *testing.T, name string) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), name)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("cp", "-RL", filepath.Join("testdata", name), dst).CombinedOutput(); err != nil {
-		t.Fatalf("copying testdata/%s: %v\n%s", name, err, out)
-	}
-	return dst
+	return testenv.CopyProject(t, name)
 }
 
 // upRun is one running `devstack up`.
