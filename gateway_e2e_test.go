@@ -406,3 +406,27 @@ func TestSecondUpWarnsAndKeepsTheFirstOnesRecord(t *testing.T) {
 		t.Errorf("the first up after the second stopped: %d %q", code, body)
 	}
 }
+
+// Once devstack says "reloaded", only the new code answers: a request sent
+// right after it never reaches a worker of the older generation (before,
+// one could, until the master had told those to stop).
+func TestReloadedMeansOnlyTheNewCodeAnswers(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := t.TempDir()
+	writeEchoApp(t, dir, "version-0")
+	if err := os.WriteFile(filepath.Join(dir, "gunicorn.conf.py"), []byte("workers = 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startUp(t, upConfig{dir: dir})
+	for i := 1; i <= 4; i++ {
+		want := fmt.Sprintf("version-%d", i)
+		mark := r.lineCount()
+		writeEchoApp(t, dir, want)
+		r.waitLineAfter(mark, `reloaded in \S+: app.py`, 60*time.Second)
+		for range 6 {
+			if code, body := r.get("/"); code != http.StatusOK || body != want {
+				t.Fatalf("right after reload %d: %d %q, want 200 %s", i, code, body, want)
+			}
+		}
+	}
+}

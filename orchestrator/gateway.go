@@ -194,6 +194,7 @@ type markers struct {
 	reload   string        // how the current master takes new code (templates.Reload*)
 	graceful time.Duration // the current master's graceful_timeout; 0 before its ready line
 	bootedAt time.Time     // when the last worker-booted line arrived
+	retired  int           // workers older than this generation were told to stop
 	changed  chan struct{} // closed and replaced at every worker boot
 	started  chan struct{} // closed and replaced at every ready marker
 }
@@ -221,9 +222,14 @@ func (m *markers) observe(line string) {
 	defer m.mu.Unlock()
 	switch mk.Kind {
 	case templates.MarkerReady: // a new master: generations start again
-		m.gen, m.reload, m.graceful = 0, mk.Reload, mk.GracefulTimeout
+		m.gen, m.reload, m.graceful, m.retired = 0, mk.Reload, mk.GracefulTimeout, 0
 		close(m.started)
 		m.started = make(chan struct{})
+		return
+	case templates.MarkerRetired:
+		m.retired = max(m.retired, mk.Generation)
+		close(m.changed)
+		m.changed = make(chan struct{})
 		return
 	case templates.MarkerWorkerBooted:
 	default:
@@ -234,6 +240,28 @@ func (m *markers) observe(line string) {
 	m.gen = max(m.gen, mk.Generation)
 	close(m.changed)
 	m.changed = make(chan struct{})
+}
+
+// waitRetired waits until the workers older than gen were told to stop,
+// for at most limit (a master that had none to stop says nothing), or ctx.
+func (m *markers) waitRetired(ctx context.Context, gen int, limit time.Duration) {
+	timeout := time.NewTimer(limit)
+	defer timeout.Stop()
+	for {
+		m.mu.Lock()
+		retired, next := m.retired, m.changed
+		m.mu.Unlock()
+		if retired >= gen {
+			return
+		}
+		select {
+		case <-next:
+		case <-timeout.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // reloadMode says how the current gunicorn master takes new code, as its

@@ -159,6 +159,13 @@ func (s *Stack) newGeneration(ctx context.Context, ask, nudge func() error) erro
 		defer func() { close(waiting); _ = nudge() }()
 	}
 	if s.marks.waitBoot(ctx, booted, gen, exited) {
+		if nudge != nil {
+			// The old generation could still take a request until the
+			// master tells it to stop: the reload is done once it has.
+			_, newGen, _ := s.marks.snapshot()
+			_ = nudge()
+			s.marks.waitRetired(ctx, newGen, retireWait)
+		}
 		return nil
 	}
 	if ctx.Err() != nil {
@@ -166,6 +173,10 @@ func (s *Stack) newGeneration(ctx context.Context, ask, nudge func() error) erro
 	}
 	return errors.New("the gateway exited while loading the new code; its error is on the error page")
 }
+
+// retireWait bounds the wait, after a worker of the new code booted, for the
+// master to tell the older ones to stop (it says so with a marker).
+const retireWait = 2 * time.Second
 
 // nudgeInterval is how long a reload request waits for its generation before
 // waking the gunicorn master again.

@@ -29,6 +29,7 @@ project's own and changes nothing the project decides:
        devstack-gateway: ready pid=<master> generation=1 gunicorn=<version> reload=<standby|hup|restart> graceful_timeout=<seconds>
        devstack-gateway: reloading pid=<master> generation=<n> via=<standby|fork|hup>
        devstack-gateway: worker booted pid=<worker> generation=<n>
+       devstack-gateway: retired pid=<master> generation=<n>
 
    The generation counts the master's generations: 1 at start, one more
    per reload request or SIGHUP. A "worker booted" line with a generation
@@ -458,10 +459,15 @@ def _retire_superseded(server):
     generation that has a booted worker."""
     newest = max((w._devstack_gen for w in server.WORKERS.values()
                   if _role(w) == "serving" and getattr(w, "_devstack_up", False)), default=0)
+    retired = False
     for pid, worker in list(server.WORKERS.items()):
         if _role(worker) == "serving" and getattr(worker, "_devstack_gen", newest) < newest:
             worker._devstack_role = "retiring"
             server.kill_worker(pid, signal.SIGTERM)
+            retired = True
+    if retired:
+        # From now on only the new code answers: devstack's reload is done.
+        _mark(f"retired pid={os.getpid()} generation={newest}")
 
 
 def _reconcile(server):

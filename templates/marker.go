@@ -23,12 +23,17 @@ const (
 	MarkerReloading
 	// MarkerWorkerBooted: a worker loaded the app and is accepting requests.
 	MarkerWorkerBooted
+	// MarkerRetired: the master told every worker older than Generation to
+	// stop (SIGTERM: they finish their requests and accept no more), so
+	// only the new code answers from now on.
+	MarkerRetired
 )
 
 var markerWords = map[MarkerKind]string{
 	MarkerReady:        "ready",
 	MarkerReloading:    "reloading",
 	MarkerWorkerBooted: "worker booted",
+	MarkerRetired:      "retired",
 }
 
 func (k MarkerKind) String() string {

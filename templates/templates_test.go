@@ -79,6 +79,7 @@ func TestParseMarker(t *testing.T) {
 		{"devstack-gateway: worker booted pid=4242 generation=2", Marker{MarkerWorkerBooted, 4242, 2, "", 0}, true},
 		{"devstack-gateway: ready pid=10 generation=1 gunicorn=20.1.0 reload=restart graceful_timeout=2.5", Marker{MarkerReady, 10, 1, ReloadRestart, 2500 * time.Millisecond}, true},
 		{"devstack-gateway: ready pid=10 generation=1 reload=hup graceful_timeout=-1", Marker{MarkerReady, 10, 1, ReloadHUP, 0}, true},
+		{"devstack-gateway: retired pid=10 generation=3", Marker{MarkerRetired, 10, 3, "", 0}, true},
 		{"devstack-gateway: preimported 11 modules in 0.25s", Marker{}, false},
 		{"devstack-gateway: worker booted pid=x generation=2", Marker{}, false},
 		{"devstack-gateway: worker booted pid=12", Marker{}, false},
