@@ -495,14 +495,24 @@ class Supervisor:
             # uvicorn's shutdown closes every connection without a request
             # in progress, including one accepted a moment ago whose request
             # is still on its way: when a newer generation takes over, stop
-            # accepting first and give such requests time to arrive; the
-            # next generation accepts the rest.
+            # accepting first and give such requests time to arrive (the
+            # next generation accepts the rest). Connections that already
+            # served a request are shut down at once, as uvicorn's shutdown
+            # would (idle ones close, busy ones after their response), so
+            # kept-alive clients such as devstack's proxy reach the new code
+            # without waiting out the delay.
             if retired and retired[0]:
                 import asyncio
 
                 for listener in getattr(server, "servers", []):
                     listener.close()
-                await asyncio.sleep(_DRAIN_DELAY)
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + _DRAIN_DELAY
+                while True:
+                    _shut_down_used(server)
+                    if loop.time() >= deadline:
+                        break
+                    await asyncio.sleep(0.01)
             await shutdown(sockets=sockets)
 
         server.startup = startup_and_report
@@ -510,6 +520,18 @@ class Supervisor:
         server.handle_exit = note_exit
         server.run(sockets=[self.sock])
         return 0 if server.started else STARTUP_FAILURE
+
+
+def _shut_down_used(server):
+    """Shuts down, as uvicorn's shutdown does, every HTTP connection of
+    server that has received a request; fresh ones are left alone."""
+    state = getattr(server, "server_state", None)
+    for connection in list(getattr(state, "connections", ())):
+        if getattr(connection, "cycle", None) is not None:
+            try:
+                connection.shutdown()
+            except Exception:  # a protocol this does not know: uvicorn's shutdown handles it
+                pass
 
 
 def _drain(fd):

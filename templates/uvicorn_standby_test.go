@@ -290,3 +290,52 @@ func (g *gateway) tryGet(path string) {
 		resp.Body.Close()
 	}
 }
+
+// A kept-alive connection to the older process (as devstack's proxy keeps
+// them) is closed once the new generation serves, not after the older
+// one's drain wait for requests still on their way: a client polling over
+// it gets the new code well within that wait.
+func TestUvicornReloadClosesKeptAliveConnections(t *testing.T) {
+	python := testenv.PythonWith(t, "uvicorn", "starlette")
+	dir := copyTestdata(t, "asgi-app")
+	g, control := uvicornSupervisor(t, python, dir, "app:app", StarlettePreimport)
+	g.waitMarker(0, MarkerWorkerBooted, 1)
+	g.waitStandby(0)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	defer client.CloseIdleConnections()
+	get := func() string {
+		resp, err := client.Get("http://" + g.addr + "/whoami/")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	get() // the connection is kept alive to generation 1
+
+	path := filepath.Join(dir, "app.py")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "'framework': 'starlette',", "'framework': 'starlette', 'marker': 'kept-alive',", 1)
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mark := g.lineCount()
+	g.requestReload(control)
+	g.waitMarker(mark, MarkerWorkerBooted, 2)
+	booted := time.Now()
+	for !strings.Contains(get(), `"marker":"kept-alive"`) {
+		if time.Since(booted) > 5*time.Second {
+			t.Fatal("the kept-alive client never got the new code")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	// The drain wait is 200 ms; closing used connections takes one 10 ms
+	// turn of it.
+	if d := time.Since(booted); d > 150*time.Millisecond {
+		t.Errorf("the kept-alive client got the new code %s after generation 2 served; want well within the 200 ms drain wait", d.Round(time.Millisecond))
+	}
+}
