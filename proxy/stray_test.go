@@ -29,6 +29,11 @@ type strayUpstream struct {
 	mu    sync.Mutex
 	conns []net.Conn
 	ln    net.Listener
+
+	// strayWritten receives the path of each request whose stray bytes
+	// were written in "late" mode, so a test waits for them instead of
+	// guessing how long they take on a busy machine.
+	strayWritten chan string
 }
 
 // strayModes are the ways stray bytes reach the proxy:
@@ -46,7 +51,8 @@ func startStrayUpstream(t *testing.T, mode string, serverTLS *tls.Config) *stray
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &strayUpstream{mode: mode, serverTLS: serverTLS, ln: ln, url: "http://" + ln.Addr().String()}
+	u := &strayUpstream{mode: mode, serverTLS: serverTLS, ln: ln, url: "http://" + ln.Addr().String(),
+		strayWritten: make(chan string, 64)}
 	if serverTLS != nil {
 		u.url = "https://localhost:" + fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 	}
@@ -141,11 +147,34 @@ func (u *strayUpstream) serveConn(raw net.Conn) {
 		case "late":
 			if _, err = c.Write([]byte(head)); err == nil {
 				time.Sleep(20 * time.Millisecond)
-				_, err = c.Write([]byte(strayResponse))
+				if _, err = c.Write([]byte(strayResponse)); err == nil {
+					select {
+					case u.strayWritten <- req.URL.Path:
+					default:
+					}
+				}
 			}
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+// awaitStray waits until the upstream has written the stray bytes that
+// follow its answer to path. On loopback they are in the proxy's socket
+// buffer once the write returns.
+func (u *strayUpstream) awaitStray(t *testing.T, path string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case got := <-u.strayWritten:
+			if got == path {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the upstream never wrote the stray bytes after %s", path)
 		}
 	}
 }
@@ -194,7 +223,7 @@ func TestStrayBytesAfterBodilessResponse(t *testing.T) {
 							// The stray bytes are in before the next
 							// request. After a HEAD the next one goes at
 							// once: its connection must not be the HEAD's.
-							time.Sleep(60 * time.Millisecond)
+							up.awaitStray(t, first.path)
 						}
 						checkOwnAnswers(t, tp, client, first.method+" "+first.path)
 					}
