@@ -344,10 +344,15 @@ class Supervisor:
         if not booted:
             return
         newest = max(c.generation for c in self.children.values() if c.up)
+        retired = False
         for child in self.children.values():
             if not child.standby and not child.retiring and child.generation < newest:
                 child.retiring = True
                 _kill(child.pid, signal.SIGTERM)
+                retired = True
+        if retired:
+            # From now on only the new code answers: devstack's reload is done.
+            _mark(f"retired pid={os.getpid()} generation={newest}")
 
     def _keep_standby(self):
         """Forks a standby once the current generation is serving, with what
@@ -488,8 +493,19 @@ class Supervisor:
         retired = []
 
         def note_exit(sig, frame):
-            retired.append(sig == signal.SIGTERM)  # see Supervisor._stop
+            retiring = sig == signal.SIGTERM  # see Supervisor._stop
+            retired.append(retiring)
             handle_exit(sig, frame)
+            if retiring:
+                # uvicorn looks at its exit flag every 100 ms; stop taking
+                # new requests now (call_soon_threadsafe: this may run as a
+                # plain signal handler).
+                import asyncio
+
+                try:
+                    asyncio.get_running_loop().call_soon_threadsafe(_stop_serving, server)
+                except RuntimeError:  # no loop yet: shutdown does it
+                    pass
 
         async def drain_then_shutdown(sockets=None):
             # uvicorn's shutdown closes every connection without a request
@@ -520,6 +536,13 @@ class Supervisor:
         server.handle_exit = note_exit
         server.run(sockets=[self.sock])
         return 0 if server.started else STARTUP_FAILURE
+
+
+def _stop_serving(server):
+    """Stops accepting and shuts down the used connections at once."""
+    for listener in getattr(server, "servers", None) or []:
+        listener.close()
+    _shut_down_used(server)
 
 
 def _shut_down_used(server):

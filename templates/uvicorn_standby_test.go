@@ -164,6 +164,9 @@ func TestUvicornStandbyReload(t *testing.T) {
 	if booted.PID != standby {
 		t.Errorf("generation 2 booted in %d, want the standby %d", booted.PID, standby)
 	}
+	// The supervisor says when the older process was told to stop:
+	// devstack's reload ends there.
+	g.waitMarker(mark, MarkerRetired, 2)
 	waitGone(t, first.PID)
 	if _, body := g.get("/whoami/", nil); !strings.Contains(string(body), `"marker":"second"`) {
 		t.Errorf("after the reload: %s, want the edited marker", body)
