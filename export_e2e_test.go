@@ -74,6 +74,9 @@ func probeThrough(t *testing.T, r *upRun, addr, probePath string) templates.Prob
 		req.Header.Set("X-Forwarded-Proto", "http")
 		req.Header.Set("X-Forwarded-Host", "evil.example")
 		req.Header.Set("X-Forwarded-Ssl", "off")
+		// gunicorn before 22 takes a SCRIPT_NAME header as the app's mount
+		// point: every URL the app builds would start with it.
+		req.Header["SCRIPT_NAME"] = []string{"/forged"}
 		resp, err := client.Do(req)
 		if err != nil {
 			return false
@@ -101,6 +104,9 @@ func checkLikeDevstack(t *testing.T, name string, rep templates.ProbeReport, hos
 	}
 	if v, ok := rep.Headers["x-forwarded-ssl"]; ok {
 		t.Errorf("%s: the client's X-Forwarded-Ssl reached the app: %q", name, v)
+	}
+	if v := rep.Gateway["SCRIPT_NAME"]; v != nil && v != "" {
+		t.Errorf("%s: the client's SCRIPT_NAME header reached the gateway: SCRIPT_NAME=%v", name, v)
 	}
 	if rep.CSRF == nil || !rep.CSRF.OK {
 		t.Errorf("%s: CSRF verdict for a form of the site: %+v", name, rep.CSRF)
