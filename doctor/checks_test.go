@@ -163,7 +163,16 @@ func TestEachMisconfiguration(t *testing.T) {
 		}, IDCSRFTrustedOrigins, Warn, "slash"},
 		{"plain http origin", func(ev *Evidence) {
 			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"http://localhost:8080"}
-		}, IDCSRFTrustedOrigins, Warn, "plain-http"},
+		}, IDCSRFTrustedOrigins, Warn, "plain http"},
+		{"origin with the gateway's port", func(ev *Evidence) {
+			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"https://localhost:8000", "https://example.com"}
+		}, IDCSRFTrustedOrigins, Warn, `"https://localhost:8000" name another port than the browser's https://localhost:8080`},
+		{"every band-aid named", func(ev *Evidence) {
+			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"https://localhost:8080/", "http://localhost:8080"}
+		}, IDCSRFTrustedOrigins, Warn, `"https://localhost:8080/" end with a slash, which origins never do; "http://localhost:8080" trust plain http`},
+		{"production origins beside the site's", func(ev *Evidence) {
+			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"https://localhost:8080", "https://example.com"}
+		}, IDCSRFTrustedOrigins, Pass, "in the form"},
 		{"x-forwarded-host", func(ev *Evidence) {
 			ev.Probe.Settings["USE_X_FORWARDED_HOST"] = true
 		}, IDForwardedHost, Warn, "X-Forwarded-Host"},

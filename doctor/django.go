@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,6 +157,9 @@ func checkCSRFOrigin(ev Evidence) (Result, bool) {
 	r.Status = Fail
 	r.Summary = fmt.Sprintf("a form posted from %s fails with 403: %s", ev.Origin, c.Reason)
 	r.Detail = fmt.Sprintf("Origin: %s, Referer: %s; the app sees %s://%s", c.Origin, c.Referer, ev.Probe.Scheme, ev.Probe.Host)
+	if ev.Probe.Scheme == "" {
+		r.Detail = fmt.Sprintf("Origin: %s, Referer: %s; the app cannot tell the scheme (%s)", c.Origin, c.Referer, IDScheme)
+	}
 	switch {
 	case ev.Probe.HostError != "" && ev.SettingsOverride != "" && isLoopbackName(ev.hostname()):
 		r.Status = NotRun
@@ -183,7 +187,7 @@ func checkCSRFTrustedOrigins(ev Evidence) (Result, bool) {
 	}
 	r := Result{ID: IDCSRFTrustedOrigins, Detail: "CSRF_TRUSTED_ORIGINS = " + quote(ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"])}
 	modern := djangoMajor(ev) >= 4
-	var wrong, slash, plain []string
+	var wrong, slash, plain, otherPort []string
 	for _, e := range entries {
 		s, _ := e.(string)
 		hasScheme := strings.Contains(s, "://")
@@ -194,6 +198,8 @@ func checkCSRFTrustedOrigins(ev Evidence) (Result, bool) {
 			slash = append(slash, s)
 		case strings.HasPrefix(s, "http://"):
 			plain = append(plain, s)
+		case modern && sameHostOtherPort(s, ev.Origin):
+			otherPort = append(otherPort, s)
 		}
 	}
 	switch {
@@ -206,18 +212,51 @@ func checkCSRFTrustedOrigins(ev Evidence) (Result, bool) {
 		r.Status = Fail
 		r.Summary = fmt.Sprintf("Django %s wants CSRF_TRUSTED_ORIGINS as host names; %s never matches", ev.Probe.Framework.Version, quoteAll(wrong))
 		r.Fix = fmt.Sprintf("write host names, e.g. %q; Django 4.0 and later take origins with a scheme", ev.host())
-	case len(slash) > 0:
+	case len(slash)+len(plain)+len(otherPort) > 0:
+		// Band-aids added to silence a 403: none is the browser's origin,
+		// so each one hides the real cause (usually the scheme).
+		var said, fixes []string
+		if len(slash) > 0 {
+			said = append(said, quoteAll(slash)+" end with a slash, which origins never do")
+			fixes = append(fixes, "drop the trailing slash")
+		}
+		if len(otherPort) > 0 {
+			said = append(said, fmt.Sprintf("%s name another port than the browser's %s", quoteAll(otherPort), ev.Origin))
+			fixes = append(fixes, "name the port the browser uses (or no entry at all: Django accepts the site's own origin)")
+		}
+		if len(plain) > 0 {
+			said = append(said, quoteAll(plain)+" trust plain http behind the https proxy, a sign the app once saw http")
+			fixes = append(fixes, "trust the https origins the browser uses")
+		}
 		r.Status = Warn
-		r.Summary = fmt.Sprintf("CSRF_TRUSTED_ORIGINS %s end with a slash; origins never do, so they never match", quoteAll(slash))
-		r.Fix = "drop the trailing slash"
-	case len(plain) > 0:
-		r.Status = Warn
-		r.Summary = fmt.Sprintf("CSRF_TRUSTED_ORIGINS trusts plain-http origins %s", quoteAll(plain))
-		r.Fix = "trust the https origins the browser uses; an http:// origin behind the https proxy is a sign the app sees http"
+		r.Summary = "CSRF_TRUSTED_ORIGINS " + strings.Join(said, "; ")
+		r.Fix = strings.Join(fixes, "; ")
 	default:
 		r.Status, r.Summary = Pass, "CSRF_TRUSTED_ORIGINS entries are in the form this Django reads"
 	}
 	return r, true
+}
+
+// sameHostOtherPort reports whether the origin entry names the host of the
+// browser's origin with another port: an entry that never matches the site.
+func sameHostOtherPort(entry, origin string) bool {
+	e, err1 := url.Parse(entry)
+	o, err2 := url.Parse(origin)
+	if err1 != nil || err2 != nil || e.Hostname() != o.Hostname() {
+		return false
+	}
+	return portOf(e) != portOf(o)
+}
+
+// portOf is the URL's port, or its scheme's default.
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "http" {
+		return "80"
+	}
+	return "443"
 }
 
 // checkForwardedHost: USE_X_FORWARDED_HOST makes the proxy responsible for

@@ -1,0 +1,3 @@
+# MISCONFIGURED ON PURPOSE: every interface, so clients can reach gunicorn
+# without the proxy and send X-Forwarded-Proto themselves.
+bind = "0.0.0.0:8000"

@@ -1,0 +1,1 @@
+../../no-proxy-ssl-header/mysite/asgi.py
