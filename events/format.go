@@ -8,7 +8,7 @@ import (
 // AppendLine appends the record as the one line every log writer shows,
 // "GET /admin/ 302 12ms 1.2kB", followed by what was unusual about it:
 //
-//	GET / 200 1.50s 1.1kB (held 1.40s while the server restarted)
+//	GET / 200 1.50s 1.1kB (held 1.40s waiting for the server)
 //	GET / 502 10.00s 812B (upstream: connection refused)
 //
 // It does not allocate: the proxy calls it for every request.
@@ -31,7 +31,7 @@ func (r *AccessRecord) AppendLine(b []byte) []byte {
 	if r.Held > 0 {
 		b = append(b, " (held "...)
 		b = AppendDuration(b, r.Held)
-		b = append(b, " while the server restarted)"...)
+		b = append(b, " waiting for the server)"...)
 	}
 	if r.UpstreamError != "" {
 		b = append(b, " (upstream: "...)

@@ -16,7 +16,7 @@ func TestAccessLine(t *testing.T) {
 		{AccessRecord{Method: "GET", Path: "/x", Status: 308, Duration: 50 * time.Microsecond, Redirected: true},
 			"GET /x 308 50µs 0B (plain http, redirected to https)"},
 		{AccessRecord{Method: "GET", Path: "/", Status: 200, Duration: 1500 * time.Millisecond, Held: 1400 * time.Millisecond, Bytes: 2_500_000},
-			"GET / 200 1.50s 2.5MB (held 1.40s while the server restarted)"},
+			"GET / 200 1.50s 2.5MB (held 1.40s waiting for the server)"},
 		{AccessRecord{Method: "GET", Path: "/", Status: 502, Duration: 10 * time.Second, UpstreamError: "refused"},
 			"GET / 502 10.00s 0B (upstream: refused)"},
 		{AccessRecord{Method: "GET", Path: "/.devstack/probe/…", Status: 200, Duration: 3 * time.Millisecond, Bytes: 900, Probe: true},
