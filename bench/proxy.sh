@@ -18,8 +18,8 @@
 # spreads over all three. Prints requests/s, p50, p99, CPU per request and
 # peak RSS of each proxy, devstack's ratios, and the verdict against the
 # goals (>= 1.0x nginx req/s, p99 <= 1.0x nginx, >= 2x Caddy req/s) — only
-# when the machine was quiet: the load before the run and the load of other
-# work during it (bench/loadwatch) must not exceed the number of cores.
+# when the machine was quiet: the load of other work during the run
+# (bench/loadwatch) must not exceed the number of cores.
 # Only 127.0.0.1 is ever a target.
 #
 #   bash bench/proxy.sh                     2 rounds x 8 s x 3 proxies x 2 protocols: ~2.5 min
