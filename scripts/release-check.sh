@@ -5,17 +5,15 @@
 #  2. .goreleaser.yaml passes `goreleaser check` without a warning;
 #  3. a snapshot release builds every archive and the Homebrew cask, the cask
 #     is valid Ruby, and the snapshot's linux/amd64 binary prints its version.
-# GoReleaser is pinned and built once into .cache/.
+# GoReleaser is pinned and built once per machine (scripts/pinned-tool.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(go env GOPATH)/bin:$PATH"
 
 goreleaser_version=v2.15.1
+source scripts/pinned-tool.sh
+pinned_tool goreleaser github.com/goreleaser/goreleaser/v2 "$goreleaser_version"
 goreleaser="$PWD/.cache/goreleaser-$goreleaser_version/goreleaser"
-if [ ! -x "$goreleaser" ]; then
-  echo "release-check: building GoReleaser $goreleaser_version (once)"
-  GOFLAGS= GOBIN="$(dirname "$goreleaser")" go install "github.com/goreleaser/goreleaser/v2@$goreleaser_version"
-fi
 command -v ruby >/dev/null || { echo "release-check: ruby is missing (scripts/setup.sh installs it)"; exit 1; }
 
 for arch in arm64 amd64; do

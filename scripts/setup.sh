@@ -37,12 +37,10 @@ command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticche
 go mod download
 
 # A current Caddy for the export tests (Debian's 2.6 lacks request_buffers,
-# which the exported Caddyfile uses), built once into .cache/.
-caddy_version=v2.11.9
-if [ ! -x ".cache/caddy-$caddy_version/caddy" ]; then
-  echo "setup: building Caddy $caddy_version"
-  GOBIN="$PWD/.cache/caddy-$caddy_version" go install "github.com/caddyserver/caddy/v2/cmd/caddy@$caddy_version"
-fi
+# which the exported Caddyfile uses), built once per machine and linked
+# into .cache/.
+source scripts/pinned-tool.sh
+pinned_tool caddy github.com/caddyserver/caddy/v2/cmd/caddy v2.11.9
 
 # Newer Django/gunicorn from Debian's newer suites, unpacked into a private
 # folder (the machine's apt sources stay untouched).
