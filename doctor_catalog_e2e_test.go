@@ -156,6 +156,22 @@ func TestDoctorTrustCatalog(t *testing.T) {
 		// but a health check on the gateway gets a redirect.
 		{project: "django-misconfig/ssl-redirect-health-check", modules: []string{"django", "gunicorn"}, only: true,
 			warns: []string{doctor.IDDirectRedirect}, want: map[string]string{doctor.IDDirectRedirect: "SECURE_REDIRECT_EXEMPT"}},
+		// Catalog 7: production's nginx configuration in the repository,
+		// where a location with one header of its own loses the server's
+		// (nginx really does: TestNginxLocationLosesTheServersHeaders).
+		{project: "django-misconfig/nginx-location-headers", modules: []string{"django", "gunicorn"}, only: true,
+			warns: []string{doctor.IDNginxConfig},
+			want: map[string]string{doctor.IDNginxConfig: "location /api/ sets proxy_set_header of its own (line 24), " +
+				"so it inherits none of the enclosing block's (line 15): X-Forwarded-Proto is not sent"}},
+		// Catalog 15: Host $host drops the port the browser uses.
+		{project: "django-misconfig/nginx-host-port", modules: []string{"django", "gunicorn"}, only: true,
+			warns: []string{doctor.IDNginxConfig},
+			want:  map[string]string{doctor.IDNginxConfig: "proxy_set_header Host $http_host"}},
+		// Catalog 26: uvicorn before 0.30 trusting every X-Forwarded-For
+		// address (browser and proxy share 127.0.0.1) reports no client.
+		{project: "asgi-misconfig/client-none", modules: []string{"starlette", "uvicorn"}, only: true,
+			fails: []string{doctor.IDClientAddress}, code: 1,
+			want: map[string]string{doctor.IDClientAddress: "encode/uvicorn#1068"}},
 		// Catalog 24: TrustedHostMiddleware with a port.
 		{project: "asgi-misconfig/trusted-host-with-port", modules: []string{"starlette", "uvicorn"},
 			fails: []string{doctor.IDAppReached}, code: 1, want: map[string]string{doctor.IDAppReached: `the bare host "localhost"`}},

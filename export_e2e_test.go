@@ -252,3 +252,73 @@ func runCaddy(t *testing.T, caddy, work, conf string, port int) {
 	t.Setenv("XDG_CONFIG_HOME", work)
 	startProxyProcess(t, caddy, "run", "--config", filepath.Join(work, "Caddyfile"), "--adapter", "caddyfile")
 }
+
+// The mistake nginx-config reports (catalog 7) is nginx's real behaviour:
+// with the sample's production configuration in front of the gateway, a
+// location that sets one header of its own sends neither the server's
+// X-Forwarded-Proto nor its Host, and passes the client's forged
+// X-Forwarded-Proto on, while a location without headers of its own
+// inherits them. devstack export nginx keeps every header in its one
+// proxying location (doctor's TestExportedNginxConfigIsClean).
+func TestNginxLocationLosesTheServersHeaders(t *testing.T) {
+	nginx := testenv.LookPath(t, "nginx", "apt-get install nginx-light")
+	r, _, probePath := runningBehind(t)
+	conf, err := os.ReadFile(filepath.Join("testdata", "django-misconfig", "nginx-location-headers", "deploy", "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		location string // where the probe's path is proxied
+		lost     bool
+	}{{"/", false}, {"/api/", true}} {
+		t.Run(tc.location, func(t *testing.T) {
+			site := strings.NewReplacer("example.com", "localhost", "127.0.0.1:8000", "127.0.0.1:"+strconv.Itoa(r.appPort),
+				"location "+tc.location+" {", "location "+probePath+" {").Replace(string(conf))
+			if !strings.Contains(site, "location "+probePath) {
+				t.Fatalf("the sample has no location %s", tc.location)
+			}
+			work := leafIn(t, r)
+			httpsPort := freePort(t)
+			runNginx(t, nginx, work, site, httpsPort, freePort(t))
+			rep := probeForging(t, r, httpsPort, probePath)
+			if !tc.lost {
+				if rep.Scheme != "https" || rep.Host != fmt.Sprintf("localhost:%d", httpsPort) {
+					t.Errorf("the app sees %s://%s (error %q); want the server's headers: https, localhost:%d", rep.Scheme, rep.Host, rep.HostError, httpsPort)
+				}
+				return
+			}
+			if rep.Scheme != "http" || rep.Headers["x-forwarded-proto"] != "http" {
+				t.Errorf("the app sees %q with X-Forwarded-Proto %q; want the client's forged http", rep.Scheme, rep.Headers["x-forwarded-proto"])
+			}
+			if rep.HostError == "" || !strings.Contains(rep.HostError, "'app'") {
+				t.Errorf("host %q, error %q; want Django to refuse the upstream's name", rep.Host, rep.HostError)
+			}
+		})
+	}
+}
+
+// probeForging asks the probe through a proxy on 127.0.0.1:port as a
+// browser on https://localhost:port would, with a forged X-Forwarded-Proto.
+func probeForging(t *testing.T, r *upRun, port int, probePath string) templates.ProbeReport {
+	t.Helper()
+	ca, err := certs.Load(r.caroot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := doctor.Client(ca.Pool(), fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+	defer client.CloseIdleConnections()
+	origin := fmt.Sprintf("https://localhost:%d", port)
+	var report templates.ProbeReport
+	eventually(t, 20*time.Second, "the probe through nginx", func() bool {
+		req, _ := http.NewRequest("GET", origin+probePath, nil)
+		req.Header.Set("X-Forwarded-Proto", "http")
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == 200 && json.Unmarshal(body, &report) == nil && report.Probe > 0
+	})
+	return report
+}

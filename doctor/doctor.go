@@ -62,6 +62,9 @@ type Evidence struct {
 	// Headers are the forwarding headers the proxy sets (canonical names,
 	// e.g. "X-Forwarded-Proto").
 	Headers []string
+	// Dir is the project's directory, for the checks that read files the
+	// app does not load (nginx-config); "" leaves them out.
+	Dir string
 }
 
 // HostVerdict is whether the app accepted one host name ("myapp.test:8080").
@@ -119,6 +122,7 @@ func Check(ev Evidence) []Result {
 			add(checkUvicornWorker(ev))
 		}
 	}
+	add(checkNginxConfig(ev))
 	if ev.Probe.Framework.Name == "django" {
 		for i := range results {
 			ev.locate(&results[i])

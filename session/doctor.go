@@ -223,7 +223,7 @@ func examine(ctx context.Context, t target) (Report, error) {
 	client := doctor.Client(t.roots, t.proxyAddr, 30*time.Second)
 	defer client.CloseIdleConnections()
 	ev, err := doctor.Collect(ctx, client, t.origin, t.probePath, t.headers)
-	ev.SettingsOverride = t.settings
+	ev.SettingsOverride, ev.Dir = t.settings, t.dir
 	if err != nil {
 		return Report{}, hint.Wrap(err, "run the app on its detected gunicorn or uvicorn command (devstack up shows which), then run devstack doctor again")
 	}

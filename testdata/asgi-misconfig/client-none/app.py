@@ -1,0 +1,1 @@
+../untrusted-proxy/app.py
