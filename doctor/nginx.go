@@ -111,6 +111,7 @@ type nginxFinding struct {
 	where string // file:line of the location (or server) that proxies
 	text  string
 	fix   string
+	info  bool // hardening advice, not a warning
 }
 
 const nginxHeadersFix = "in every location that proxies, repeat the whole list: proxy_set_header Host $http_host; " +
@@ -137,7 +138,10 @@ var debianProxyParams = map[string]string{"host": "$http_host", "x-real-ip": "$r
 // nginxProxyFindings walks the directives as nginx applies them and
 // reports each proxying block that loses a forwarding header, or the port.
 // Included files are read from the project when they are there.
-func nginxProxyFindings(root, file string, dirs []*nginxDirective) []nginxFinding {
+// gatewayReads are the request headers the gateway reads the scheme from
+// besides X-Forwarded-Proto (gunicorn's secure_scheme_headers), which a
+// proxy must not pass on from clients.
+func nginxProxyFindings(root, file string, dirs []*nginxDirective, gatewayReads []string) []nginxFinding {
 	var out []nginxFinding
 	var walk func(ds []*nginxDirective, inherited headerSet, ports []string, label string)
 	walk = func(ds []*nginxDirective, inherited headerSet, ports []string, label string) {
@@ -175,7 +179,7 @@ func nginxProxyFindings(root, file string, dirs []*nginxDirective) []nginxFindin
 		}
 		for _, d := range ds {
 			if d.name == "proxy_pass" {
-				out = append(out, proxyBlockFindings(file, label, d.line, effective, ports)...)
+				out = append(out, proxyBlockFindings(file, label, d.line, effective, ports, gatewayReads)...)
 			}
 		}
 		for _, d := range ds {
@@ -201,7 +205,7 @@ func nginxProxyFindings(root, file string, dirs []*nginxDirective) []nginxFindin
 }
 
 // proxyBlockFindings judges one proxy_pass against the headers in force.
-func proxyBlockFindings(file, label string, line int, effective headerSet, ports []string) []nginxFinding {
+func proxyBlockFindings(file, label string, line int, effective headerSet, ports, gatewayReads []string) []nginxFinding {
 	if effective.unknown {
 		return nil
 	}
@@ -211,11 +215,11 @@ func proxyBlockFindings(file, label string, line int, effective headerSet, ports
 	switch {
 	case !hasProto && effective.lostProto != "":
 		out = append(out, nginxFinding{where, fmt.Sprintf("%s sets proxy_set_header of its own (line %d), so it inherits none of the enclosing block's "+
-			"(line %d): X-Forwarded-Proto is not sent to the app from %s, and it sees http there", effective.lostProto, effective.lostLine, effective.lostFrom, label), nginxHeadersFix})
+			"(line %d): X-Forwarded-Proto is not sent to the app from %s, and it sees http there", effective.lostProto, effective.lostLine, effective.lostFrom, label), nginxHeadersFix, false})
 	case !hasProto:
-		out = append(out, nginxFinding{where, label + " proxies without X-Forwarded-Proto: the app cannot tell the request was https", nginxHeadersFix})
+		out = append(out, nginxFinding{where, label + " proxies without X-Forwarded-Proto: the app cannot tell the request was https", nginxHeadersFix, false})
 	case proto == "http":
-		out = append(out, nginxFinding{where, label + " sends X-Forwarded-Proto: http", "proxy_set_header X-Forwarded-Proto $scheme"})
+		out = append(out, nginxFinding{where, label + " sends X-Forwarded-Proto: http", "proxy_set_header X-Forwarded-Proto $scheme", false})
 	}
 	host, hasHost := effective.values["host"]
 	var odd []string
@@ -227,11 +231,29 @@ func proxyBlockFindings(file, label string, line int, effective headerSet, ports
 	switch {
 	case !hasHost:
 		out = append(out, nginxFinding{where, label + " does not set Host: nginx sends the upstream's name ($proxy_host), " +
-			"so ALLOWED_HOSTS and the CSRF origin check see the gateway's address instead of the site's", nginxHeadersFix})
+			"so ALLOWED_HOSTS and the CSRF origin check see the gateway's address instead of the site's", nginxHeadersFix, false})
 	case (host == "$host" || host == "$server_name") && len(odd) > 0:
 		out = append(out, nginxFinding{where, fmt.Sprintf("%s sends Host %s, which drops the port the browser uses (listen %s): "+
 			"the app builds links without it and Django refuses forms whose Origin has it (403 Origin checking failed)",
-			label, host, strings.Join(odd, ", ")), "send the Host the browser sent, with its port: proxy_set_header Host $http_host"})
+			label, host, strings.Join(odd, ", ")), "send the Host the browser sent, with its port: proxy_set_header Host $http_host", false})
+	}
+	var passed, clear []string
+	for _, h := range gatewayReads {
+		if _, set := effective.values[strings.ToLower(h)]; !set {
+			passed = append(passed, h)
+			clear = append(clear, fmt.Sprintf("proxy_set_header %s \"\";", h))
+		}
+	}
+	if len(passed) > 0 {
+		example := passed[0] + ": http"
+		if slices.Contains(passed, "X-Forwarded-Ssl") {
+			example = "X-Forwarded-Ssl: off"
+		}
+		out = append(out, nginxFinding{where: where, info: true,
+			text: fmt.Sprintf("%s passes the client's %s on to gunicorn, which reads the scheme from them too: "+
+				"any client can flip the scheme or get 400 Contradictory scheme headers (e.g. %s)", label, strings.Join(passed, ", "), example),
+			fix: "clear them in every location that proxies: " + strings.Join(clear, " ") +
+				`, or let gunicorn read X-Forwarded-Proto only: secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}`})
 	}
 	return out
 }
@@ -332,13 +354,22 @@ func checkNginxConfig(ev Evidence) (Result, bool) {
 	if len(files) == 0 {
 		return Result{}, false
 	}
+	var reads []string
+	if sv := ev.Probe.Server; sv != nil && sv.Name == "gunicorn" && sv.Uvicorn == nil {
+		for name := range sv.SecureSchemeHeaders {
+			if !strings.EqualFold(name, "X-Forwarded-Proto") {
+				reads = append(reads, canonicalHeader(name))
+			}
+		}
+		slices.Sort(reads)
+	}
 	var findings []nginxFinding
 	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(ev.Dir, f))
 		if err != nil {
 			continue
 		}
-		findings = append(findings, nginxProxyFindings(ev.Dir, filepath.ToSlash(f), parseNginx(data))...)
+		findings = append(findings, nginxProxyFindings(ev.Dir, filepath.ToSlash(f), parseNginx(data), reads)...)
 	}
 	r := Result{ID: IDNginxConfig}
 	if len(findings) == 0 {
@@ -346,7 +377,20 @@ func checkNginxConfig(ev Evidence) (Result, bool) {
 		r.Summary = "the project's nginx configuration (" + strings.Join(files, ", ") + ") sends X-Forwarded-Proto and the browser's Host wherever it proxies"
 		return r, true
 	}
+	// Warnings first; advice alone makes the result advice.
+	slices.SortStableFunc(findings, func(a, b nginxFinding) int {
+		switch {
+		case a.info == b.info:
+			return 0
+		case b.info:
+			return -1
+		}
+		return 1
+	})
 	r.Status = Warn
+	if findings[0].info {
+		r.Status = Info
+	}
 	r.Summary = "the project's nginx configuration: " + findings[0].text
 	r.Where = findings[0].where
 	var more []string
@@ -356,4 +400,16 @@ func checkNginxConfig(ev Evidence) (Result, bool) {
 	r.Detail = strings.Join(more, "; ")
 	r.Fix = findings[0].fix
 	return r, true
+}
+
+// canonicalHeader writes a header name as sent on the wire:
+// "X-FORWARDED-SSL" → "X-Forwarded-Ssl".
+func canonicalHeader(name string) string {
+	parts := strings.Split(strings.ToLower(name), "-")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "-")
 }

@@ -94,7 +94,7 @@ server {
 }`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx([]byte(tc.conf)))
+			got := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx([]byte(tc.conf)), nil)
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d findings, want %d: %+v", len(got), len(tc.want), got)
 			}
@@ -120,7 +120,7 @@ func TestExportedNginxConfigIsClean(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx(conf)); len(f) > 0 {
+		if f := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx(conf), []string{"X-Forwarded-Ssl", "X-Forwarded-Protocol"}); len(f) > 0 {
 			t.Errorf("the exported configuration has findings %+v:\n%s", f, conf)
 		}
 		dir := t.TempDir()
@@ -161,5 +161,37 @@ func TestNginxConfigFilesFound(t *testing.T) {
 	}
 	if _, ok := checkNginxConfig(Evidence{Dir: t.TempDir()}); ok {
 		t.Error("a project without an nginx configuration got an nginx-config result")
+	}
+}
+
+// A configuration that sets every header but passes the client's
+// X-Forwarded-Ssl on to gunicorn (which reads it as the scheme) gets
+// advice, not a warning: only a client that forges it is hurt.
+func TestNginxConfigAdvisesClearingGunicornsSchemeHeaders(t *testing.T) {
+	dir := t.TempDir()
+	conf := `server {
+    listen 443 ssl;
+    location / {
+        proxy_pass http://app;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Protocol "";
+    }
+}`
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev := Evidence{Dir: dir}
+	ev.Probe.Server = &templates.ProbeServer{Name: "gunicorn",
+		SecureSchemeHeaders: map[string]string{"X-FORWARDED-PROTO": "https", "X-FORWARDED-SSL": "on", "X-FORWARDED-PROTOCOL": "ssl"}}
+	r, ok := checkNginxConfig(ev)
+	if !ok || r.Status != Info || !strings.Contains(r.Summary, "passes the client's X-Forwarded-Ssl on to gunicorn") ||
+		strings.Contains(r.Summary, "Protocol") || !strings.Contains(r.Fix, `proxy_set_header X-Forwarded-Ssl "";`) || !strings.Contains(r.Summary, "(e.g. X-Forwarded-Ssl: off)") || r.Where != "nginx.conf:4" {
+		t.Errorf("%+v", r)
+	}
+	// Under uvicorn, which reads X-Forwarded-Proto only, nothing to say.
+	ev.Probe.Server = &templates.ProbeServer{Name: "uvicorn"}
+	if r, _ := checkNginxConfig(ev); r.Status != Pass {
+		t.Errorf("under uvicorn: %+v", r)
 	}
 }
