@@ -113,6 +113,11 @@ func TestDoctorTrustCatalog(t *testing.T) {
 		{project: "django-misconfig/gateway-exposed", modules: []string{"django", "gunicorn"}, only: true,
 			infos: []string{doctor.IDGatewayExposed},
 			want:  map[string]string{doctor.IDGatewayExposed: "production binds the gateway to 0.0.0.0:8000"}},
+		// Catalog 4 as it runs: devstack.toml binds the gateway to 0.0.0.0
+		// (requests still go to loopback only).
+		{project: "django-misconfig/gateway-bound-everywhere", modules: []string{"django", "gunicorn"}, only: true,
+			fails: []string{doctor.IDGatewayExposed}, code: 1,
+			want: map[string]string{doctor.IDGatewayExposed: "host in devstack.toml"}},
 		// Catalog 11: gunicorn's default X-Forwarded-Ssl/-Protocol, which the
 		// proxy does not set: advice (devstack's proxy drops them).
 		{project: "django-site", modules: []string{"django", "gunicorn"}, only: true,

@@ -95,7 +95,8 @@ func checkGatewayExposed(ev Evidence) (Result, bool) {
 		}
 		r.Status = Fail
 		r.Summary = "the gateway listens beyond loopback and the app trusts X-Forwarded-Proto: any client can reach it directly and forge the header"
-		r.Fix = "bind the gateway to 127.0.0.1 (the proxy is on the same host), or firewall it so only the proxy reaches it"
+		r.Fix = "bind the gateway to 127.0.0.1 (the proxy is on the same host; under devstack: host in devstack.toml, or DEVSTACK_HOST), " +
+			"or firewall it so only the proxy reaches it"
 		return r, true
 	}
 	r.Detail = "bind = " + strings.Join(ev.Probe.Server.Bind, ", ")
