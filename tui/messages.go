@@ -26,6 +26,7 @@ type (
 	statusMsg       events.StackStatus     // a fresh snapshot of the stack
 	tickMsg         time.Time              // once a second: refresh the status
 	reloadDoneMsg   struct{}               // the reload the user asked for returned
+	frameMsg        struct{}               // time to draw the output that came since the last frame
 )
 
 // eventMsg wraps e in the message type of its kind.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -40,6 +41,10 @@ type config struct {
 	history int                       // lines kept; 0 means DefaultHistory
 	color   bool
 	out     io.Writer // where the UI is drawn, for the styles' colour profile
+	// frame is the least time between two redraws caused by output
+	// alone; lines that come in between are drawn with the next frame.
+	// Zero draws after every batch (tests).
+	frame time.Duration
 }
 
 // model is the root of the terminal UI: the stack's picture (header and
@@ -64,6 +69,12 @@ type model struct {
 	statusStale   bool // something changed while it was out: read again
 
 	err error // what Run returns (ErrQuit)
+
+	// Redraws while output floods (see config.frame).
+	view         string    // the last screen drawn
+	viewAt       time.Time // when it was drawn
+	viewLater    bool      // output changed the screen; draw it with the next frame
+	framePending bool      // a frameMsg is on its way
 }
 
 var _ tea.Model = (*model)(nil)
@@ -90,6 +101,9 @@ func (m *model) Init() tea.Cmd {
 
 // Update handles one message.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if _, ok := msg.(eventBatchMsg); !ok {
+		m.viewLater = false // anything else is drawn at once
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -101,11 +115,22 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for _, e := range msg {
 			refresh = m.apply(e) || refresh
 		}
-		cmd := readEvents(m.cfg.ctx, m.cfg.events)
+		cmds := []tea.Cmd{readEvents(m.cfg.ctx, m.cfg.events)}
 		if refresh {
-			return m, tea.Batch(cmd, m.refreshStatus())
+			cmds = append(cmds, m.refreshStatus())
 		}
-		return m, cmd
+		if wait := m.cfg.frame - time.Since(m.viewAt); !refresh && wait > 0 && m.view != "" {
+			// Output alone: this batch is drawn with the next frame, so a
+			// flood costs one screen per frame, not one per batch.
+			m.viewLater = true
+			if !m.framePending {
+				m.framePending = true
+				cmds = append(cmds, tea.Tick(wait, func(time.Time) tea.Msg { return frameMsg{} }))
+			}
+		}
+		return m, tea.Batch(cmds...)
+	case frameMsg:
+		m.framePending = false
 	case busClosedMsg:
 		return m, tea.Quit
 	case statusMsg:

@@ -412,3 +412,31 @@ func TestReloadKey(t *testing.T) {
 		t.Errorf("the footer does not offer r: %q", m.footer())
 	}
 }
+
+// TestOutputIsDrawnOncePerFrame pins the UI's frame rate: output that comes
+// within a frame of the last redraw is drawn with the next frame, not
+// at once, while anything else (a key) is drawn at once.
+func TestOutputIsDrawnOncePerFrame(t *testing.T) {
+	m := newTestModel(t, 100, 20, func(c *config) { c.frame = time.Hour })
+	send(m, logEvent("web", "first line"))
+	if v := m.View(); !strings.Contains(v, "first line") {
+		t.Fatalf("the first output is not drawn at once:\n%s", v)
+	}
+	cmd := send(m, logEvent("web", "second line"))
+	if v := m.View(); strings.Contains(v, "second line") {
+		t.Fatalf("output within a frame was drawn at once:\n%s", v)
+	}
+	if cmd == nil {
+		t.Fatal("no command after a batch")
+	}
+	// The frame's message, as the tick would bring it.
+	m.Update(frameMsg{})
+	if v := m.View(); !strings.Contains(v, "second line") {
+		t.Fatalf("the next frame does not show the output:\n%s", v)
+	}
+	send(m, logEvent("web", "third line"))
+	press(m, "end")
+	if v := m.View(); !strings.Contains(v, "third line") {
+		t.Fatalf("a key does not draw the waiting output:\n%s", v)
+	}
+}

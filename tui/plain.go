@@ -4,7 +4,6 @@ package tui
 
 import (
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"strings"
@@ -70,19 +69,58 @@ func NewPlain(w io.Writer, opts PlainOptions) *Plain {
 
 // Run writes every event from ch until the channel is closed, and
 // returns the first write error (after which it keeps draining, so the
-// bus is never held up by a broken output).
+// bus is never held up by a broken output). Lines that come in a burst
+// are written together: the output is written when no event is waiting
+// in ch (so a quiet moment shows everything at once) or when
+// plainFlushBytes have gathered, never one write per line.
 func (p *Plain) Run(ch <-chan events.Event) error {
 	var first error
-	for e := range ch {
-		if err := p.Write(e); err != nil && first == nil {
+	note := func(err error) {
+		if err != nil && first == nil {
 			first = err
 		}
 	}
+	for e := range ch {
+		p.mu.Lock()
+		p.appendLocked(e)
+		if len(ch) == 0 || len(p.buf) >= plainFlushBytes {
+			note(p.flushLocked())
+		}
+		p.mu.Unlock()
+	}
+	p.mu.Lock()
+	note(p.flushLocked())
+	p.mu.Unlock()
 	return first
 }
 
-// Write writes one event as one or more lines.
+// plainFlushBytes is how much output Run gathers at most before writing.
+const plainFlushBytes = 64 << 10
+
+// Write writes one event as one or more lines, at once.
 func (p *Plain) Write(e events.Event) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.appendLocked(e)
+	return p.flushLocked()
+}
+
+// flushLocked writes what was gathered.
+func (p *Plain) flushLocked() error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	_, err := p.w.Write(p.buf)
+	if cap(p.buf) > 4*plainFlushBytes {
+		p.buf = nil // one huge event does not keep its buffer for good
+	} else {
+		p.buf = p.buf[:0]
+	}
+	return err
+}
+
+// appendLocked adds the lines of e to the buffer.
+func (p *Plain) appendLocked(e events.Event) {
 	source := e.Source
 	if source == "" {
 		source = events.SourceDevstack
@@ -91,9 +129,6 @@ func (p *Plain) Write(e events.Event) error {
 	if !p.color {
 		textColor = ""
 	}
-
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if e.Kind == events.KindCheck {
 		if p.checks == nil {
 			p.checks = map[string]events.CheckStatus{}
@@ -101,32 +136,43 @@ func (p *Plain) Write(e events.Event) error {
 		prev := p.checks[e.Check.ID]
 		p.checks[e.Check.ID] = e.Check.Status
 		if quietCheck(prev, e.Check.Status) {
-			return nil
+			return
 		}
 	}
-	p.width = max(p.width, utf8.RuneCountInString(source))
-	pad := strings.Repeat(" ", p.width-utf8.RuneCountInString(source))
-	p.buf = p.buf[:0]
+	width := utf8.RuneCountInString(source)
+	p.width = max(p.width, width)
 	for line := range strings.SplitSeq(text, "\n") {
 		// Nothing a process printed may drive the terminal: only colour
 		// and style sequences stay, and only when colour is on.
 		line = cleanLine(line, p.color)
-		if p.color && strings.Contains(line, "\x1b[") && !strings.HasSuffix(line, "\x1b[0m") && !strings.HasSuffix(line, "\x1b[m") {
-			line += "\x1b[0m" // the process's own colour must not run into the next line
+		if p.color {
+			p.buf = append(p.buf, "\x1b["...)
+			p.buf = append(p.buf, sourceColor(source)...)
+			p.buf = append(p.buf, 'm')
+		}
+		p.buf = append(p.buf, source...)
+		for range p.width - width {
+			p.buf = append(p.buf, ' ')
 		}
 		if p.color {
-			p.buf = fmt.Appendf(p.buf, "\x1b[%sm%s%s |\x1b[0m ", sourceColor(source), source, pad)
+			p.buf = append(p.buf, " |\x1b[0m "...)
 		} else {
-			p.buf = fmt.Appendf(p.buf, "%s%s | ", source, pad)
+			p.buf = append(p.buf, " | "...)
 		}
 		if textColor != "" {
-			p.buf = fmt.Appendf(p.buf, "\x1b[%sm%s\x1b[0m\n", textColor, line)
-		} else {
-			p.buf = append(append(p.buf, line...), '\n')
+			p.buf = append(p.buf, "\x1b["...)
+			p.buf = append(p.buf, textColor...)
+			p.buf = append(p.buf, 'm')
 		}
+		p.buf = append(p.buf, line...)
+		if p.color && strings.Contains(line, "\x1b[") && !strings.HasSuffix(line, "\x1b[0m") && !strings.HasSuffix(line, "\x1b[m") {
+			p.buf = append(p.buf, "\x1b[0m"...) // the process's own colour must not run into the next line
+		}
+		if textColor != "" {
+			p.buf = append(p.buf, "\x1b[0m"...)
+		}
+		p.buf = append(p.buf, '\n')
 	}
-	_, err := p.w.Write(p.buf)
-	return err
 }
 
 // ANSI SGR parameters.
@@ -145,9 +191,13 @@ func sourceColor(source string) string {
 	if source == events.SourceDevstack {
 		return colorBold
 	}
-	h := fnv.New32a()
-	h.Write([]byte(source))
-	return sourcePalette[h.Sum32()%uint32(len(sourcePalette))]
+	// FNV-1a, inline: this runs for every line.
+	h := uint32(2166136261)
+	for i := 0; i < len(source); i++ {
+		h ^= uint32(source[i])
+		h *= 16777619
+	}
+	return sourcePalette[h%uint32(len(sourcePalette))]
 }
 
 // render returns the text of an event and the colour of that text, if any.

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -176,5 +177,44 @@ func TestAccessLineMarksProbe(t *testing.T) {
 	a.Probe = false
 	if got := renderAccess(a); strings.Contains(got, "devstack") && strings.Contains(got, "check") {
 		t.Errorf("ordinary line marked: %q", got)
+	}
+}
+
+// countingWriter counts the writes made to it.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestRunWritesABurstTogether pins the plain writer's batching: lines
+// already waiting in the channel are written in a few writes, not one
+// write per line, and read exactly as written one by one.
+func TestRunWritesABurstTogether(t *testing.T) {
+	const n = 1000
+	ch := make(chan events.Event, n)
+	var want bytes.Buffer
+	one := NewPlain(&want, PlainOptions{Color: true})
+	for i := range n {
+		e := events.Event{Kind: events.KindLog, Source: "web", Text: fmt.Sprintf("line %d \x1b[32mok", i)}
+		ch <- e
+		if err := one.Write(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(ch)
+	var got countingWriter
+	if err := NewPlain(&got, PlainOptions{Color: true}).Run(ch); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Fatalf("a burst reads differently from lines written one by one")
+	}
+	if got.writes > 10 {
+		t.Errorf("%d lines took %d writes; want them gathered", n, got.writes)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -42,6 +43,10 @@ type Options struct {
 	History int
 }
 
+// frameInterval is the least time between two redraws caused by output
+// alone: 30 frames a second at most, however fast the processes print.
+const frameInterval = time.Second / 30
+
 // Interactive reports whether the terminal UI can be drawn on w: w is a
 // terminal and TERM is not "dumb". Otherwise use Plain.
 func Interactive(w io.Writer) bool {
@@ -77,6 +82,7 @@ func Run(ctx context.Context, ch <-chan events.Event, status func() events.Stack
 		history: opts.History,
 		color:   !opts.NoColor && ColorEnabled(out),
 		out:     out,
+		frame:   frameInterval,
 	})
 	programOpts := []tea.ProgramOption{
 		tea.WithContext(ctx),

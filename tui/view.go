@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -37,6 +38,15 @@ const (
 
 // View draws the whole screen.
 func (m *model) View() string {
+	if m.viewLater {
+		return m.view
+	}
+	m.view, m.viewAt = m.draw(), time.Now()
+	return m.view
+}
+
+// draw renders the whole screen.
+func (m *model) draw() string {
 	if m.width == 0 || m.height == 0 {
 		return "" // until the terminal has told its size
 	}
