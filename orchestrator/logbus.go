@@ -78,12 +78,63 @@ func (b *Bus) Publish(e events.Event) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for b.lossless > 0 && waits(e.Kind) && !b.closed && !b.hurried && b.losslessFullLocked() {
-		b.room.Wait()
+	b.waitLocked(waits(e.Kind))
+	b.publishLocked(e)
+}
+
+// PublishBatch publishes es in order, as Publish would one by one, but
+// under one lock and with at most one wait for a lossless subscriber
+// (before the batch: its queue may then hold up to len(es) events more
+// than its size). Times are stamped as by Publish. es may be reused by
+// the caller once PublishBatch returns.
+func (b *Bus) PublishBatch(es []events.Event) {
+	if len(es) == 0 {
+		return
 	}
+	now := time.Now()
+	wait := false
+	for i := range es {
+		if es[i].Time.IsZero() {
+			es[i].Time = now
+		}
+		wait = wait || waits(es[i].Kind)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.waitLocked(wait)
 	if b.closed {
 		return
 	}
+	for _, e := range es {
+		b.rememberLocked(e)
+	}
+	for s := range b.subs {
+		for _, e := range es {
+			s.enqueueLocked(e)
+		}
+	}
+}
+
+// waitLocked waits, when wait is set, while a lossless subscriber's queue
+// is full, until the bus is closed or hurried.
+func (b *Bus) waitLocked(wait bool) {
+	for wait && b.lossless > 0 && !b.closed && !b.hurried && b.losslessFullLocked() {
+		b.room.Wait()
+	}
+}
+
+func (b *Bus) publishLocked(e events.Event) {
+	if b.closed {
+		return
+	}
+	b.rememberLocked(e)
+	for s := range b.subs {
+		s.enqueueLocked(e)
+	}
+}
+
+// rememberLocked keeps a log line for LastLines.
+func (b *Bus) rememberLocked(e events.Event) {
 	if e.Kind == events.KindLog {
 		r := b.history[e.Source]
 		if r == nil {
@@ -91,9 +142,6 @@ func (b *Bus) Publish(e events.Event) {
 			b.history[e.Source] = r
 		}
 		r.add(e.Text)
-	}
-	for s := range b.subs {
-		s.enqueueLocked(e)
 	}
 }
 
@@ -263,10 +311,10 @@ func (s *Subscription) enqueueLocked(e events.Event) {
 	s.signal()
 }
 
-// growLocked makes room in a full lossless queue for a few events that do
-// not wait (see waits).
+// growLocked makes room in a full lossless queue for events that do not
+// wait (see waits) or the rest of a batch (see PublishBatch).
 func (s *Subscription) growLocked() {
-	q := make([]events.Event, len(s.queue)+pumpBatch)
+	q := make([]events.Event, 2*len(s.queue))
 	for i := range s.n {
 		q[i] = s.queue[(s.head+i)%len(s.queue)]
 	}

@@ -21,7 +21,7 @@ func BenchmarkLineWriter(b *testing.B) {
 		for range sub.Events() {
 		}
 	}()
-	w := newLineWriter("web", events.StreamStdout, bus.Publish)
+	w := newLineWriter("web", events.StreamStdout, bus.PublishBatch)
 	block := []byte(strings.Repeat(strings.Repeat("x", 79)+"\n", 400)) // 32 KB, 400 lines
 	b.SetBytes(int64(len(block)))
 	for b.Loop() {
@@ -57,7 +57,7 @@ func BenchmarkProcessOutput(b *testing.B) {
 			}
 			got <- n
 		}()
-		p, err := NewProcess(ProcessSpec{Name: "seq", Argv: seqArgs, Restart: RestartNever}, bus.Publish)
+		p, err := NewProcess(ProcessSpec{Name: "seq", Argv: seqArgs, Restart: RestartNever, PublishLines: bus.PublishBatch}, bus.Publish)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -30,12 +30,15 @@ const (
 )
 
 // lineWriter turns the bytes a process writes into events.KindLog events, one per
-// line. It is safe for a reader goroutine and the partial-line timer.
+// line, published together for each write (in batches of at most
+// maxLineBatch). It is safe for a reader goroutine and the partial-line
+// timer.
 type lineWriter struct {
 	source  string
 	stream  events.Stream
-	publish func(events.Event)
+	publish func([]events.Event)
 	delay   time.Duration
+	batch   []events.Event // lines of the current write not yet published
 
 	mu      sync.Mutex
 	pending []byte // start of a line whose newline has not arrived
@@ -44,7 +47,12 @@ type lineWriter struct {
 	cut     bool      // pending ends a large read: see cutLineDelay
 }
 
-func newLineWriter(source string, stream events.Stream, publish func(events.Event)) *lineWriter {
+// maxLineBatch bounds the lines published at once, so one read of many
+// short lines cannot make a lossless subscriber's queue grow far beyond
+// its size.
+const maxLineBatch = 256
+
+func newLineWriter(source string, stream events.Stream, publish func([]events.Event)) *lineWriter {
 	return &lineWriter{source: source, stream: stream, publish: publish, delay: partialLineDelay}
 }
 
@@ -70,6 +78,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		p = p[i+1:]
 		newLine = true
 	}
+	w.publishLocked()
 	if newLine {
 		// Publishing may have waited for a slow reader of the bus (see
 		// SubscribeLossless): the rest of this line is still in the pipe,
@@ -83,6 +92,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.emitPieceLocked(w.pending[:cut], true)
 		w.pending = append(w.pending[:0], w.pending[cut:]...)
 	}
+	w.publishLocked()
 	w.armLocked()
 	return n, nil
 }
@@ -98,14 +108,28 @@ func (w *lineWriter) emitLocked(line []byte) {
 	w.emitPieceLocked(line, false)
 }
 
+// emitPieceLocked adds one event to the batch; publishLocked sends it.
 func (w *lineWriter) emitPieceLocked(text []byte, continued bool) {
-	w.publish(events.Event{
+	if len(w.batch) == maxLineBatch {
+		w.publishLocked()
+	}
+	w.batch = append(w.batch, events.Event{
 		Kind:      events.KindLog,
 		Source:    w.source,
 		Stream:    w.stream,
 		Text:      string(text),
 		Continued: continued,
 	})
+}
+
+// publishLocked publishes the lines gathered so far.
+func (w *lineWriter) publishLocked() {
+	if len(w.batch) == 0 {
+		return
+	}
+	w.publish(w.batch)
+	clear(w.batch)
+	w.batch = w.batch[:0]
 }
 
 // armLocked sets when an unfinished line is flushed on its own: delay
@@ -168,6 +192,7 @@ func (w *lineWriter) flushLocked() {
 	if len(w.pending) > 0 {
 		w.emitLocked(w.pending)
 		w.pending = w.pending[:0]
+		w.publishLocked()
 	}
 }
 
@@ -195,11 +220,11 @@ func drain(r io.Reader, w *lineWriter) {
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
 				w.Flush()
-				w.publish(events.Event{
+				w.publish([]events.Event{{
 					Kind:   events.KindMessage,
 					Source: events.SourceDevstack,
 					Text:   "reading " + w.stream.String() + " of " + w.source + ": " + err.Error(),
-				})
+				}})
 			}
 			break
 		}

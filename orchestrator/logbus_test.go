@@ -202,7 +202,7 @@ func TestMegabyteLineArrivesInPieces(t *testing.T) {
 
 func TestLineWriterPieces(t *testing.T) {
 	var got []events.Event
-	w := newLineWriter("src", events.StreamStdout, func(e events.Event) { got = append(got, e) })
+	w := newLineWriter("src", events.StreamStdout, each(func(e events.Event) { got = append(got, e) }))
 	w.delay = time.Hour                           // only Flush may emit the unfinished line
 	long := strings.Repeat("é", MaxLineBytes/2+1) // 2-byte runes across the cut
 	for _, chunk := range []string{"one\r\ntw", "o\n", "", long, "\nthree"} {
@@ -331,11 +331,11 @@ func TestLosslessSubscriberNeverHoldsUpDevstacksOwnEvents(t *testing.T) {
 func TestLineCutByABlockBufferWaitsLonger(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
-	w := newLineWriter("web", events.StreamStdout, func(e events.Event) {
+	w := newLineWriter("web", events.StreamStdout, each(func(e events.Event) {
 		mu.Lock()
 		got = append(got, e.Text)
 		mu.Unlock()
-	})
+	}))
 	block := strings.Repeat("line\n", cutReadBytes/5) + "12"
 	w.Write([]byte(block))
 	time.Sleep(3 * partialLineDelay)
@@ -354,5 +354,54 @@ func TestLineCutByABlockBufferWaitsLonger(t *testing.T) {
 	mu.Lock()
 	if len(got) != 1 || got[0] != "Password: " {
 		t.Errorf("a prompt in a small write: got %q, want it shown on its own", got)
+	}
+}
+
+// each publishes a batch of lines one by one through publish.
+func each(publish func(events.Event)) func([]events.Event) {
+	return func(es []events.Event) {
+		for _, e := range es {
+			publish(e)
+		}
+	}
+}
+
+// TestPublishBatchWaitsAndKeepsOrder pins PublishBatch: a lossless
+// subscriber that does not read holds the publisher back, and once it
+// reads, it gets every line of every batch, in order.
+func TestPublishBatchWaitsAndKeepsOrder(t *testing.T) {
+	bus := NewBus(BusOptions{SubscriberBuffer: 4})
+	sub := bus.SubscribeLossless()
+	defer sub.Close()
+	const batches, size = 100, 10
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		batch := make([]events.Event, size)
+		for i := range batches {
+			for j := range batch {
+				batch[j] = events.Event{Kind: events.KindLog, Source: "web", Text: strconv.Itoa(i*size + j)}
+			}
+			bus.PublishBatch(batch)
+		}
+	}()
+	select {
+	case <-done:
+		t.Fatal("PublishBatch did not wait for a lossless subscriber that does not read")
+	case <-time.After(100 * time.Millisecond):
+	}
+	for want := range batches * size {
+		select {
+		case e := <-sub.Events():
+			if e.Text != strconv.Itoa(want) || e.Time.IsZero() {
+				t.Fatalf("event %d: got %q (time %v)", want, e.Text, e.Time)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("event %d never came", want)
+		}
+	}
+	<-done
+	if got := bus.LastLines("web", 1); len(got) != 1 || got[0] != strconv.Itoa(batches*size-1) {
+		t.Errorf("history ends with %q", got)
 	}
 }

@@ -70,6 +70,12 @@ type ProcessSpec struct {
 	// only a file change can fix. code is the exit code, -1 when a signal
 	// killed the child; ran is how long it ran. Nil means the policy decides.
 	StayDown func(code int, ran time.Duration) bool
+
+	// PublishLines, when set, publishes the child's output lines instead
+	// of the publish func given to NewProcess: the lines of one read at
+	// once, in order (typically Bus.PublishBatch), so a process printing
+	// fast costs one publication per read rather than one per line.
+	PublishLines func([]events.Event)
 }
 
 // ControlFD is the file descriptor number of the ControlLines pipe in the

@@ -373,9 +373,15 @@ func (p *Process) spawn() (*child, error) {
 	trackGroup(c.pid)
 	var readers sync.WaitGroup
 	var published atomic.Int64 // lines published so far: the readers' progress
-	publish := func(e events.Event) {
-		p.publish(e)
-		published.Add(1)
+	publish := func(es []events.Event) {
+		if p.spec.PublishLines != nil {
+			p.spec.PublishLines(es)
+		} else {
+			for _, e := range es {
+				p.publish(e)
+			}
+		}
+		published.Add(int64(len(es)))
 	}
 	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, events.StreamStdout, publish)) })
 	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, events.StreamStderr, publish)) })

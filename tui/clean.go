@@ -14,11 +14,11 @@ import (
 // that reads 8-bit controls either. A carriage return keeps only what
 // follows it, as a terminal shows a progress bar.
 func cleanLine(s string, keepSGR bool) string {
+	if isPlainText(s) {
+		return s // no control byte: no carriage return either
+	}
 	if i := strings.LastIndexByte(s, '\r'); i >= 0 && i < len(s)-1 {
 		s = s[i+1:]
-	}
-	if isPlainText(s) {
-		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -47,8 +47,32 @@ func cleanLine(s string, keepSGR bool) string {
 	return b.String()
 }
 
-// isPlainText reports whether s is printable ASCII and tabs only.
+// isPlainText reports whether s is printable ASCII and tabs only. It
+// looks at eight bytes at a time and at single bytes only around one that
+// is not printable ASCII: every line of plain output goes through it.
 func isPlainText(s string) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte < 0x20 (w-0x20 borrows), ≥ 0x7f (w+0x01 reaches 0x80) or
+		// ≥ 0x80 sets its high bit in one of these.
+		if ((w-0x20*ones)|(w+ones)|w)&highs == 0 {
+			continue
+		}
+		if !isPlainBytes(s[i : i+8]) {
+			return false
+		}
+	}
+	return isPlainBytes(s[i:])
+}
+
+// isPlainBytes is isPlainText one byte at a time.
+func isPlainBytes(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; (c < ' ' && c != '\t') || c >= 0x7f {
 			return false

@@ -77,3 +77,21 @@ func checkNoControls(t *testing.T, where, s string, color bool) {
 		}
 	}
 }
+
+// TestIsPlainTextEveryByte checks the eight-bytes-at-a-time scan against
+// the byte-by-byte one: every byte value at every place of lines of
+// several lengths.
+func TestIsPlainTextEveryByte(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 16, 23} {
+		for pos := range n {
+			for c := range 256 {
+				b := []byte(strings.Repeat("a~ ", n)[:n])
+				b[pos] = byte(c)
+				s := string(b)
+				if got, want := isPlainText(s), isPlainBytes(s); got != want {
+					t.Fatalf("isPlainText(%q) = %v, want %v", s, got, want)
+				}
+			}
+		}
+	}
+}

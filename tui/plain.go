@@ -70,9 +70,9 @@ func NewPlain(w io.Writer, opts PlainOptions) *Plain {
 // Run writes every event from ch until the channel is closed, and
 // returns the first write error (after which it keeps draining, so the
 // bus is never held up by a broken output). Lines that come in a burst
-// are written together: the output is written when no event is waiting
-// in ch (so a quiet moment shows everything at once) or when
-// plainFlushBytes have gathered, never one write per line.
+// are written together, never one write per line: what was gathered is
+// written once plainFlushBytes have gathered, or once no event has come
+// for plainFlushDelay (so a quiet moment shows everything at once).
 func (p *Plain) Run(ch <-chan events.Event) error {
 	var first error
 	note := func(err error) {
@@ -80,22 +80,50 @@ func (p *Plain) Run(ch <-chan events.Event) error {
 			first = err
 		}
 	}
-	for e := range ch {
+	flush := func() {
+		p.mu.Lock()
+		note(p.flushLocked())
+		p.mu.Unlock()
+	}
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	defer quiet.Stop()
+	for {
+		var e events.Event
+		var ok bool
+		select {
+		case e, ok = <-ch:
+		default:
+			// Nothing waiting: give a burst a moment to go on before
+			// writing what it brought.
+			quiet.Reset(plainFlushDelay)
+			select {
+			case e, ok = <-ch:
+				quiet.Stop()
+			case <-quiet.C:
+				flush()
+				e, ok = <-ch
+			}
+		}
+		if !ok {
+			flush()
+			return first
+		}
 		p.mu.Lock()
 		p.appendLocked(e)
-		if len(ch) == 0 || len(p.buf) >= plainFlushBytes {
+		if len(p.buf) >= plainFlushBytes {
 			note(p.flushLocked())
 		}
 		p.mu.Unlock()
 	}
-	p.mu.Lock()
-	note(p.flushLocked())
-	p.mu.Unlock()
-	return first
 }
 
-// plainFlushBytes is how much output Run gathers at most before writing.
-const plainFlushBytes = 64 << 10
+// plainFlushBytes is how much output Run gathers at most before writing;
+// plainFlushDelay is how long it waits for more once none is waiting.
+const (
+	plainFlushBytes = 64 << 10
+	plainFlushDelay = time.Millisecond
+)
 
 // Write writes one event as one or more lines, at once.
 func (p *Plain) Write(e events.Event) error {
