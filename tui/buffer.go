@@ -36,8 +36,8 @@ type eventBuffer struct {
 
 	mu      sync.Mutex
 	kept    []events.Event // older than pending, not lines: never dropped
-	pending []events.Event // oldest first, from head on
-	head    int
+	pending []events.Event // a ring: n events, oldest first, from head on
+	head, n int
 	lines   int       // line events in pending
 	skipped int       // lines dropped since the last events.KindSkipped handed out
 	noticed time.Time // when the last events.KindSkipped was handed out
@@ -84,14 +84,16 @@ func (b *eventBuffer) fill(ctx context.Context, in <-chan events.Event) {
 
 func (b *eventBuffer) push(e events.Event) {
 	b.mu.Lock()
-	b.pending = append(b.pending, e)
+	if b.n == len(b.pending) {
+		b.grow()
+	}
+	b.pending[(b.head+b.n)%len(b.pending)] = e
+	b.n++
 	if isLine(e) {
 		b.lines++
 	}
 	for b.lines > b.limit {
-		front := b.pending[b.head]
-		b.pending[b.head] = events.Event{}
-		b.head++
+		front := b.popFront()
 		if isLine(front) {
 			b.lines--
 			b.skipped++
@@ -99,12 +101,27 @@ func (b *eventBuffer) push(e events.Event) {
 			b.kept = append(b.kept, front)
 		}
 	}
-	if b.head > len(b.pending)/2 && b.head > 1024 {
-		b.pending = append(b.pending[:0], b.pending[b.head:]...)
-		b.head = 0
-	}
 	b.mu.Unlock()
 	b.signal()
+}
+
+// grow doubles the ring: it holds at most limit lines and the events
+// between them, so it stops growing once a flood fills it.
+func (b *eventBuffer) grow() {
+	ring := make([]events.Event, max(2*len(b.pending), 64))
+	for i := range b.n {
+		ring[i] = b.pending[(b.head+i)%len(b.pending)]
+	}
+	b.pending, b.head = ring, 0
+}
+
+// popFront takes the oldest pending event; there must be one.
+func (b *eventBuffer) popFront() events.Event {
+	e := b.pending[b.head]
+	b.pending[b.head] = events.Event{}
+	b.head = (b.head + 1) % len(b.pending)
+	b.n--
+	return e
 }
 
 // next takes the next event to hand to the UI: the kept ones, then the
@@ -122,15 +139,10 @@ func (b *eventBuffer) next() (e events.Event, ok, closed bool) {
 		e = skippedEvent(b.skipped)
 		b.skipped, b.noticed = 0, time.Now()
 		return e, true, false
-	case b.head < len(b.pending):
-		e = b.pending[b.head]
-		b.pending[b.head] = events.Event{}
-		b.head++
+	case b.n > 0:
+		e = b.popFront()
 		if isLine(e) {
 			b.lines--
-		}
-		if b.head == len(b.pending) {
-			b.pending, b.head = b.pending[:0], 0
 		}
 		return e, true, false
 	}
