@@ -135,13 +135,18 @@ type headerSet struct {
 var debianProxyParams = map[string]string{"host": "$http_host", "x-real-ip": "$remote_addr",
 	"x-forwarded-for": "$proxy_add_x_forwarded_for", "x-forwarded-proto": "$scheme"}
 
+// nginxApp is what the app behind the proxy reads besides
+// X-Forwarded-Proto and Host, which a proxy must not pass on from clients.
+type nginxApp struct {
+	schemeHeaders []string // gunicorn's other secure_scheme_headers
+	forwardedHost bool     // Django's USE_X_FORWARDED_HOST
+}
+
 // nginxProxyFindings walks the directives as nginx applies them and
 // reports each proxying block that loses a forwarding header, or the port.
 // Included files are read from the project when they are there.
-// gatewayReads are the request headers the gateway reads the scheme from
-// besides X-Forwarded-Proto (gunicorn's secure_scheme_headers), which a
-// proxy must not pass on from clients.
-func nginxProxyFindings(root, file string, dirs []*nginxDirective, gatewayReads []string) []nginxFinding {
+// app says which other headers the app behind reads.
+func nginxProxyFindings(root, file string, dirs []*nginxDirective, app nginxApp) []nginxFinding {
 	var out []nginxFinding
 	var walk func(ds []*nginxDirective, inherited headerSet, ports []string, label string)
 	walk = func(ds []*nginxDirective, inherited headerSet, ports []string, label string) {
@@ -179,7 +184,7 @@ func nginxProxyFindings(root, file string, dirs []*nginxDirective, gatewayReads 
 		}
 		for _, d := range ds {
 			if d.name == "proxy_pass" {
-				out = append(out, proxyBlockFindings(file, label, d.line, effective, ports, gatewayReads)...)
+				out = append(out, proxyBlockFindings(file, label, d.line, effective, ports, app)...)
 			}
 		}
 		for _, d := range ds {
@@ -205,7 +210,7 @@ func nginxProxyFindings(root, file string, dirs []*nginxDirective, gatewayReads 
 }
 
 // proxyBlockFindings judges one proxy_pass against the headers in force.
-func proxyBlockFindings(file, label string, line int, effective headerSet, ports, gatewayReads []string) []nginxFinding {
+func proxyBlockFindings(file, label string, line int, effective headerSet, ports []string, app nginxApp) []nginxFinding {
 	if effective.unknown {
 		return nil
 	}
@@ -237,8 +242,13 @@ func proxyBlockFindings(file, label string, line int, effective headerSet, ports
 			"the app builds links without it and Django refuses forms whose Origin has it (403 Origin checking failed)",
 			label, host, strings.Join(odd, ", ")), "send the Host the browser sent, with its port: proxy_set_header Host $http_host", false})
 	}
+	if _, set := effective.values["x-forwarded-host"]; app.forwardedHost && !set {
+		out = append(out, nginxFinding{where, label + " passes the client's X-Forwarded-Host on while Django takes the host from it " +
+			"(USE_X_FORWARDED_HOST): any client chooses the host of password-reset links and absolute URLs",
+			"set it from what the browser sent: proxy_set_header X-Forwarded-Host $http_host; or remove USE_X_FORWARDED_HOST", false})
+	}
 	var passed, clear []string
-	for _, h := range gatewayReads {
+	for _, h := range app.schemeHeaders {
 		if _, set := effective.values[strings.ToLower(h)]; !set {
 			passed = append(passed, h)
 			clear = append(clear, fmt.Sprintf("proxy_set_header %s \"\";", h))
@@ -354,14 +364,15 @@ func checkNginxConfig(ev Evidence) (Result, bool) {
 	if len(files) == 0 {
 		return Result{}, false
 	}
-	var reads []string
+	var app nginxApp
+	app.forwardedHost, _ = ev.Probe.Settings["USE_X_FORWARDED_HOST"].(bool)
 	if sv := ev.Probe.Server; sv != nil && sv.Name == "gunicorn" && sv.Uvicorn == nil {
 		for name := range sv.SecureSchemeHeaders {
 			if !strings.EqualFold(name, "X-Forwarded-Proto") {
-				reads = append(reads, canonicalHeader(name))
+				app.schemeHeaders = append(app.schemeHeaders, canonicalHeader(name))
 			}
 		}
-		slices.Sort(reads)
+		slices.Sort(app.schemeHeaders)
 	}
 	var findings []nginxFinding
 	for _, f := range files {
@@ -369,7 +380,7 @@ func checkNginxConfig(ev Evidence) (Result, bool) {
 		if err != nil {
 			continue
 		}
-		findings = append(findings, nginxProxyFindings(ev.Dir, filepath.ToSlash(f), parseNginx(data), reads)...)
+		findings = append(findings, nginxProxyFindings(ev.Dir, filepath.ToSlash(f), parseNginx(data), app)...)
 	}
 	r := Result{ID: IDNginxConfig}
 	if len(findings) == 0 {

@@ -94,7 +94,7 @@ server {
 }`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx([]byte(tc.conf)), nil)
+			got := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx([]byte(tc.conf)), nginxApp{})
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d findings, want %d: %+v", len(got), len(tc.want), got)
 			}
@@ -120,7 +120,8 @@ func TestExportedNginxConfigIsClean(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx(conf), []string{"X-Forwarded-Ssl", "X-Forwarded-Protocol"}); len(f) > 0 {
+		if f := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx(conf),
+			nginxApp{schemeHeaders: []string{"X-Forwarded-Ssl", "X-Forwarded-Protocol"}, forwardedHost: c.ForwardedHost}); len(f) > 0 {
 			t.Errorf("the exported configuration has findings %+v:\n%s", f, conf)
 		}
 		dir := t.TempDir()
@@ -193,5 +194,25 @@ func TestNginxConfigAdvisesClearingGunicornsSchemeHeaders(t *testing.T) {
 	ev.Probe.Server = &templates.ProbeServer{Name: "uvicorn"}
 	if r, _ := checkNginxConfig(ev); r.Status != Pass {
 		t.Errorf("under uvicorn: %+v", r)
+	}
+}
+
+// With USE_X_FORWARDED_HOST, a location that passes the client's
+// X-Forwarded-Host on lets any client choose the host (catalog 14).
+func TestNginxConfigWithForwardedHost(t *testing.T) {
+	conf := []byte(`server {
+    listen 443 ssl;
+    proxy_set_header Host $http_host;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    location / { proxy_pass http://app; }
+    location /admin/ { proxy_pass http://app; proxy_set_header X-Forwarded-Host $http_host; proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-Proto $scheme; }
+}`)
+	got := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx(conf), nginxApp{forwardedHost: true})
+	if len(got) != 1 || got[0].where != "nginx.conf:5" || !strings.Contains(got[0].text, "passes the client's X-Forwarded-Host on") {
+		t.Errorf("%+v", got)
+	}
+	if got := nginxProxyFindings(t.TempDir(), "nginx.conf", parseNginx(conf), nginxApp{}); len(got) != 0 {
+		t.Errorf("without USE_X_FORWARDED_HOST: %+v", got)
 	}
 }
