@@ -32,6 +32,7 @@
 # else Debian's /usr/bin/caddy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-8}
@@ -217,23 +218,7 @@ rss_kb() {
   echo "$total"
 }
 
-# cpu_ticks PID: user+system CPU time of PID and its children, in clock ticks.
-cpu_ticks() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
-hz=$(getconf CLK_TCK)
-
-# to_ms VALUE: wrk's "1.23ms" / "812.00us" / "1.02s" in milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000
-    printf "%.3f", n }'
-}
+# cpu_ticks, hz and to_ms come from bench/lib.sh.
 
 # load PROTO PORT OUT: one measured run; writes "requests req/s p50 p99" to OUT.
 load() {
@@ -300,8 +285,6 @@ lines() { wc -l <"$1" 2>/dev/null || echo 0; }
 echo
 echo "access lines written: devstack $(grep -c '^proxy | GET' "$work/devstack.log" || true), caddy $(lines "$work/caddy-access.log"), nginx $(lines "$work/nginx/access.log")"
 
-# median of the rounds
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 caddy_version="caddy $("$caddy" version 2>/dev/null | awk '{print $1}')"
 case $caddy_version in "caddy unknown" | "caddy ") case $caddy in *"caddy-$CADDY_VERSION"*) caddy_version="caddy $CADDY_VERSION" ;; esac ;; esac

@@ -15,6 +15,7 @@
 #   PYTHON=/path/to/python bash bench/static.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5s}
@@ -123,23 +124,7 @@ for p in "$devstack_port" "$nginx_port"; do
 done
 size=$(stat -c %s "$admin/css/base.css")
 
-# cpu_ticks PID: user+system CPU time of PID and its children, in clock ticks.
-cpu_ticks() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
-hz=$(getconf CLK_TCK)
-
-# to_ms VALUE: wrk's "1.23ms" / "812.00us" / "1.02s" in milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000
-    printf "%.3f", n }'
-}
+# cpu_ticks, hz and to_ms come from bench/lib.sh.
 
 # own_ticks PID: user+system CPU time of PID alone. devstack's children
 # (gunicorn) are idle while it serves files; nginx's work is in its workers.
@@ -167,7 +152,6 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 echo
 echo "static file   server                         req/s (median)   p50 ms   p99 ms  CPU µs/req"

@@ -1,0 +1,22 @@
+# Shell helpers shared by bench/proxy.sh and bench/static.sh (sourced).
+
+# cpu_ticks PID: user+system CPU time of PID and its children, in clock ticks.
+cpu_ticks() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
+
+# to_ms VALUE: wrk's "1.23ms" / "812.00us" / "1.02s" in milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0
+    if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000
+    printf "%.3f", n }'
+}
+
+# median: the median of the numbers on standard input (spaces or lines).
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
