@@ -242,12 +242,14 @@ func CheckWithoutApp(module, reason string, static *templates.SettingsModule) []
 	for _, id := range djangoLiveChecks {
 		notRun(id)
 	}
-	if src, set := static.Settings["SECURE_PROXY_SSL_HEADER"]; !set {
+	src, set := static.Settings["SECURE_PROXY_SSL_HEADER"]
+	value, known := src.Known()
+	if !set || known && value == nil { // None is Django's default: not set
 		r := Result{ID: IDProxySSLHeader, Status: Warn, Module: module, Where: static.File,
 			Summary: "SECURE_PROXY_SSL_HEADER is not set: Django takes the scheme from the gateway alone",
 			Fix:     "in " + static.File + ": " + djangoProxyHeaderSetup}
 		fromFiles(r, true)
-	} else if _, known := src.Known(); known {
+	} else if known {
 		ev.Probe.Scheme = "https" // the form is judged, not the outcome
 		fromFiles(checkProxySSLHeader(ev))
 	} else {
