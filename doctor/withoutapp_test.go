@@ -18,8 +18,8 @@ func TestCheckWithoutAppProxySSLHeader(t *testing.T) {
 		wantStatus Status
 		wantIn     string
 	}{
-		{"absent", "", Warn, "is not set"},
-		{"None", "null", Warn, "is not set"},
+		{"absent", "", Warn, "not set: Django takes the scheme from the gateway alone"},
+		{"None", "null", Warn, "not set: Django takes the scheme from the gateway alone"},
 		{"right", `["HTTP_X_FORWARDED_PROTO", "https"]`, Pass, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
