@@ -1,12 +1,21 @@
-"""What a forked gateway process does to start fast and end with its parent.
+"""What the gateway processes have in common: how they start fast, end
+with their parent and speak to devstack.
 
 Shared by the gunicorn configuration (devstack_gunicorn_conf.py) and the
 uvicorn supervisor (devstack_uvicorn.py): both keep a standby process,
-forked ahead of time, that loads the app only when a reload asks for it.
+forked ahead of time, that loads the app only when a reload asks for it;
+both pre-import, in the process that forks, the modules its children
+reported importing; both send devstack marker lines. What differs between
+them is passed in: gunicorn re-executes its configuration file on every
+SIGHUP, so it keeps its state in a module of its own and passes it here.
 """
+import importlib
 import os
 import signal
 import sys
+
+MARKER = "devstack-gateway:"
+MARKER_FD_ENV = "DEVSTACK_GATEWAY_MARKER_FD"
 
 _MADV_POPULATE_WRITE = 23  # Linux 5.14
 
@@ -79,3 +88,136 @@ def die_with_parent(libc, parent_pid):
         return
     if os.getppid() != parent_pid:  # the parent died before prctl ran
         os._exit(1)
+
+
+def say(text):
+    """Prints a note for the user on stderr in one write: every gateway
+    process shares the pipe, and print() writes the text and its newline
+    separately, so another process's line could land between them."""
+    line = f"{MARKER} {text}\n"
+    try:
+        sys.stderr.flush()
+        os.write(sys.stderr.fileno(), line.encode())
+    except (AttributeError, OSError, ValueError):  # no real stderr
+        print(line, end="", file=sys.stderr, flush=True)
+
+
+def marker_fd(keep_env):
+    """The descriptor devstack reads markers from (DEVSTACK_GATEWAY_MARKER_FD),
+    kept from the app's subprocesses; None means stderr, for a gateway run
+    by hand. The variable is removed from the environment unless keep_env
+    (gunicorn's master reads it again at every configuration load)."""
+    value = os.environ.get(MARKER_FD_ENV, "") if keep_env else os.environ.pop(MARKER_FD_ENV, "")
+    if not value.isdigit():
+        return None
+    try:
+        os.set_inheritable(int(value), False)
+    except OSError:  # not open: the markers are lost, reloads time out
+        return None
+    return int(value)
+
+
+def mark(fd, text):
+    """Sends a marker to devstack on fd (from marker_fd; stderr if None).
+    They go on a pipe of their own, not stderr: whatever the app prints, a
+    client's input included, can never pass for one. One write per line
+    (the pipe is shared)."""
+    if fd is None:
+        say(text)
+        return
+    try:
+        os.write(fd, f"{MARKER} {text}\n".encode())
+    except OSError:  # devstack is gone
+        pass
+
+
+def preimport(names, skipped=None):
+    """Imports modules in the process that forks, so its children share
+    them, and returns the names imported. A module that fails to import is
+    left out (skipped(name, err) is told, if given): any failure only costs
+    the speed-up, the child imports it as usual."""
+    done = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+            done.append(name)
+        except Exception as err:
+            if skipped is not None:
+                skipped(name, err)
+    return done
+
+
+def learned_names(path):
+    """The module names listed in the file at path (see write_learned)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.strip() for line in f if line.strip()]
+    except OSError:
+        return []
+
+
+def library_modules(before, project_dir, skip=()):
+    """The library modules this process imported that are not in before
+    (its parent's modules) nor in skip: modules under a site-packages or
+    dist-packages directory, or anywhere outside the project directory and
+    devstack's own directory. Project code is never listed, so a reload
+    always re-imports it."""
+    own_dir = os.path.dirname(os.path.abspath(__file__))
+    new = []
+    for name in [n for n in sys.modules if n not in before and n not in skip]:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if not file or name.startswith(("devstack_", "__")):
+            continue
+        file = os.path.abspath(file)
+        parts = file.split(os.sep)
+        if "site-packages" not in parts and "dist-packages" not in parts:
+            if _inside(file, project_dir) or _inside(file, own_dir):
+                continue
+        new.append(name)
+    return new
+
+
+def write_learned(path, names):
+    """Replaces the list at path with names, at once: other processes may
+    read or write it meanwhile."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("\n".join(names) + "\n")
+        os.replace(tmp, path)
+    except OSError:  # only costs the speed-up of the next reload
+        pass
+
+
+def _inside(path, directory):
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def open_control(path):
+    """Makes the FIFO devstack writes reload requests to, at path, and
+    returns (read descriptor, write descriptor), both non-blocking: the
+    second is only held, so that the FIFO never reads end-of-file between
+    requests. Raises OSError."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    os.mkfifo(path, 0o600)
+    read_fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    keep_fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    return read_fd, keep_fd
+
+
+def drain(fd):
+    """The lines readable now on the non-blocking descriptor fd."""
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except (BlockingIOError, InterruptedError):
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode("ascii", "replace").splitlines()

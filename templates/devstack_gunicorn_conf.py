@@ -48,10 +48,8 @@ import sys
 import time
 import types
 
-_MARKER = "devstack-gateway:"
 _CONTROL_ENV = "DEVSTACK_GATEWAY_CONTROL"
 _LEARNED_ENV = "DEVSTACK_PREIMPORT_LEARNED"
-_MARKER_FD_ENV = "DEVSTACK_GATEWAY_MARKER_FD"
 
 # What must outlive the re-execution of this file in the master.
 _state = sys.modules.setdefault("devstack_gateway_state", types.ModuleType("devstack_gateway_state"))
@@ -59,46 +57,17 @@ if not hasattr(_state, "failed"):
     _state.failed = set()  # learned modules that cannot be pre-imported
 
 
-def _say(text):
-    """Prints a note for the user on stderr in one write: the master and
-    every worker share the pipe, and print() writes the text and its newline
-    separately, so another process's line could land between them."""
-    line = f"{_MARKER} {text}\n"
-    try:
-        sys.stderr.flush()
-        os.write(sys.stderr.fileno(), line.encode())
-    except (AttributeError, OSError, ValueError):  # no real stderr
-        print(line, end="", file=sys.stderr, flush=True)
-
-
 def _marker_fd():
-    """The descriptor devstack reads markers from (DEVSTACK_GATEWAY_MARKER_FD),
-    taken once per master and kept from the app's subprocesses; None means
-    stderr, for a wrapper run by hand."""
+    """The marker descriptor (see devstack_fork.marker_fd), taken once per
+    master."""
     if not hasattr(_state, "marker_fd"):
-        _state.marker_fd = None
-        value = os.environ.get(_MARKER_FD_ENV, "")
-        if value.isdigit():
-            try:
-                os.set_inheritable(int(value), False)
-                _state.marker_fd = int(value)
-            except OSError:  # not open: the markers are lost, reloads time out
-                pass
+        _state.marker_fd = _fork.marker_fd(keep_env=True)
     return _state.marker_fd
 
 
 def _mark(text):
-    """Sends a marker (see section 4) to devstack. They go on a pipe of
-    their own, not stderr: whatever the app prints, a client's input
-    included, can never pass for one. One write per line (shared pipe)."""
-    fd = _marker_fd()
-    if fd is None:
-        _say(text)
-        return
-    try:
-        os.write(fd, f"{_MARKER} {text}\n".encode())
-    except OSError:  # devstack is gone
-        pass
+    """Sends a marker (see section 4) to devstack."""
+    _fork.mark(_marker_fd(), text)
 
 
 def _next_generation():
@@ -116,7 +85,7 @@ def _load_project_config(path):
     try:
         spec.loader.exec_module(module)
     except Exception:
-        _say(f"error: the project's gunicorn config {path} failed to load")
+        _fork.say(f"error: the project's gunicorn config {path} failed to load")
         raise
     return vars(module)
 
@@ -136,17 +105,15 @@ def _preimport(names, verbose):
     is skipped, with a note at the first load; the worker imports it as usual.
     """
     started = time.monotonic()
-    done = []
-    for name in names:
-        try:
-            importlib.import_module(name)
-            done.append(name)
-        except Exception as err:  # any failure only costs the speed-up
-            if verbose:
-                _say(f"preimport skipped {name}: {type(err).__name__}: {err}")
+
+    def skipped(name, err):
+        if verbose:
+            _fork.say(f"preimport skipped {name}: {type(err).__name__}: {err}")
+
+    done = _fork.preimport(names, skipped)
     _warn_if_settings_loaded()
     if done and verbose:
-        _say(f"preimported {len(done)} modules in {time.monotonic() - started:.2f}s")
+        _fork.say(f"preimported {len(done)} modules in {time.monotonic() - started:.2f}s")
 
 
 class _SettingsRead(Exception):
@@ -161,11 +128,7 @@ def _preimport_learned(path):
     raises, and such a module is skipped for the life of this master, as is
     any that fails to import for another reason. Returns the names read.
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            names = [line.strip() for line in f if line.strip()]
-    except OSError:
-        return []
+    names = _fork.learned_names(path)
     if any(name.startswith("django.") for name in names):
         # Loaded first (it reads no settings), so the guard covers them all.
         try:
@@ -222,42 +185,15 @@ class _SettingsGuard:
 
 def _learn(path, project_dir):
     """Adds the library modules this worker imported beyond its master's to
-    the list at path.
+    the list at path (see devstack_fork.library_modules).
 
-    Library: a module file under a site-packages or dist-packages directory,
-    or anywhere outside the project directory and devstack's own directory.
-    Project code is never listed, so a reload always re-imports it. Only the
-    modules new since the fork are looked at (the master's are known), and
-    the file is rewritten only when it changes: once the master has
-    everything, a worker's boot costs nothing here.
+    Only the modules new since the fork are looked at (the master's are
+    known), and the file is rewritten only when it changes: once the master
+    has everything, a worker's boot costs nothing here.
     """
-    own_dir = os.path.dirname(os.path.abspath(__file__))
-    new = []
-    for name in [n for n in sys.modules if n not in _state.master_modules]:
-        file = getattr(sys.modules.get(name), "__file__", None)
-        if not file or name in _state.failed or name.startswith(("devstack_", "__")):
-            continue
-        file = os.path.abspath(file)
-        parts = file.split(os.sep)
-        if "site-packages" not in parts and "dist-packages" not in parts:
-            if _inside(file, project_dir) or _inside(file, own_dir):
-                continue
-        new.append(name)
-    if not new and not _learned_stale:
-        return
-    names = [n for n in _learned if n not in _state.failed] + new
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write("\n".join(names) + "\n")
-        os.replace(tmp, path)
-    except OSError:  # only costs the speed-up of the next reload
-        pass
-
-
-def _inside(path, directory):
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+    new = _fork.library_modules(_state.master_modules, project_dir, skip=_state.failed)
+    if new or _learned_stale:
+        _fork.write_learned(path, [n for n in _learned if n not in _state.failed] + new)
 
 
 def _warm_django():
@@ -280,7 +216,7 @@ def _warn_if_settings_loaded():
     # worker forked after a reload.
     conf = sys.modules.get("django.conf")
     if conf is not None and getattr(conf.settings, "configured", False):
-        _say("warning: Django settings were loaded in the gunicorn master by a pre-imported "
+        _fork.say("warning: Django settings were loaded in the gunicorn master by a pre-imported "
              "module; reloads will keep the old settings")
 
 
@@ -296,6 +232,8 @@ def _load_sibling(name):
         spec.loader.exec_module(module)
     return module
 
+
+_fork = _load_sibling("devstack_fork")
 
 # 1. The project's configuration, taken over as it is.
 _project_conf_path = os.environ.get("DEVSTACK_PROJECT_GUNICORN_CONF", "")
@@ -326,7 +264,6 @@ _learned = _preimport_learned(_learned_path) if _learned_path else []
 _learned_stale = any(name in _state.failed for name in _learned)
 
 _probe = _load_sibling("devstack_probe")
-_fork = _load_sibling("devstack_fork")
 _libc = _fork.load_libc()
 # What a worker imports beyond this is what it may learn (see _learn).
 _state.master_modules = frozenset(sys.modules)
@@ -373,8 +310,7 @@ def _role(worker):
 
 def _open_control(server):
     """Opens the control FIFO devstack writes reload requests to (master,
-    once). A second descriptor open for writing keeps the FIFO from reading
-    end-of-file between requests."""
+    once; see devstack_fork.open_control)."""
     if hasattr(_state, "control"):
         return
     _state.control = None
@@ -382,33 +318,14 @@ def _open_control(server):
     if not path or server.cfg.preload_app:
         return
     try:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        os.mkfifo(path, 0o600)
-        read_fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        keep_fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        control = _fork.open_control(path)
         booted_r, booted_w = os.pipe()
         os.set_blocking(booted_r, False)
     except OSError as err:
-        _say(f"reloads fall back to SIGHUP: control FIFO {path}: {err}")
+        _fork.say(f"reloads fall back to SIGHUP: control FIFO {path}: {err}")
         return
-    _state.control = (read_fd, keep_fd)
+    _state.control = control
     _state.booted = (booted_r, booted_w)
-
-
-def _drain(fd):
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except (BlockingIOError, InterruptedError):
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks).decode("ascii", "replace").splitlines()
 
 
 def _on_control(server):
@@ -417,9 +334,9 @@ def _on_control(server):
     which a gateway under devstack never is.)"""
     if not _standby_supported(server):
         return
-    requests = _drain(_state.control[0])
+    requests = _fork.drain(_state.control[0])
     booted = False
-    for notice in _drain(_state.booted[0]):
+    for notice in _fork.drain(_state.booted[0]):
         try:
             pid, gen = (int(x) for x in notice.split())
         except ValueError:

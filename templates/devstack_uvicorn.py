@@ -35,7 +35,6 @@ SIGTERM and SIGINT are passed on to every process and the supervisor exits
 once they are gone. With ``--reload`` in the command (uvicorn's own
 reloader), the command runs as plain uvicorn and reloads are restarts.
 """
-import importlib
 import os
 import select
 import signal
@@ -45,11 +44,9 @@ import time
 
 import devstack_fork
 
-_MARKER = "devstack-gateway:"
 _CONTROL_ENV = "DEVSTACK_GATEWAY_CONTROL"
 _PREIMPORT_ENV = "DEVSTACK_PREIMPORT"
 _LEARNED_ENV = "DEVSTACK_PREIMPORT_LEARNED"
-_MARKER_FD_ENV = "DEVSTACK_GATEWAY_MARKER_FD"
 
 # How long a stopping process keeps its open connections after it stopped
 # accepting, before uvicorn's own shutdown closes the idle ones.
@@ -75,43 +72,11 @@ _UVICORN_MODULES = (
 )
 
 
-def _say(text):
-    """Prints a note for the user on stderr, in one write: every process
-    shares the pipe."""
-    line = f"{_MARKER} {text}\n"
-    try:
-        sys.stderr.flush()
-        os.write(sys.stderr.fileno(), line.encode())
-    except (AttributeError, OSError, ValueError):
-        print(line, end="", file=sys.stderr, flush=True)
-
-
-def _marker_fd():
-    """The descriptor devstack reads markers from (DEVSTACK_GATEWAY_MARKER_FD),
-    kept from the app's subprocesses; None means stderr."""
-    value = os.environ.pop(_MARKER_FD_ENV, "")
-    if not value.isdigit():
-        return None
-    try:
-        os.set_inheritable(int(value), False)
-    except OSError:  # not open: the markers are lost, reloads time out
-        return None
-    return int(value)
-
-
-_marker = None
+_marker = None  # the marker descriptor (see devstack_fork.marker_fd)
 
 
 def _mark(text):
-    """Sends a marker to devstack on its own pipe, where nothing the app
-    prints can pass for one. One write per line (the pipe is shared)."""
-    if _marker is None:
-        _say(text)
-        return
-    try:
-        os.write(_marker, f"{_MARKER} {text}\n".encode())
-    except OSError:  # devstack is gone
-        pass
+    devstack_fork.mark(_marker, text)
 
 
 def uvicorn_config(argv):
@@ -139,56 +104,13 @@ def uvicorn_config(argv):
     return captured["app"], captured["kwargs"]
 
 
-def _preimport(names):
-    for name in names:
-        if name in sys.modules:
-            continue
-        try:
-            importlib.import_module(name)
-        except Exception:  # any failure only costs the speed-up
-            pass
-
-
-def _learned_names(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return [line.strip() for line in f if line.strip()]
-    except OSError:
-        return []
-
-
 def _learn(path, before, project_dir):
-    """Adds the library modules this process imported beyond its parent's to
-    the list at path: modules under a site-packages or dist-packages
-    directory, or outside the project and devstack's own directory. Project
-    code is never listed, so a reload always re-imports it."""
-    own_dir = os.path.dirname(os.path.abspath(__file__))
-    known = set(_learned_names(path))
-    new = []
-    for name in [n for n in sys.modules if n not in before and n not in known]:
-        file = getattr(sys.modules.get(name), "__file__", None)
-        if not file or name.startswith(("devstack_", "__")):
-            continue
-        file = os.path.abspath(file)
-        parts = file.split(os.sep)
-        if "site-packages" not in parts and "dist-packages" not in parts:
-            if _inside(file, project_dir) or _inside(file, own_dir):
-                continue
-        new.append(name)
-    if not new:
-        return
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write("\n".join(sorted(known) + new) + "\n")
-        os.replace(tmp, path)
-    except OSError:  # only costs the speed-up of the next reload
-        pass
-
-
-def _inside(path, directory):
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+    """Adds the library modules this process imported beyond its parent's
+    (before) to the list at path."""
+    known = set(devstack_fork.learned_names(path))
+    new = devstack_fork.library_modules(before, project_dir, skip=known)
+    if new:
+        devstack_fork.write_learned(path, sorted(known) + new)
 
 
 def listening_socket(config):
@@ -235,22 +157,14 @@ class Supervisor:
 
     @staticmethod
     def _open_control(path):
-        """The FIFO devstack writes reload requests to, and a second
-        descriptor open for writing so it never reads end-of-file."""
+        """The control FIFO's descriptors (see devstack_fork.open_control)."""
         if not path:
             return None
         try:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
-            os.mkfifo(path, 0o600)
-            read_fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-            keep_fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            return devstack_fork.open_control(path)
         except OSError as err:
-            _say(f"reloads fall back to restarts: control FIFO {path}: {err}")
+            devstack_fork.say(f"reloads fall back to restarts: control FIFO {path}: {err}")
             return None
-        return read_fd, keep_fd
 
     def _on_signal(self, sig, frame):
         self.signals.append(sig)
@@ -273,7 +187,7 @@ class Supervisor:
                 ready, _, _ = select.select(fds, [], [], 1.0)
             except InterruptedError:
                 ready = []
-            _drain(self.wake_r)
+            devstack_fork.drain(self.wake_r)
             for sig in self._take_signals():
                 if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
                     self._stop(sig)
@@ -283,7 +197,7 @@ class Supervisor:
             # must not pass for one that never started.
             self._read_booted()
             self._reap()
-            if self.control and self.control[0] in ready and _drain(self.control[0]) and not self.stopping:
+            if self.control and self.control[0] in ready and devstack_fork.drain(self.control[0]) and not self.stopping:
                 self._reload()
             self._keep_standby()
         return self.exit_code
@@ -332,7 +246,7 @@ class Supervisor:
 
     def _read_booted(self):
         booted = False
-        for notice in _drain(self.booted_r):
+        for notice in devstack_fork.drain(self.booted_r):
             try:
                 pid, gen = (int(x) for x in notice.split())
             except ValueError:
@@ -366,7 +280,7 @@ class Supervisor:
         if not current or not all(c.up for c in current):
             return
         if self.learned_path:
-            _preimport(_learned_names(self.learned_path))
+            devstack_fork.preimport(devstack_fork.learned_names(self.learned_path))
             self.modules = frozenset(sys.modules)
         pid = self._fork(standby=True, generation=0)
         _mark(f"standby forked pid={pid}")
@@ -396,7 +310,7 @@ class Supervisor:
                     self.standby_failures += 1
                 continue
             if not child.up:
-                _say(f"error: generation {child.generation} did not start (exit code {code})")
+                devstack_fork.say(f"error: generation {child.generation} did not start (exit code {code})")
                 self.exit_code = STARTUP_FAILURE
                 self._stop(signal.SIGTERM)
                 continue
@@ -408,7 +322,7 @@ class Supervisor:
                 now = time.monotonic()
                 self.replaced = [t for t in self.replaced if now - t < _REPLACE_WINDOW] + [now]
                 if len(self.replaced) > _MAX_REPLACED:
-                    _say(f"error: serving processes keep ending (exit code {code}); stopping")
+                    devstack_fork.say(f"error: serving processes keep ending (exit code {code}); stopping")
                     self.exit_code = 1
                     self._stop(signal.SIGTERM)
                     continue
@@ -557,19 +471,6 @@ def _shut_down_used(server):
                 pass
 
 
-def _drain(fd):
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except (BlockingIOError, InterruptedError):
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks).decode("ascii", "replace").splitlines()
-
-
 def _kill(pid, sig):
     try:
         os.kill(pid, sig)
@@ -586,7 +487,7 @@ def _close(fd):
 
 def main(argv):
     global _marker
-    _marker = _marker_fd()
+    _marker = devstack_fork.marker_fd(keep_env=False)
     app, kwargs = uvicorn_config(argv)
     from uvicorn.config import Config
 
@@ -601,11 +502,11 @@ def main(argv):
         sys.path.insert(0, app_dir)
     config = Config(app, **kwargs)
     config.setup_event_loop()
-    _preimport(_UVICORN_MODULES)
-    _preimport([m.strip() for m in os.environ.get(_PREIMPORT_ENV, "").split(",") if m.strip()])
+    devstack_fork.preimport(_UVICORN_MODULES)
+    devstack_fork.preimport([m.strip() for m in os.environ.get(_PREIMPORT_ENV, "").split(",") if m.strip()])
     learned = os.environ.get(_LEARNED_ENV, "")
     if learned:
-        _preimport(_learned_names(learned))
+        devstack_fork.preimport(devstack_fork.learned_names(learned))
     sock = listening_socket(config)
     return Supervisor(config, sock, os.environ.get(_CONTROL_ENV, ""), learned).run()
 
