@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/bench/internal/loadgate"
+	"github.com/devstack-dev/devstack/bench/internal/stats"
 	"github.com/devstack-dev/devstack/internal/repo"
 )
 
@@ -212,7 +213,7 @@ func summarize(cfg config, guni, dev, announced, guniCPU, devCPU, devAgain, devA
 		if len(d) == 0 || slices.Max(d) == 0 {
 			return
 		}
-		fmt.Printf("%-34s %10s %10s %10s\n", name, ms(median(d)), ms(slices.Min(d)), ms(slices.Max(d)))
+		fmt.Printf("%-34s %10s %10s %10s\n", name, ms(stats.Median(d)), ms(slices.Min(d)), ms(slices.Max(d)))
 	}
 	row("gunicorn alone, HTTP 200", guni)
 	row("devstack up, HTTPS 200", dev)
@@ -222,33 +223,23 @@ func summarize(cfg config, guni, dev, announced, guniCPU, devCPU, devAgain, devA
 	row("CPU to the 200, devstack up", devCPU)
 	row("CPU to the 200, devstack again", devAgainCPU)
 	if slices.Max(devCPU) > 0 {
-		fmt.Printf("\ndevstack's processes use %s more CPU to the first 200 (medians; 10 ms grain)\n", ms(median(devCPU)-median(guniCPU)))
+		fmt.Printf("\ndevstack's processes use %s more CPU to the first 200 (medians; 10 ms grain)\n", ms(stats.Median(devCPU)-stats.Median(guniCPU)))
 	}
 	paired := make([]time.Duration, len(dev))
 	for i := range dev {
 		paired[i] = dev[i] - guni[i]
 	}
-	added := median(dev) - median(guni)
+	added := stats.Median(dev) - stats.Median(guni)
 	verdict := "met"
 	if added > cfg.goal {
 		verdict = "NOT met"
 	}
-	fmt.Printf("per round, devstack - gunicorn: median %s, min %s, max %s\n", ms(median(paired)), ms(slices.Min(paired)), ms(slices.Max(paired)))
+	fmt.Printf("per round, devstack - gunicorn: median %s, min %s, max %s\n", ms(stats.Median(paired)), ms(slices.Min(paired)), ms(slices.Max(paired)))
 	fmt.Printf("\n%s\n", load)
 	if msg := load.NoVerdict(); msg != "" {
 		verdict = msg
 	}
 	fmt.Printf("devstack adds %s (median devstack - median gunicorn); goal <= %s: %s\n", ms(added), ms(cfg.goal), verdict)
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // ms formats a duration in whole milliseconds.

@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/bench/internal/loadgate"
+	"github.com/devstack-dev/devstack/bench/internal/stats"
 	"github.com/devstack-dev/devstack/internal/repo"
 )
 
@@ -433,26 +434,14 @@ func shellQuote(argv []string) string {
 	return strings.Join(q, " ")
 }
 
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 func (b *bench) report(order []string, results map[string]*result, load loadgate.Report) {
 	fmt.Printf("\n%d lines per run (short, long ~1.6 KB, in two writes, ANSI-coloured), %d rounds\n\n", b.lines, b.rounds)
 	fmt.Printf("%-7s %10s %10s   %s\n", "mode", "median", "max", "details")
-	direct := median(resultTimes(results["direct"]))
+	direct := stats.Median(resultTimes(results["direct"]))
 	var verdicts []string
 	for _, name := range order {
 		r := results[name]
-		med := median(r.times)
+		med := stats.Median(r.times)
 		details := ""
 		if len(r.rss) > 0 {
 			details += fmt.Sprintf("devstack peak RSS %.1f MiB; ", float64(slices.Max(r.rss))/1024)

@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/bench/internal/loadgate"
+	"github.com/devstack-dev/devstack/bench/internal/stats"
 )
 
 // bench holds the settings of one run.
@@ -301,7 +302,7 @@ func (b *bench) report(results []*result, load loadgate.Report) {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t(did not start)\n", r.c.label)
 			continue
 		}
-		med, mx := median(r.latency), slices.Max(append([]time.Duration{0}, r.latency...))
+		med, mx := stats.Median(r.latency), slices.Max(append([]time.Duration{0}, r.latency...))
 		medians[r.c.key] = med
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t\n", r.c.label, secs(med), secs(mx), r.missed, r.requests.Load(), r.failed.Load())
 	}
@@ -313,7 +314,7 @@ func (b *bench) report(results []*result, load loadgate.Report) {
 	}
 	for _, r := range results {
 		if r.c.key == "devstack" && r.srv != nil {
-			fmt.Printf("devstack's own log (first event to new worker booted): median %s\n", secs(median(reportedDurations(r.srv))))
+			fmt.Printf("devstack's own log (first event to new worker booted): median %s\n", secs(stats.Median(reportedDurations(r.srv))))
 		}
 	}
 	fmt.Printf("\n%s\n", load)
@@ -386,18 +387,6 @@ func reportedDurations(s *server) []time.Duration {
 		}
 	}
 	return out
-}
-
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func secs(d time.Duration) string {
