@@ -1,4 +1,23 @@
 # Shell helpers shared by bench/proxy.sh and bench/static.sh (sourced).
+# start records each process in the caller's pids array, for its cleanup.
+
+# start NAME CMD...: runs CMD in its own process group, output to $work/NAME.log.
+start() {
+  local name=$1; shift
+  setsid "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  eval "pid_$name=$!"
+}
+
+# wait_for FILE REGEX [SECONDS]: waits (30 s by default) for a line in FILE.
+wait_for() {
+  local tries=$(( ${3:-30} * 10 ))
+  for _ in $(seq "$tries"); do
+    grep -qE "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bench: timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1
+}
 
 # cpu_ticks PID: user+system CPU time of PID and its children, in clock ticks.
 cpu_ticks() {

@@ -65,22 +65,8 @@ watcher=$!
 go build -o "$work/devstack" .
 go build -o "$work/upstream" ./bench/proxyupstream
 
-# start NAME CMD...: runs CMD in its own process group, output to $work/NAME.log.
-start() {
-  local name=$1; shift
-  setsid "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  eval "pid_$name=$!"
-}
 
-# wait_for FILE REGEX: waits up to 30 s for a line in FILE.
-wait_for() {
-  for _ in $(seq 300); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "bench: timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1
-}
+# start and wait_for come from bench/lib.sh.
 
 # wait_https PORT: waits until a TLS server answers on 127.0.0.1:PORT.
 wait_https() {

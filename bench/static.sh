@@ -45,22 +45,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME CMD...: runs CMD in its own process group, output to $work/NAME.log.
-start() {
-  local name=$1; shift
-  setsid "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  eval "pid_$name=$!"
-}
 
-# wait_for FILE REGEX: waits up to 60 s for a line in FILE.
-wait_for() {
-  for _ in $(seq 600); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "bench: timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1
-}
+# start and wait_for come from bench/lib.sh.
 
 echo "bench: load before: $(cat /proc/loadavg)"
 echo "bench: building devstack"
@@ -73,8 +59,8 @@ cp -R testdata/django-static "$work/site"
 export CAROOT="$work/ca" DEVSTACK_CACHE_DIR="$work/cache"
 start devstack "$work/devstack" up --dir "$work/site" --python "$PYTHON" --no-tui --no-watch \
   --port "$devstack_port" --app-port "$app_port"
-wait_for "$work/devstack.log" "ready https://localhost:$devstack_port"
-wait_for "$work/devstack.log" "static files: /static/ served by devstack"
+wait_for "$work/devstack.log" "ready https://localhost:$devstack_port" 60
+wait_for "$work/devstack.log" "static files: /static/ served by devstack" 60
 
 admin=$("$PYTHON" -c 'import django, os; print(os.path.join(os.path.dirname(django.__file__), "contrib", "admin", "static", "admin"))')
 cert=$(find "$work/cache" -name localhost.pem | head -1)
