@@ -78,18 +78,31 @@ func checkNoControls(t *testing.T, where, s string, color bool) {
 	}
 }
 
-// TestIsPlainTextEveryByte checks the eight-bytes-at-a-time scan against
-// the byte-by-byte one: every byte value at every place of lines of
-// several lengths.
-func TestIsPlainTextEveryByte(t *testing.T) {
-	for _, n := range []int{1, 7, 8, 9, 16, 23} {
+// TestPlainPrefixEveryByte checks the sixteen-bytes-at-a-time scan against
+// a byte-by-byte one: every byte value at every place of lines of several
+// lengths, with a tab (plain, but stops the fast scan) before it or not.
+func TestPlainPrefixEveryByte(t *testing.T) {
+	byteByByte := func(s string) int {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; (c < ' ' && c != '\t') || c >= 0x7f {
+				return i
+			}
+		}
+		return len(s)
+	}
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 23, 33} {
 		for pos := range n {
 			for c := range 256 {
-				b := []byte(strings.Repeat("a~ ", n)[:n])
-				b[pos] = byte(c)
-				s := string(b)
-				if got, want := isPlainText(s), isPlainBytes(s); got != want {
-					t.Fatalf("isPlainText(%q) = %v, want %v", s, got, want)
+				for _, tab := range []bool{false, true} {
+					b := []byte(strings.Repeat("a~ ", n)[:n])
+					if tab && pos > 0 {
+						b[pos-1] = '\t'
+					}
+					b[pos] = byte(c)
+					s := string(b)
+					if got, want := plainPrefix(s), byteByByte(s); got != want {
+						t.Fatalf("plainPrefix(%q) = %d, want %d", s, got, want)
+					}
 				}
 			}
 		}
