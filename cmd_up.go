@@ -79,7 +79,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 		defer close(written)
 		if !opt.noTUI && tui.Interactive(opt.stdout) {
 			fullScreen.Store(true)
-			err := tui.Run(ctx, s.Events(), s.Status, tui.Options{
+			err := tui.Run(ctx, s.Batches(), s.Status, tui.Options{
 				// q in the UI is a Ctrl-C: the first stops, the second hurries.
 				OnQuit: func() {
 					select {
@@ -94,7 +94,7 @@ func runUp(ctx context.Context, opt upOptions) error {
 			}
 			say(opt.stderr, sayWarning, err.Error()+"; showing plain lines instead")
 		}
-		writer.Run(s.Events())
+		writer.Run(s.Batches())
 	}()
 
 	select {

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,7 +45,8 @@ type Bus struct {
 	lossless int // subscribers in subs that are lossless
 	history  map[string]*lineRing
 	closed   bool
-	hurried  bool // Hurry was called: nobody waits for a lossless subscriber
+	hurried  bool           // Hurry was called: nobody waits for a lossless subscriber
+	arena    []events.Event // where Publish puts events; see publishArena
 }
 
 // NewBus returns an empty bus.
@@ -79,8 +81,20 @@ func (b *Bus) Publish(e events.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.waitLocked(waits(e.Kind))
-	b.publishLocked(e)
+	if b.closed {
+		return
+	}
+	if len(b.arena) == cap(b.arena) {
+		b.arena = make([]events.Event, 0, publishArena)
+	}
+	b.arena = append(b.arena, e)
+	b.deliverLocked(b.arena[len(b.arena)-1:])
 }
+
+// publishArena is how many events Publish allocates room for at once: the
+// events of single publications are carved from one array, and those that
+// follow each other there are delivered together.
+const publishArena = 64
 
 // PublishBatch publishes es in order, as Publish would one by one, but
 // under one lock and with at most one wait for a lossless subscriber
@@ -88,6 +102,13 @@ func (b *Bus) Publish(e events.Event) {
 // than its size). Times are stamped as by Publish. es may be reused by
 // the caller once PublishBatch returns.
 func (b *Bus) PublishBatch(es []events.Event) {
+	b.PublishOwned(slices.Clone(es))
+}
+
+// PublishOwned is PublishBatch without the copy: subscribers are handed
+// es itself, so the caller must never change it afterwards. A process's
+// lines come this way, one array of events for many reads.
+func (b *Bus) PublishOwned(es []events.Event) {
 	if len(es) == 0 {
 		return
 	}
@@ -105,13 +126,30 @@ func (b *Bus) PublishBatch(es []events.Event) {
 	if b.closed {
 		return
 	}
-	for _, e := range es {
-		b.rememberLocked(e)
+	b.deliverLocked(es)
+}
+
+// deliverLocked remembers the lines of es and queues es for every
+// subscriber.
+func (b *Bus) deliverLocked(es []events.Event) {
+	var ring *lineRing
+	source := ""
+	for i := range es {
+		if es[i].Kind != events.KindLog {
+			continue
+		}
+		if ring == nil || es[i].Source != source {
+			source = es[i].Source
+			ring = b.history[source]
+			if ring == nil {
+				ring = newLineRing(b.opts.HistoryLines)
+				b.history[source] = ring
+			}
+		}
+		ring.add(es[i].Text)
 	}
 	for s := range b.subs {
-		for _, e := range es {
-			s.enqueueLocked(e)
-		}
+		s.enqueueLocked(es)
 	}
 }
 
@@ -120,28 +158,6 @@ func (b *Bus) PublishBatch(es []events.Event) {
 func (b *Bus) waitLocked(wait bool) {
 	for wait && b.lossless > 0 && !b.closed && !b.hurried && b.losslessFullLocked() {
 		b.room.Wait()
-	}
-}
-
-func (b *Bus) publishLocked(e events.Event) {
-	if b.closed {
-		return
-	}
-	b.rememberLocked(e)
-	for s := range b.subs {
-		s.enqueueLocked(e)
-	}
-}
-
-// rememberLocked keeps a log line for LastLines.
-func (b *Bus) rememberLocked(e events.Event) {
-	if e.Kind == events.KindLog {
-		r := b.history[e.Source]
-		if r == nil {
-			r = newLineRing(b.opts.HistoryLines)
-			b.history[e.Source] = r
-		}
-		r.add(e.Text)
 	}
 }
 
@@ -201,10 +217,9 @@ func (b *Bus) SubscribeLossless() *Subscription { return b.subscribe(true) }
 func (b *Bus) subscribe(lossless bool) *Subscription {
 	s := &Subscription{
 		bus:      b,
-		queue:    make([]events.Event, b.opts.SubscriberBuffer),
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
-		events:   make(chan events.Event, pumpBatch),
+		batches:  make(chan []events.Event, 1),
 		lossless: lossless,
 	}
 	b.mu.Lock()
@@ -240,25 +255,57 @@ func (b *Bus) Close() {
 	b.room.Broadcast()
 }
 
-// Subscription is one consumer's view of the bus.
+// Subscription is one consumer's view of the bus. It hands the events over
+// in batches, as they were published (one read of a process's output is
+// one batch), with one channel operation per batch: read them with
+// Batches, or one at a time with Events, not both.
 type Subscription struct {
 	bus      *Bus
-	events   chan events.Event
+	batches  chan []events.Event
 	wake     chan struct{} // capacity 1: "the queue changed"
 	done     chan struct{} // closed by Close
 	once     sync.Once
 	lossless bool // publishers wait for room rather than drop (SubscribeLossless)
 
+	flatten sync.Once
+	events  chan events.Event // Events, once asked for
+
 	// Guarded by bus.mu.
-	queue    []events.Event // ring buffer
-	head, n  int
+	queue    [][]events.Event // batches not handed over yet, oldest first, from head on
+	head     int
+	n        int // events in queue
 	dropped  int
-	draining bool // the bus is closed: close events once the queue is empty
+	draining bool // the bus is closed: close batches once the queue is empty
 }
 
-// Events returns the channel the subscriber reads. It is closed after Close,
-// or after the bus is closed and everything queued has been received.
-func (s *Subscription) Events() <-chan events.Event { return s.events }
+// Batches returns the channel the subscriber reads: each batch holds one
+// or more events in the order they were published. A batch is shared with
+// the other subscribers: read it, keep it if need be, never change it. The
+// channel is closed after Close, or after the bus is closed and everything
+// queued has been received.
+func (s *Subscription) Batches() <-chan []events.Event { return s.batches }
+
+// Events returns the events of Batches one at a time, for a subscriber
+// that selects on them beside other things and is never in a hurry; it
+// is closed as Batches is.
+func (s *Subscription) Events() <-chan events.Event {
+	s.flatten.Do(func() {
+		s.events = make(chan events.Event)
+		go func() {
+			defer close(s.events)
+			for batch := range s.batches {
+				for _, e := range batch {
+					select {
+					case s.events <- e:
+					case <-s.done:
+						return
+					}
+				}
+			}
+		}()
+	})
+	return s.events
+}
 
 // Close unsubscribes; events still queued are discarded.
 func (s *Subscription) Close() {
@@ -283,104 +330,93 @@ func (s *Subscription) signal() {
 	}
 }
 
-// enqueueLocked queues e, or counts it as dropped when the queue is full.
-// A pending drop count goes in first, as an events.KindSkipped, so the subscriber
-// learns about the gap exactly where it happened.
-func (s *Subscription) enqueueLocked(e events.Event) {
+// enqueueLocked queues es, shared with the other subscribers. What does
+// not fit an ordinary subscriber's queue is counted as dropped, from the
+// first event that does not fit on; a pending drop count goes in first,
+// as an events.KindSkipped, so the subscriber learns about the gap exactly
+// where it happened.
+func (s *Subscription) enqueueLocked(es []events.Event) {
 	if s.lossless && !s.bus.hurried {
-		if s.n == len(s.queue) {
-			s.growLocked()
-		}
-		s.pushLocked(e)
+		s.pushLocked(es)
 		s.signal()
 		return
 	}
-	need := 1
+	room := s.bus.opts.SubscriberBuffer - s.n
 	if s.dropped > 0 {
-		need = 2
+		room-- // for the notice
 	}
-	if s.n+need > len(s.queue) {
-		s.dropped++
-		return
+	fits := min(len(es), max(room, 0))
+	if fits > 0 {
+		if s.dropped > 0 {
+			s.pushLocked([]events.Event{skippedEvent(s.dropped, es[0].Time)})
+			s.dropped = 0
+		}
+		s.pushLocked(es[:fits])
+		s.signal()
 	}
-	if s.dropped > 0 {
-		s.pushLocked(skippedEvent(s.dropped, e.Time))
-		s.dropped = 0
-	}
-	s.pushLocked(e)
-	s.signal()
+	s.dropped += len(es) - fits
 }
 
-// growLocked makes room in a full lossless queue for events that do not
-// wait (see waits) or the rest of a batch (see PublishBatch).
-func (s *Subscription) growLocked() {
-	q := make([]events.Event, 2*len(s.queue))
-	for i := range s.n {
-		q[i] = s.queue[(s.head+i)%len(s.queue)]
+// pushLocked queues es after the last batch, as part of it when es
+// follows it in the same array (one process's reads, Publish's arena).
+func (s *Subscription) pushLocked(es []events.Event) {
+	s.n += len(es)
+	if k := len(s.queue); k > s.head {
+		last := s.queue[k-1]
+		if n := len(last); n+len(es) <= cap(last) && &last[:n+1][n] == &es[0] {
+			s.queue[k-1] = last[:n+len(es)]
+			return
+		}
 	}
-	s.queue, s.head = q, 0
+	if s.head > 0 && s.head >= len(s.queue)/2 {
+		n := copy(s.queue, s.queue[s.head:])
+		clear(s.queue[n:])
+		s.queue, s.head = s.queue[:n], 0
+	}
+	s.queue = append(s.queue, es)
 }
 
-func (s *Subscription) pushLocked(e events.Event) {
-	s.queue[(s.head+s.n)%len(s.queue)] = e
-	s.n++
-}
-
-// nextLocked takes the next event to deliver. ok is false when there is
+// nextLocked takes the next batch to deliver. ok is false when there is
 // nothing; closeNow is true when the channel should be closed.
-func (s *Subscription) nextLocked() (e events.Event, ok, closeNow bool) {
-	if s.n > 0 {
-		e = s.queue[s.head]
-		s.queue[s.head] = events.Event{}
-		s.head = (s.head + 1) % len(s.queue)
-		s.n--
-		return e, true, false
+func (s *Subscription) nextLocked() (batch []events.Event, ok, closeNow bool) {
+	if s.head < len(s.queue) {
+		batch = s.queue[s.head]
+		s.queue[s.head] = nil
+		s.head++
+		if s.head == len(s.queue) {
+			s.queue, s.head = s.queue[:0], 0
+		}
+		s.n -= len(batch)
+		return batch, true, false
 	}
 	if s.dropped > 0 {
 		// Caught up after a gap with nothing published since: say so now
 		// rather than waiting for the next event.
-		e = skippedEvent(s.dropped, time.Now())
+		batch = []events.Event{skippedEvent(s.dropped, time.Now())}
 		s.dropped = 0
-		return e, true, false
+		return batch, true, false
 	}
-	return events.Event{}, false, s.draining
+	return nil, false, s.draining
 }
 
-// pumpBatch is how many events the pump takes from the queue at a time,
-// and the capacity of the subscriber's channel: fewer lock round trips
-// and goroutine switches per event when output comes fast.
-const pumpBatch = 64
-
-// pump moves queued events to the subscriber's channel; it is the only
-// goroutine that may wait on the subscriber.
+// pump moves queued batches to the subscriber's channel, one channel
+// operation per batch; it is the only goroutine that may wait on the
+// subscriber.
 func (s *Subscription) pump() {
-	defer close(s.events)
-	batch := make([]events.Event, 0, pumpBatch)
+	defer close(s.batches)
 	for {
 		s.bus.mu.Lock()
-		closeNow := false
-		for len(batch) < pumpBatch {
-			e, ok, end := s.nextLocked()
-			if !ok {
-				closeNow = end
-				break
-			}
-			batch = append(batch, e)
-		}
-		if s.lossless && len(batch) > 0 {
+		batch, ok, closeNow := s.nextLocked()
+		if s.lossless && ok {
 			s.bus.room.Broadcast()
 		}
 		s.bus.mu.Unlock()
-		for i, e := range batch {
+		if ok {
 			select {
-			case s.events <- e:
-				batch[i] = events.Event{}
+			case s.batches <- batch:
 			case <-s.done:
 				return
 			}
-		}
-		if len(batch) > 0 {
-			batch = batch[:0]
 			continue
 		}
 		if closeNow {

@@ -2,6 +2,9 @@ package orchestrator
 
 import (
 	"context"
+	"fmt"
+	"github.com/devstack-dev/devstack/tui"
+	"io"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -21,7 +24,7 @@ func BenchmarkLineWriter(b *testing.B) {
 		for range sub.Events() {
 		}
 	}()
-	w := newLineWriter("web", events.StreamStdout, bus.PublishBatch)
+	w := newLineWriter("web", events.StreamStdout, bus.PublishOwned)
 	block := []byte(strings.Repeat(strings.Repeat("x", 79)+"\n", 400)) // 32 KB, 400 lines
 	b.SetBytes(int64(len(block)))
 	for b.Loop() {
@@ -57,7 +60,7 @@ func BenchmarkProcessOutput(b *testing.B) {
 			}
 			got <- n
 		}()
-		p, err := NewProcess(ProcessSpec{Name: "seq", Argv: seqArgs, Restart: RestartNever, PublishLines: bus.PublishBatch}, bus.Publish)
+		p, err := NewProcess(ProcessSpec{Name: "seq", Argv: seqArgs, Restart: RestartNever, PublishLines: bus.PublishOwned}, bus.Publish)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,4 +81,52 @@ func BenchmarkProcessOutput(b *testing.B) {
 	b.ReportMetric(100*float64(delivered)/float64(lines*b.N), "%delivered")
 	b.ReportMetric(float64(lines*b.N)/supervised.Seconds(), "lines/s")
 	b.ReportMetric(supervised.Seconds()/direct.Seconds(), "x-vs-devnull")
+}
+
+// benchOutput is what bench/logs' writer prints, n lines: short, long,
+// written in two parts, ANSI-coloured, in rotation.
+func benchOutput(n int) []byte {
+	var b []byte
+	long := strings.Repeat("lorem ipsum dolor sit amet ", 60)
+	for i := range n {
+		switch i % 4 {
+		case 0:
+			b = fmt.Appendf(b, "seq=%d short\n", i)
+		case 1:
+			b = fmt.Appendf(b, "seq=%d long %s\n", i, long)
+		case 2:
+			b = fmt.Appendf(b, "seq=%d partial first half, second half\n", i)
+		case 3:
+			b = fmt.Appendf(b, "\x1b[32mINFO\x1b[0m seq=%d \x1b[1mcoloured\x1b[0m request handled\n", i)
+		}
+	}
+	return b
+}
+
+// BenchmarkLogPath measures devstack up's plain log path without the
+// pipes: a process's output, read in chunks as drain reads it, split into
+// lines, published on a bus and written by a lossless plain writer.
+func BenchmarkLogPath(b *testing.B) {
+	const lines = 20_000
+	out := benchOutput(lines)
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	for b.Loop() {
+		bus := NewBus(BusOptions{})
+		sub := bus.SubscribeLossless()
+		done := make(chan error)
+		go func() { done <- tui.NewPlain(io.Discard, tui.PlainOptions{}).Run(sub.Batches()) }()
+		w := newLineWriter("writer", events.StreamStdout, bus.PublishOwned)
+		for rest := out; len(rest) > 0; {
+			n := min(len(rest), 64<<10)
+			w.Write(rest[:n])
+			rest = rest[n:]
+		}
+		w.Flush()
+		bus.Close()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -36,9 +37,12 @@ const (
 type lineWriter struct {
 	source  string
 	stream  events.Stream
-	publish func([]events.Event)
+	publish func([]events.Event) // is handed each batch to keep (Bus.PublishOwned)
 	delay   time.Duration
-	batch   []events.Event // lines of the current write not yet published
+	// batch holds the lines of the current write not yet published; its
+	// array has room for the next ones, until it is full and a new one is
+	// made: one allocation for many reads' lines.
+	batch []events.Event
 
 	mu      sync.Mutex
 	pending []byte // start of a line whose newline has not arrived
@@ -57,39 +61,37 @@ func newLineWriter(source string, stream events.Stream, publish func([]events.Ev
 }
 
 // Write publishes every complete line in p and keeps the rest for later.
+// The complete lines are copied once, into one string they all share.
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := len(p)
-	newLine := false // a line ended: what is pending now started in this write
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			w.pending = append(w.pending, p...)
-			break
-		}
-		line := p[:i]
+	if end := bytes.LastIndexByte(p, '\n'); end >= 0 {
+		text := string(p[:end])
+		first, rest, more := strings.Cut(text, "\n")
 		if len(w.pending) > 0 {
-			w.pending = append(w.pending, line...)
-			line = w.pending
+			first = string(append(w.pending, first...))
+			w.pending = w.pending[:0]
 		}
-		w.emitLocked(line)
-		w.pending = w.pending[:0]
-		p = p[i+1:]
-		newLine = true
-	}
-	w.publishLocked()
-	if newLine {
+		w.emitLocked(first)
+		for more {
+			var line string
+			line, rest, more = strings.Cut(rest, "\n")
+			w.emitLocked(line)
+		}
+		p = p[end+1:]
+		w.publishLocked()
 		// Publishing may have waited for a slow reader of the bus (see
 		// SubscribeLossless): the rest of this line is still in the pipe,
 		// so its wait starts now, not at its first byte.
 		w.due = time.Time{}
 	}
+	w.pending = append(w.pending, p...)
 	// Never hold more than one event's worth of an unfinished line.
 	w.cut = n >= cutReadBytes
 	for len(w.pending) > MaxLineBytes {
 		cut := runeBoundary(w.pending, MaxLineBytes)
-		w.emitPieceLocked(w.pending[:cut], true)
+		w.emitPieceLocked(string(w.pending[:cut]), true)
 		w.pending = append(w.pending[:0], w.pending[cut:]...)
 	}
 	w.publishLocked()
@@ -98,8 +100,8 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 }
 
 // emitLocked publishes a complete line, in pieces when it is too long.
-func (w *lineWriter) emitLocked(line []byte) {
-	line = bytes.TrimSuffix(line, []byte{'\r'})
+func (w *lineWriter) emitLocked(line string) {
+	line = strings.TrimSuffix(line, "\r")
 	for len(line) > MaxLineBytes {
 		cut := runeBoundary(line, MaxLineBytes)
 		w.emitPieceLocked(line[:cut], true)
@@ -109,27 +111,26 @@ func (w *lineWriter) emitLocked(line []byte) {
 }
 
 // emitPieceLocked adds one event to the batch; publishLocked sends it.
-func (w *lineWriter) emitPieceLocked(text []byte, continued bool) {
-	if len(w.batch) == maxLineBatch {
+func (w *lineWriter) emitPieceLocked(text string, continued bool) {
+	if len(w.batch) == cap(w.batch) {
 		w.publishLocked()
+		w.batch = make([]events.Event, 0, maxLineBatch)
 	}
-	w.batch = append(w.batch, events.Event{
-		Kind:      events.KindLog,
-		Source:    w.source,
-		Stream:    w.stream,
-		Text:      string(text),
-		Continued: continued,
-	})
+	// Set field by field: the array is new and zeroed, and copying a whole
+	// Event there costs more than the line itself.
+	w.batch = w.batch[:len(w.batch)+1]
+	e := &w.batch[len(w.batch)-1]
+	e.Kind, e.Source, e.Stream, e.Text, e.Continued = events.KindLog, w.source, w.stream, text, continued
 }
 
-// publishLocked publishes the lines gathered so far.
+// publishLocked publishes the lines gathered so far; they are the bus's
+// from then on, and the next ones go after them in the array.
 func (w *lineWriter) publishLocked() {
 	if len(w.batch) == 0 {
 		return
 	}
 	w.publish(w.batch)
-	clear(w.batch)
-	w.batch = w.batch[:0]
+	w.batch = w.batch[len(w.batch):]
 }
 
 // armLocked sets when an unfinished line is flushed on its own: delay
@@ -190,7 +191,7 @@ func (w *lineWriter) Flush() {
 func (w *lineWriter) flushLocked() {
 	w.disarmLocked()
 	if len(w.pending) > 0 {
-		w.emitLocked(w.pending)
+		w.emitLocked(string(w.pending))
 		w.pending = w.pending[:0]
 		w.publishLocked()
 	}
@@ -198,7 +199,7 @@ func (w *lineWriter) flushLocked() {
 
 // runeBoundary returns the largest cut ≤ max that does not split a UTF-8
 // sequence (or max itself when the text is not valid UTF-8 there).
-func runeBoundary(b []byte, max int) int {
+func runeBoundary[T string | []byte](b T, max int) int {
 	for cut := max; cut > max-utf8.UTFMax && cut > 0; cut-- {
 		if utf8.RuneStart(b[cut]) {
 			return cut
@@ -207,11 +208,15 @@ func runeBoundary(b []byte, max int) int {
 	return max
 }
 
+// readBytes is the most drain reads at once: a process printing fast is
+// read in large chunks, few reads and one string per chunk.
+const readBytes = 256 << 10
+
 // drain copies r into w until EOF or a read error, then flushes the
 // unfinished line. It always keeps reading, so the writer at the other end
 // of the pipe never waits on devstack.
 func drain(r io.Reader, w *lineWriter) {
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, readBytes)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {

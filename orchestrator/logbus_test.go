@@ -57,7 +57,7 @@ func TestStalledSubscriberNeverBlocksTheChild(t *testing.T) {
 		t.Errorf("received %d + skipped %d = %d, want %d published", received, skipped, got, want)
 	}
 	// The queue, plus what the pump holds and the channel's buffer.
-	if limit := DefaultSubscriberBuffer + 2*pumpBatch + 1; received > limit {
+	if limit := DefaultSubscriberBuffer + 2*publishArena + 1; received > limit {
 		t.Errorf("received %d events, more than the %d a stalled subscriber can hold", received, limit)
 	}
 	if got := bus.LastLines("chatty", 2); strings.Join(got, ",") != fmt.Sprintf("%d,%d", lines-1, lines) {
@@ -403,5 +403,162 @@ func TestPublishBatchWaitsAndKeepsOrder(t *testing.T) {
 	<-done
 	if got := bus.LastLines("web", 1); len(got) != 1 || got[0] != strconv.Itoa(batches*size-1) {
 		t.Errorf("history ends with %q", got)
+	}
+}
+
+// TestBatchesLosslessEveryLine: 200,000 lines of a child, with PublishLines
+// as devstack up sets it, reach a lossless subscriber that reads Batches
+// slowly: every line, in order, no skipped notice, many lines per channel
+// operation, and the child held back rather than the queue growing.
+func TestBatchesLosslessEveryLine(t *testing.T) {
+	const lines = 200_000
+	bus := NewBus(BusOptions{})
+	sub := bus.SubscribeLossless()
+	defer sub.Close()
+	stalled := bus.Subscribe() // an ordinary subscriber that never reads changes nothing
+	defer stalled.Close()
+
+	p, err := NewProcess(ProcessSpec{Name: "chatty", Argv: []string{"seq", "1", strconv.Itoa(lines)},
+		Restart: RestartNever, PublishLines: bus.PublishOwned}, bus.Publish)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer stopWithin(p, true)
+
+	deadline := time.After(2 * time.Minute)
+	last, receives, most := 0, 0, 0
+	for last < lines {
+		select {
+		case batch := <-sub.Batches():
+			receives++
+			if len(batch) == 0 {
+				t.Fatal("an empty batch")
+			}
+			for _, e := range batch {
+				switch e.Kind {
+				case events.KindSkipped:
+					t.Fatalf("a lossless subscriber was told %q", e.Text)
+				case events.KindLog:
+					n, err := strconv.Atoi(e.Text)
+					if err != nil || n != last+1 || e.Time.IsZero() {
+						t.Fatalf("line %q (time %v) after %d: a line was lost or mangled", e.Text, e.Time, last)
+					}
+					last = n
+				}
+			}
+			bus.mu.Lock()
+			most = max(most, sub.n)
+			bus.mu.Unlock()
+			if receives%50 == 0 {
+				time.Sleep(5 * time.Millisecond) // slower than the child: it must wait
+			}
+		case <-deadline:
+			t.Fatalf("only %d of %d lines within 2 minutes", last, lines)
+		}
+	}
+	if receives > lines/20 {
+		t.Errorf("%d lines took %d channel receives; want them in batches", lines, receives)
+	}
+	// The queue holds what the bus lets in before a publisher waits, plus
+	// one publication (a read's lines) beyond it.
+	if limit := DefaultSubscriberBuffer + maxLineBatch; most > limit {
+		t.Errorf("the lossless queue held %d events, more than %d: the child was not held back", most, limit)
+	}
+	eventually(t, "the child to exit", func() bool { return p.Status().State == events.StateExited })
+	t.Logf("%d lines in %d batches; the queue held at most %d", lines, receives, most)
+}
+
+// TestBatchesSkipExactly pins the ordinary subscription's drops with
+// batches: a batch that does not fit is cut where the queue is full, the
+// rest counted, and one notice with the exact count comes where the gap
+// is, before the next event that fits.
+func TestBatchesSkipExactly(t *testing.T) {
+	const size = 100
+	bus := NewBus(BusOptions{SubscriberBuffer: size})
+	sub := bus.Subscribe()
+	defer sub.Close()
+	// While the test holds the bus's lock, the pump cannot take anything:
+	// the queue fills exactly.
+	seq := 0
+	batch := func(n int) []events.Event {
+		es := make([]events.Event, n)
+		for i := range es {
+			seq++
+			es[i] = events.Event{Kind: events.KindLog, Source: "web", Text: strconv.Itoa(seq)}
+		}
+		return es
+	}
+	bus.mu.Lock()
+	for range 7 {
+		bus.deliverLocked(batch(30)) // 210 lines: 100 fit, 110 do not
+	}
+	bus.mu.Unlock()
+
+	var got []string
+	skipped := 0
+	take := func(b []events.Event) {
+		for _, e := range b {
+			if e.Kind == events.KindSkipped {
+				skipped += e.Skipped
+				got = append(got, "skipped")
+				continue
+			}
+			got = append(got, e.Text)
+		}
+	}
+	for len(got) < size {
+		take(<-sub.Batches())
+	}
+	bus.PublishOwned(batch(30)) // once the queue was read: a notice and the 30 lines
+	bus.Close()
+	for b := range sub.Batches() {
+		take(b)
+	}
+	if skipped != 110 {
+		t.Errorf("skipped %d, want 110", skipped)
+	}
+	want := []string{}
+	for i := 1; i <= 100; i++ {
+		want = append(want, strconv.Itoa(i))
+	}
+	want = append(want, "skipped")
+	for i := 211; i <= 240; i++ {
+		want = append(want, strconv.Itoa(i))
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("received:\n%v\nwant:\n%v", got, want)
+	}
+}
+
+// TestPublishedSinglesComeTogether: events published one by one while the
+// subscriber is busy reach it in few batches, not one channel operation
+// each.
+func TestPublishedSinglesComeTogether(t *testing.T) {
+	bus := NewBus(BusOptions{})
+	sub := bus.SubscribeLossless()
+	defer sub.Close()
+	const n = 1000
+	for i := range n {
+		bus.Publish(events.Event{Kind: events.KindLog, Source: "web", Text: strconv.Itoa(i)})
+	}
+	bus.Close()
+	receives, next := 0, 0
+	for b := range sub.Batches() {
+		receives++
+		for _, e := range b {
+			if e.Text != strconv.Itoa(next) {
+				t.Fatalf("got %q, want %d", e.Text, next)
+			}
+			next++
+		}
+	}
+	if next != n {
+		t.Fatalf("got %d events, want %d", next, n)
+	}
+	if receives > n/publishArena+3 {
+		t.Errorf("%d events came in %d batches, want about %d", n, receives, n/publishArena)
 	}
 }

@@ -73,8 +73,9 @@ type ProcessSpec struct {
 
 	// PublishLines, when set, publishes the child's output lines instead
 	// of the publish func given to NewProcess: the lines of one read at
-	// once, in order (typically Bus.PublishBatch), so a process printing
-	// fast costs one publication per read rather than one per line.
+	// once, in order, handed over to keep (typically Bus.PublishOwned), so
+	// a process printing fast costs one publication per read rather than
+	// one per line.
 	PublishLines func([]events.Event)
 }
 

@@ -155,7 +155,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			Name: ep.Name, Argv: ep.Argv, Dir: ep.Dir,
 			Env:          s.processEnv(p, ep),
 			StopTimeout:  opts.StopTimeout,
-			PublishLines: s.bus.PublishBatch,
+			PublishLines: s.bus.PublishOwned,
 		}, s.bus.Publish)
 		if err != nil {
 			return nil, err
@@ -293,7 +293,7 @@ func (s *Stack) startGateway(ctx context.Context) error {
 	spec := gatewaySpec(s.p, s.opts.RunDir, s.probePath, s.opts.CABundle)
 	spec.StopTimeout = s.opts.StopTimeout
 	spec.StayDown = s.stayDown
-	spec.PublishLines = s.bus.PublishBatch
+	spec.PublishLines = s.bus.PublishOwned
 	if s.p.Server == project.ServerGunicorn || s.p.Server == project.ServerUvicorn {
 		// Markers come on a pipe of their own, never from the gateway's
 		// output: an app that logs what a client sent could otherwise fake

@@ -115,8 +115,8 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 		stopRecording()
 		bus.Close()
 		se := &StartError{Err: err}
-		for e := range sub.Events() {
-			se.Output = append(se.Output, e)
+		for batch := range sub.Batches() {
+			se.Output = append(se.Output, batch...)
 		}
 		return nil, se
 	}
@@ -159,9 +159,10 @@ func (s *Session) record(ctx context.Context) {
 	remove()
 }
 
-// Events is everything the stack reports, from before it started, until
-// Stop has returned.
-func (s *Session) Events() <-chan events.Event { return s.sub.Events() }
+// Batches is everything the stack reports, from before it started, until
+// Stop has returned, in batches as published (see
+// orchestrator.Subscription.Batches: shared, never to be changed).
+func (s *Session) Batches() <-chan []events.Event { return s.sub.Batches() }
 
 // Status is a snapshot of the stack.
 func (s *Session) Status() events.StackStatus { return s.run.stack.Status() }

@@ -41,12 +41,14 @@ type follow struct {
 	ended chan struct{}
 }
 
-func followEvents(ch <-chan events.Event) *follow {
+func followEvents(ch <-chan []events.Event) *follow {
 	f := &follow{record.New[events.Event](), make(chan struct{})}
 	go func() {
 		defer close(f.ended)
-		for e := range ch {
-			f.Add(e)
+		for batch := range ch {
+			for _, e := range batch {
+				f.Add(e)
+			}
 		}
 	}()
 	return f
@@ -94,7 +96,7 @@ func TestSessionThenDoctorThroughIt(t *testing.T) {
 			s.Stop(true)
 		}
 	}()
-	f := followEvents(s.Events())
+	f := followEvents(s.Batches())
 	if len(notices) != 1 || !strings.HasPrefix(notices[0].Text, "created a local certificate authority in ") || notices[0].Hint == "" {
 		t.Errorf("notices on first use: got %+v, want the new CA with a hint", notices)
 	}

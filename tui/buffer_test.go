@@ -24,16 +24,21 @@ func TestUIDropsOnlyWhatItCannotShowAndCountsIt(t *testing.T) {
 	defer cancel()
 
 	// The notices the UI is given, counted on the way.
-	buffered := bufferEvents(ctx, sub.Events(), history)
-	toUI := make(chan events.Event)
+	buffered := bufferEvents(ctx, sub.Batches(), history)
+	toUI := make(chan []events.Event)
 	var notices int
 	go func() {
 		defer close(toUI)
-		for e := range buffered {
-			if e.Kind == events.KindSkipped {
-				notices++
+		for batch := range buffered {
+			if len(batch) > maxBatch {
+				t.Errorf("a batch of %d events, more than %d", len(batch), maxBatch)
 			}
-			toUI <- e
+			for _, e := range batch {
+				if e.Kind == events.KindSkipped {
+					notices++
+				}
+			}
+			toUI <- batch
 		}
 	}()
 	m := newTestModel(t, 120, 40, func(c *config) {
@@ -105,4 +110,53 @@ func TestUIDropsOnlyWhatItCannotShowAndCountsIt(t *testing.T) {
 		t.Errorf("the state change was dropped: web is %+v", p)
 	}
 	t.Logf("published in %s; %d skipped, %d skip notices", took, m.stack.skipped, notices)
+}
+
+// TestBufferSplitsBatchesAndKeepsStateChanges: a batch larger than
+// maxBatch reaches the UI in pieces of at most maxBatch; when lines are
+// dropped, a state change among them is kept, ahead of the notice, and the
+// count is exact.
+func TestBufferSplitsBatchesAndKeepsStateChanges(t *testing.T) {
+	const history = 100
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := make(chan []events.Event, 1)
+	var big []events.Event
+	for i := 1; i <= 3*maxBatch; i++ {
+		big = append(big, events.Event{Kind: events.KindLog, Source: "web", Text: strconv.Itoa(i)})
+		if i == 10 {
+			big = append(big, events.Event{Kind: events.KindState, Source: "web", Text: "crashed"})
+		}
+	}
+	// Read only once everything is in: the buffer must drop all but the
+	// last history lines.
+	b := &eventBuffer{limit: history, wake: make(chan struct{}, 1)}
+	b.push(big)
+	close(in)
+	go b.fill(ctx, in)
+	out := make(chan []events.Event)
+	go b.feed(ctx, out)
+
+	var got []events.Event
+	for batch := range out {
+		if len(batch) > maxBatch {
+			t.Errorf("a batch of %d events, more than %d", len(batch), maxBatch)
+		}
+		got = append(got, batch...)
+	}
+	if len(got) != 2+history {
+		t.Fatalf("got %d events, want the state change, a notice and %d lines", len(got), history)
+	}
+	if got[0].Kind != events.KindState || got[1].Kind != events.KindSkipped || got[1].Skipped != 3*maxBatch-history {
+		t.Errorf("first: %v %q, then %v skipped %d; want the state change, then %d skipped",
+			got[0].Kind, got[0].Text, got[1].Kind, got[1].Skipped, 3*maxBatch-history)
+	}
+	for i, e := range got[2:] {
+		if want := strconv.Itoa(3*maxBatch - history + 1 + i); e.Text != want {
+			t.Fatalf("line %d: got %q, want %q", i, e.Text, want)
+		}
+	}
+	if big[0].Text != "1" || len(big) != 3*maxBatch+1 {
+		t.Error("the buffer changed the batch it was given")
+	}
 }

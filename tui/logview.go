@@ -270,9 +270,20 @@ func linesOf(e events.Event, color bool) []logLine {
 	text, textColor := render(e)
 	var out []logLine
 	for part := range strings.SplitSeq(text, "\n") {
-		out = append(out, logLine{at: e.Time, source: source, text: printable(cleanLine(part, color)), color: textColor})
+		out = append(out, logLine{at: e.Time, source: source, text: paneText(part, color), color: textColor})
 	}
 	return out
+}
+
+// paneText is one line of text as the pane keeps it: cleaned (see
+// cleanLine), then made printable. Printable ASCII short enough to keep
+// whole and without tabs, most lines, costs one scan and a quick look
+// for a tab.
+func paneText(s string, color bool) string {
+	if len(s) <= maxStoredBytes && plainPrefix(s) == len(s) && strings.IndexByte(s, '\t') < 0 {
+		return s
+	}
+	return printable(cleanLine(s, color))
 }
 
 // printable makes one line safe to place in the layout: it keeps what

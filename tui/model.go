@@ -34,7 +34,7 @@ const (
 // config is what the model is given by Run (or a test).
 type config struct {
 	ctx     context.Context // ends the bus reader
-	events  <-chan events.Event
+	events  <-chan []events.Event
 	status  func() events.StackStatus // nil: the side list comes from events alone
 	onQuit  func()                    // nil: quitting ends the UI with ErrQuit
 	reload  func()                    // nil: no reload key
@@ -112,8 +112,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.key(msg)
 	case eventBatchMsg:
 		refresh := false
-		for _, e := range msg {
-			refresh = m.apply(e) || refresh
+		for i := range msg {
+			refresh = m.apply(&msg[i]) || refresh
 		}
 		cmds := []tea.Cmd{readEvents(m.cfg.ctx, m.cfg.events)}
 		if refresh {
@@ -147,64 +147,57 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.notice == noticeReloadRequested {
 			m.notice = "" // the header says how it went
 		}
-	default:
-		if m.apply(msg) {
-			return m, m.refreshStatus()
-		}
 	}
 	return m, nil
 }
 
 // apply takes in one bus event; it reports whether the stack's status
 // may have changed in a way only a snapshot shows (readiness, pids).
-func (m *model) apply(msg tea.Msg) (refresh bool) {
-	var e events.Event
-	switch msg := msg.(type) {
-	case logLineMsg:
-		e = msg.Event
-	case accessMsg:
-		e = msg.Event
+func (m *model) apply(e *events.Event) (refresh bool) {
+	switch e.Kind {
+	case events.KindLog:
+	case events.KindAccess:
 		m.stack.requests++
-	case processStateMsg:
-		e, refresh = msg.Event, true
-		m.stack.applyState(e)
-	case reloadStartMsg:
-		e, refresh = msg.Event, true
-		text, _ := render(e)
+	case events.KindState:
+		refresh = true
+		m.stack.applyState(*e)
+	case events.KindReloadStart:
+		refresh = true
+		text, _ := render(*e)
 		m.stack.reload = reloadView{running: true, text: text, at: e.Time}
-	case reloadFinishMsg:
-		e, refresh = msg.Event, true
-		text, _ := render(e)
+	case events.KindReloadFinish:
+		refresh = true
+		text, _ := render(*e)
 		m.stack.reload = reloadView{text: text, failed: e.Reload.Err != "", at: e.Time}
-	case checkMsg:
-		e, refresh = msg.Event, true
+	case events.KindCheck:
+		refresh = true
 		prev := m.stack.checks[e.Check.ID]
 		m.stack.checks[e.Check.ID] = e.Check.Status
 		if quietCheck(prev, e.Check.Status) {
 			return refresh // counted in the header, not worth a log line
 		}
-	case devstackMsg:
-		e, refresh = msg.Event, true // "ready https://…" comes as a message
-	case skippedLinesMsg:
-		e = msg.Event
+	case events.KindMessage:
+		refresh = true // "ready https://…" comes as a message
+	case events.KindSkipped:
 		m.stack.skipped += e.Skipped
-	case unknownEventMsg:
-		e = msg.Event
-	default:
-		return false
 	}
 	m.addLines(e)
 	return refresh
 }
 
 // addLines appends what e says to the log pane.
-func (m *model) addLines(e events.Event) {
+func (m *model) addLines(e *events.Event) {
 	before := len(m.stack.others)
 	m.stack.noteSource(e.Source)
 	if len(m.stack.others) != before {
 		m.layout()
 	}
-	for _, l := range linesOf(e, m.cfg.color) {
+	if e.Kind == events.KindLog && !e.Continued && e.Source != "" {
+		// The common case, without linesOf's slice: one line as printed.
+		m.logs.add(logLine{at: e.Time, source: e.Source, text: paneText(e.Text, m.cfg.color)})
+		return
+	}
+	for _, l := range linesOf(*e, m.cfg.color) {
 		m.logs.add(l)
 	}
 }

@@ -19,8 +19,8 @@ func BenchmarkBatch(b *testing.B) {
 			m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
 			batch := make(eventBatchMsg, maxBatch)
 			for i := range batch {
-				batch[i] = logLineMsg{events.Event{Kind: events.KindLog, Source: "web",
-					Text: fmt.Sprintf("[2026-03-04 12:01:33 +0000] [4242] [INFO] GET /api/items/%d 200 OK \x1b[32mdone\x1b[0m", i)}}
+				batch[i] = events.Event{Kind: events.KindLog, Source: "web",
+					Text: fmt.Sprintf("[2026-03-04 12:01:33 +0000] [4242] [INFO] GET /api/items/%d 200 OK \x1b[32mdone\x1b[0m", i)}
 			}
 			b.ReportAllocs()
 			b.ResetTimer()

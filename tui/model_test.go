@@ -52,11 +52,7 @@ func logEvent(source, text string) events.Event {
 
 // send passes msgs to the model as one batch read off the bus.
 func send(m *model, evs ...events.Event) tea.Cmd {
-	var batch eventBatchMsg
-	for _, e := range evs {
-		batch = append(batch, eventMsg(e))
-	}
-	_, cmd := m.Update(batch)
+	_, cmd := m.Update(eventBatchMsg(evs))
 	return cmd
 }
 
@@ -140,10 +136,10 @@ func TestEventsBecomeLines(t *testing.T) {
 }
 
 func TestBatchReadsTheBusAgain(t *testing.T) {
-	ch := make(chan events.Event, 4)
+	ch := make(chan []events.Event, 4)
 	m := newTestModel(t, 100, 20, func(c *config) { c.events = ch; c.status = nil })
-	ch <- logEvent("web", "second")
-	ch <- logEvent("web", "third")
+	ch <- []events.Event{logEvent("web", "second")}
+	ch <- []events.Event{logEvent("web", "third")}
 	cmd := send(m, logEvent("web", "first"))
 	if cmd == nil {
 		t.Fatal("a batch did not issue the next read of the bus")
@@ -168,16 +164,16 @@ func TestBatchReadsTheBusAgain(t *testing.T) {
 }
 
 func TestReadEventsBatchesAndStops(t *testing.T) {
-	ch := make(chan events.Event, maxBatch+10)
+	ch := make(chan []events.Event, maxBatch+10)
 	for i := range maxBatch + 10 {
-		ch <- logEvent("web", fmt.Sprint(i))
+		ch <- []events.Event{logEvent("web", fmt.Sprint(i))}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	batch := readEvents(ctx, ch)().(eventBatchMsg)
 	if len(batch) != maxBatch {
 		t.Errorf("first batch: got %d events, want %d", len(batch), maxBatch)
 	}
-	if got := batch[0].(logLineMsg).Text; got != "0" {
+	if got := batch[0].Text; got != "0" {
 		t.Errorf("events out of order: first is %q", got)
 	}
 	if batch := readEvents(ctx, ch)().(eventBatchMsg); len(batch) != 10 {
@@ -186,25 +182,6 @@ func TestReadEventsBatchesAndStops(t *testing.T) {
 	cancel()
 	if msg := readEvents(ctx, ch)(); msg != nil {
 		t.Errorf("after the end: got %#v, want nil", msg)
-	}
-}
-
-func TestEventKindsGetTheirMessage(t *testing.T) {
-	for kind, want := range map[events.Kind]any{
-		events.KindLog:          logLineMsg{},
-		events.KindAccess:       accessMsg{},
-		events.KindState:        processStateMsg{},
-		events.KindReloadStart:  reloadStartMsg{},
-		events.KindReloadFinish: reloadFinishMsg{},
-		events.KindCheck:        checkMsg{},
-		events.KindMessage:      devstackMsg{},
-		events.KindSkipped:      skippedLinesMsg{},
-		events.Kind(99):         unknownEventMsg{},
-	} {
-		e := events.Event{Kind: kind}
-		if got := fmt.Sprintf("%T", eventMsg(e)); got != fmt.Sprintf("%T", want) {
-			t.Errorf("%v: got %s, want %T", kind, got, want)
-		}
 	}
 }
 

@@ -3,6 +3,7 @@
 package tui
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -67,13 +68,14 @@ func NewPlain(w io.Writer, opts PlainOptions) *Plain {
 	return p
 }
 
-// Run writes every event from ch until the channel is closed, and
-// returns the first write error (after which it keeps draining, so the
-// bus is never held up by a broken output). Lines that come in a burst
-// are written together, never one write per line: what was gathered is
-// written once plainFlushBytes have gathered, or once no event has come
-// for plainFlushDelay (so a quiet moment shows everything at once).
-func (p *Plain) Run(ch <-chan events.Event) error {
+// Run writes every batch of events from ch until the channel is closed,
+// and returns the first write error (after which it keeps draining, so
+// the bus is never held up by a broken output). Lines that come in a
+// burst are written together, never one write per line: what was gathered
+// is written once plainFlushBytes have gathered, or once no batch has come
+// for plainFlushDelay (so a quiet moment shows everything at once). The
+// batches are only read.
+func (p *Plain) Run(ch <-chan []events.Event) error {
 	var first error
 	note := func(err error) {
 		if err != nil && first == nil {
@@ -89,20 +91,20 @@ func (p *Plain) Run(ch <-chan events.Event) error {
 	quiet.Stop()
 	defer quiet.Stop()
 	for {
-		var e events.Event
+		var batch []events.Event
 		var ok bool
 		select {
-		case e, ok = <-ch:
+		case batch, ok = <-ch:
 		default:
 			// Nothing waiting: give a burst a moment to go on before
 			// writing what it brought.
 			quiet.Reset(plainFlushDelay)
 			select {
-			case e, ok = <-ch:
+			case batch, ok = <-ch:
 				quiet.Stop()
 			case <-quiet.C:
 				flush()
-				e, ok = <-ch
+				batch, ok = <-ch
 			}
 		}
 		if !ok {
@@ -110,9 +112,11 @@ func (p *Plain) Run(ch <-chan events.Event) error {
 			return first
 		}
 		p.mu.Lock()
-		p.appendLocked(e)
-		if len(p.buf) >= plainFlushBytes {
-			note(p.flushLocked())
+		for i := range batch {
+			p.appendLocked(&batch[i])
+			if len(p.buf) >= plainFlushBytes {
+				note(p.flushLocked())
+			}
 		}
 		p.mu.Unlock()
 	}
@@ -129,7 +133,7 @@ const (
 func (p *Plain) Write(e events.Event) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.appendLocked(e)
+	p.appendLocked(&e)
 	return p.flushLocked()
 }
 
@@ -148,15 +152,17 @@ func (p *Plain) flushLocked() error {
 }
 
 // appendLocked adds the lines of e to the buffer.
-func (p *Plain) appendLocked(e events.Event) {
+func (p *Plain) appendLocked(e *events.Event) {
 	source := e.Source
 	if source == "" {
 		source = events.SourceDevstack
 	}
-	text, textColor := render(e)
-	if !p.color {
-		textColor = ""
+	if e.Kind == events.KindLog {
+		// The common case, without render's copy: one line as printed.
+		p.appendLineLocked(source, e.Text, "", e.Continued)
+		return
 	}
+	text, textColor := render(*e)
 	if e.Kind == events.KindCheck {
 		if p.checks == nil {
 			p.checks = map[string]events.CheckStatus{}
@@ -167,40 +173,53 @@ func (p *Plain) appendLocked(e events.Event) {
 			return
 		}
 	}
+	for line := range strings.SplitSeq(text, "\n") {
+		p.appendLineLocked(source, line, textColor, false)
+	}
+}
+
+// appendLineLocked adds one `source | line` line, line cleaned first
+// (nothing a process printed may drive the terminal: only colour and
+// style sequences stay, and only when colour is on), … after it when cut.
+func (p *Plain) appendLineLocked(source, line, textColor string, cut bool) {
 	width := utf8.RuneCountInString(source)
 	p.width = max(p.width, width)
-	for line := range strings.SplitSeq(text, "\n") {
-		// Nothing a process printed may drive the terminal: only colour
-		// and style sequences stay, and only when colour is on.
-		line = cleanLine(line, p.color)
-		if p.color {
-			p.buf = append(p.buf, "\x1b["...)
-			p.buf = append(p.buf, sourceColor(source)...)
-			p.buf = append(p.buf, 'm')
-		}
-		p.buf = append(p.buf, source...)
-		for range p.width - width {
-			p.buf = append(p.buf, ' ')
-		}
-		if p.color {
-			p.buf = append(p.buf, " |\x1b[0m "...)
-		} else {
-			p.buf = append(p.buf, " | "...)
-		}
-		if textColor != "" {
-			p.buf = append(p.buf, "\x1b["...)
-			p.buf = append(p.buf, textColor...)
-			p.buf = append(p.buf, 'm')
-		}
-		p.buf = append(p.buf, line...)
-		if p.color && strings.Contains(line, "\x1b[") && !strings.HasSuffix(line, "\x1b[0m") && !strings.HasSuffix(line, "\x1b[m") {
+	if !p.color {
+		textColor = ""
+	}
+	if p.color {
+		p.buf = append(p.buf, "\x1b["...)
+		p.buf = append(p.buf, sourceColor(source)...)
+		p.buf = append(p.buf, 'm')
+	}
+	p.buf = append(p.buf, source...)
+	for range p.width - width {
+		p.buf = append(p.buf, ' ')
+	}
+	if p.color {
+		p.buf = append(p.buf, " |\x1b[0m "...)
+	} else {
+		p.buf = append(p.buf, " | "...)
+	}
+	if textColor != "" {
+		p.buf = append(p.buf, "\x1b["...)
+		p.buf = append(p.buf, textColor...)
+		p.buf = append(p.buf, 'm')
+	}
+	start := len(p.buf)
+	p.buf = appendClean(p.buf, line, p.color)
+	if cut {
+		p.buf = append(p.buf, "…"...)
+	}
+	if p.color {
+		if text := p.buf[start:]; bytes.Contains(text, []byte("\x1b[")) && !bytes.HasSuffix(text, []byte("\x1b[0m")) && !bytes.HasSuffix(text, []byte("\x1b[m")) {
 			p.buf = append(p.buf, "\x1b[0m"...) // the process's own colour must not run into the next line
 		}
-		if textColor != "" {
-			p.buf = append(p.buf, "\x1b[0m"...)
-		}
-		p.buf = append(p.buf, '\n')
 	}
+	if textColor != "" {
+		p.buf = append(p.buf, "\x1b[0m"...)
+	}
+	p.buf = append(p.buf, '\n')
 }
 
 // ANSI SGR parameters.

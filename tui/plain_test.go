@@ -149,9 +149,9 @@ func TestColorEnabled(t *testing.T) {
 }
 
 func TestRunDrainsAndReportsWriteErrors(t *testing.T) {
-	ch := make(chan events.Event, 3)
+	ch := make(chan []events.Event, 3)
 	for range 3 {
-		ch <- events.Event{Kind: events.KindLog, Source: "web", Text: "x"}
+		ch <- []events.Event{{Kind: events.KindLog, Source: "web", Text: "x"}}
 	}
 	close(ch)
 	p := NewPlain(failingWriter{}, PlainOptions{})
@@ -192,20 +192,30 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 // TestRunWritesABurstTogether pins the plain writer's batching: lines
-// already waiting in the channel are written in a few writes, not one
-// write per line, and read exactly as written one by one.
+// already waiting in the channel, in batches of any size, are written in a
+// few writes, not one write per line, and read exactly as written one by
+// one.
 func TestRunWritesABurstTogether(t *testing.T) {
 	const n = 1000
-	ch := make(chan events.Event, n)
+	ch := make(chan []events.Event, n)
 	var want bytes.Buffer
 	one := NewPlain(&want, PlainOptions{Color: true})
+	var batch []events.Event
 	for i := range n {
-		e := events.Event{Kind: events.KindLog, Source: "web", Text: fmt.Sprintf("line %d \x1b[32mok", i)}
-		ch <- e
+		e := events.Event{Kind: events.KindLog, Source: "web", Text: fmt.Sprintf("line %d \x1b[32mok", i), Continued: i%10 == 9}
+		if i%100 == 50 {
+			e = events.Event{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: events.ReloadRecord{Duration: time.Second}}
+		}
+		batch = append(batch, e)
+		if len(batch) == 1+i%7 { // batches of 1 to 7 events
+			ch <- batch
+			batch = nil
+		}
 		if err := one.Write(e); err != nil {
 			t.Fatal(err)
 		}
 	}
+	ch <- batch
 	close(ch)
 	var got countingWriter
 	if err := NewPlain(&got, PlainOptions{Color: true}).Run(ch); err != nil {

@@ -61,7 +61,7 @@ func Interactive(w io.Writer) bool {
 // history) are dropped, and it says how many; status is called for a
 // snapshot once a second and after state changes (nil: the process list
 // comes from ch alone). The terminal is restored before Run returns.
-func Run(ctx context.Context, ch <-chan events.Event, status func() events.StackStatus, opts Options) error {
+func Run(ctx context.Context, ch <-chan []events.Event, status func() events.StackStatus, opts Options) error {
 	out := opts.Output
 	if out == nil {
 		out = os.Stdout

@@ -34,7 +34,7 @@ func (l *lockedBuffer) String() string {
 
 // runUI starts Run with keys from the returned writer and reports its
 // result on the returned channel.
-func runUI(t *testing.T, ctx context.Context, ch chan events.Event, opts Options) (io.Writer, <-chan error) {
+func runUI(t *testing.T, ctx context.Context, ch chan []events.Event, opts Options) (io.Writer, <-chan error) {
 	t.Helper()
 	t.Setenv("NO_COLOR", "1")
 	keys, input := io.Pipe()
@@ -58,10 +58,10 @@ func result(t *testing.T, done <-chan error) error {
 }
 
 func TestRunEndsWhenTheBusCloses(t *testing.T) {
-	ch := make(chan events.Event, 10)
+	ch := make(chan []events.Event, 10)
 	var quits atomic.Int32
 	input, done := runUI(t, context.Background(), ch, Options{OnQuit: func() { quits.Add(1) }})
-	ch <- logEvent("web", "hello")
+	ch <- []events.Event{logEvent("web", "hello")}
 	if _, err := input.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestRunEndsWhenTheBusCloses(t *testing.T) {
 }
 
 func TestRunReturnsErrQuitWithoutHook(t *testing.T) {
-	ch := make(chan events.Event)
+	ch := make(chan []events.Event)
 	input, done := runUI(t, context.Background(), ch, Options{})
 	if _, err := input.Write([]byte("q")); err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestRunReturnsErrQuitWithoutHook(t *testing.T) {
 }
 
 func TestRunEndsWithItsContext(t *testing.T) {
-	ch := make(chan events.Event)
+	ch := make(chan []events.Event)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, done := runUI(t, ctx, ch, Options{})
 	cancel()
