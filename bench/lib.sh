@@ -19,13 +19,22 @@ wait_for() {
   echo "bench: timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; exit 1
 }
 
+# cpu_split PID: "user system" CPU time of PID and its children, in clock
+# ticks.
+cpu_split() {
+  local user=0 sys=0 p u s
+  for p in $1 $(pgrep -P "$1" || true); do
+    read -r u s < <(awk '{print $14, $15}' "/proc/$p/stat" 2>/dev/null || echo 0 0)
+    user=$((user + ${u:-0})) sys=$((sys + ${s:-0}))
+  done
+  echo "$user $sys"
+}
+
 # cpu_ticks PID: user+system CPU time of PID and its children, in clock ticks.
 cpu_ticks() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
+  local u s
+  read -r u s < <(cpu_split "$1")
+  echo $((u + s))
 }
 hz=$(getconf CLK_TCK)
 

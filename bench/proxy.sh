@@ -204,7 +204,7 @@ rss_kb() {
   echo "$total"
 }
 
-# cpu_ticks, hz and to_ms come from bench/lib.sh.
+# cpu_split, hz and to_ms come from bench/lib.sh.
 
 # load PROTO PORT OUT: one measured run; writes "requests req/s p50 p99" to OUT.
 load() {
@@ -233,20 +233,26 @@ load() {
   fi
 }
 
-declare -A rps p50 p99 peak cpu
+# per_req TICKS: CPU ticks over the run's $requests, in µs per request.
+# The table gives user+system, then user (the proxy's own code) and system
+# (the kernel's work for its syscalls) apart.
+per_req() { awk -v t="$1" -v hz="$hz" -v n="$requests" 'BEGIN {printf "%.1f", (n > 0) ? t / hz * 1e6 / n : 0}'; }
+
+declare -A rps p50 p99 peak cpu cpu_user cpu_sys
 names=(devstack caddy nginx)
 echo
 echo "bench: $ROUNDS interleaved rounds of ${DURATION} s per proxy and protocol, $CONNECTIONS requests in flight (h1: wrk -t$THREADS -c$CONNECTIONS; h2: h2load -c8 -m$((CONNECTIONS / 8))), $cores CPUs shared with the load generator and the upstream"
 for proto in $PROTOCOLS; do
   for name in "${names[@]}"; do
     rps[$proto.$name]=""; p50[$proto.$name]=""; p99[$proto.$name]=""; cpu[$proto.$name]=""; peak[$proto.$name]=0
+    cpu_user[$proto.$name]=""; cpu_sys[$proto.$name]=""
   done
   for round in $(seq "$ROUNDS"); do
     for i in 0 1 2; do
       name=${names[$(( (i + round - 1) % 3 ))]}
       port_var="${name}_port"; pid_var="pid_$name"
       port=${!port_var}; pid=${!pid_var}
-      ticks_before=$(cpu_ticks "$pid")
+      read -r user_before sys_before < <(cpu_split "$pid")
       load "$proto" "$port" "$work/result.txt" &
       load_pid=$!
       while kill -0 "$load_pid" 2>/dev/null; do
@@ -255,11 +261,14 @@ for proto in $PROTOCOLS; do
         sleep 0.5
       done
       wait "$load_pid"
-      ticks=$(( $(cpu_ticks "$pid") - ticks_before ))
+      read -r user_after sys_after < <(cpu_split "$pid")
       read -r requests r l50 l99 <"$work/result.txt"
-      us=$(awk -v t="$ticks" -v hz="$hz" -v n="$requests" 'BEGIN {printf "%.1f", (n > 0) ? t / hz * 1e6 / n : 0}')
-      printf "%s round %d  %-8s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  CPU %6.1f µs/req\n" "$proto" "$round" "$name" "$r" "$l50" "$l99" "$us"
+      us_user=$(per_req $((user_after - user_before)))
+      us_sys=$(per_req $((sys_after - sys_before)))
+      us=$(per_req $((user_after - user_before + sys_after - sys_before)))
+      printf "%s round %d  %-8s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  CPU %6.1f µs/req (user %5.1f, sys %5.1f)\n" "$proto" "$round" "$name" "$r" "$l50" "$l99" "$us" "$us_user" "$us_sys"
       rps[$proto.$name]+="$r "; p50[$proto.$name]+="$l50 "; p99[$proto.$name]+="$l99 "; cpu[$proto.$name]+="$us "
+      cpu_user[$proto.$name]+="$us_user "; cpu_sys[$proto.$name]+="$us_sys "
     done
   done
 done
@@ -278,7 +287,7 @@ nginx_version="$(nginx -v 2>&1 | sed 's/.*version: //')"
 verdict_block=""
 for proto in $PROTOCOLS; do
   echo
-  echo "$proto  proxy     version                        req/s (median)   p50 ms   p99 ms  CPU µs/req  peak RSS MiB"
+  echo "$proto  proxy     version                        req/s (median)   p50 ms   p99 ms  CPU µs/req   user    sys  peak RSS MiB"
   declare -A m_rps m_p99 m_cpu
   for name in "${names[@]}"; do
     m_rps[$name]=$(echo "${rps[$proto.$name]}" | median)
@@ -290,7 +299,8 @@ for proto in $PROTOCOLS; do
       caddy) version=$caddy_version ;;
       nginx) version=$nginx_version ;;
     esac
-    printf "%-4s %-9s %-30s %14.0f %8.3f %8.3f %11.1f %13.1f\n" "$proto" "$name" "$version" "${m_rps[$name]}" "$m50" "${m_p99[$name]}" "${m_cpu[$name]}" "$(echo "${peak[$proto.$name]}" | awk '{print $1/1024}')"
+    printf "%-4s %-9s %-30s %14.0f %8.3f %8.3f %11.1f %6.1f %6.1f %13.1f\n" "$proto" "$name" "$version" "${m_rps[$name]}" "$m50" "${m_p99[$name]}" "${m_cpu[$name]}" \
+      "$(echo "${cpu_user[$proto.$name]}" | median)" "$(echo "${cpu_sys[$proto.$name]}" | median)" "$(echo "${peak[$proto.$name]}" | awk '{print $1/1024}')"
   done
   verdict_block+=$(awk -v proto="$proto" -v d="${m_rps[devstack]}" -v c="${m_rps[caddy]}" -v n="${m_rps[nginx]}" \
       -v dp="${m_p99[devstack]}" -v np="${m_p99[nginx]}" \
