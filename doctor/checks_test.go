@@ -441,3 +441,41 @@ func TestMissingProxyHeaderBelongsInTheSharedBase(t *testing.T) {
 		t.Errorf("proxy-ssl-header: where %q fix %q; want base.py", r.Where, r.Fix)
 	}
 }
+
+// FastAPI under gunicorn's UvicornWorker with the Procfile's trust list,
+// which leaves out the local proxy: forwarded-allow-ips fails at the
+// Procfile's line, with a fix for a web line; gunicorn's scheme headers,
+// which uvicorn never reads, are not judged.
+func TestProcfileTrustUnderUvicornWorker(t *testing.T) {
+	ev := Evidence{
+		Origin:  "https://localhost:8080",
+		Headers: []string{"X-Forwarded-Proto", "X-Forwarded-For", "X-Forwarded-Host"},
+		Probe: templates.ProbeReport{Probe: 1, ReachedFramework: true, Scheme: "http", RemoteAddr: "127.0.0.1",
+			Headers:   map[string]string{"x-forwarded-for": "127.0.0.1", "x-forwarded-proto": "https"},
+			Framework: templates.ProbeFramework{Name: "fastapi", Version: "0.92.0"},
+			Gateway:   map[string]any{"scheme": "http", "client": []any{"127.0.0.1", 50000}, "peer": "127.0.0.1"},
+			Server: &templates.ProbeServer{Name: "gunicorn", Version: "20.1.0", WorkerClass: "uvicorn.workers.UvicornWorker",
+				Bind: []string{"127.0.0.1:8000"}, ForwardedAllowIPs: []string{"10.0.0.5"}, ForwardedAllowIPsSource: "Procfile:2",
+				SecureSchemeHeaders: map[string]string{"X-FORWARDED-PROTO": "https", "X-FORWARDED-SSL": "on"},
+				Uvicorn:             &templates.ProbeUvicorn{Version: "0.17.6", ProxyHeaders: true, ForwardedAllowIPs: []string{"10.0.0.5"}}}},
+	}
+	results := Check(ev)
+	r := find(t, results, IDForwardedAllowIPs)
+	if r.Status != Fail || r.Where != "Procfile:2" || !strings.Contains(r.Detail, "forwarded_allow_ips = 10.0.0.5 (Procfile:2)") ||
+		!strings.Contains(r.Fix, "the web line in Procfile:2 passes --forwarded-allow-ips 10.0.0.5") ||
+		!strings.Contains(r.Fix, "FORWARDED_ALLOW_IPS=127.0.0.1,::1") {
+		t.Errorf("forwarded-allow-ips: %+v", r)
+	}
+	for _, r := range results {
+		if r.ID == IDSchemeHeaders {
+			t.Errorf("gunicorn's scheme headers judged under UvicornWorker: %+v", r)
+		}
+	}
+	// gunicorn's default list, handed to uvicorn, is called gunicorn's.
+	ev.Probe.Server.ForwardedAllowIPsSource = "default"
+	ev.Probe.Server.ForwardedAllowIPs, ev.Probe.Server.Uvicorn.ForwardedAllowIPs = []string{"127.0.0.1"}, []string{"127.0.0.1"}
+	ev.Probe.Scheme = "https"
+	if r := find(t, Check(ev), IDForwardedAllowIPs); r.Status != Pass || !strings.Contains(r.Detail, "(gunicorn's default)") {
+		t.Errorf("forwarded-allow-ips with gunicorn's default: %+v", r)
+	}
+}

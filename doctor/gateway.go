@@ -101,7 +101,11 @@ func (t gatewayTrust) list() string { return strings.Join(t.ips, ",") }
 
 // described is "forwarded_allow_ips = 10.0.0.5 (gunicorn.conf.py:3)".
 func (t gatewayTrust) described() string {
-	from := map[string]string{"": "", "default": " (" + t.server + "'s default)", "command line": " (on the command line)",
+	def := t.server
+	if t.worker() {
+		def = "gunicorn" // UvicornWorker hands gunicorn's default to uvicorn
+	}
+	from := map[string]string{"": "", "default": " (" + def + "'s default)", "command line": " (on the command line)",
 		"FORWARDED_ALLOW_IPS": " (from FORWARDED_ALLOW_IPS in the environment)"}
 	s, ok := from[t.source]
 	if !ok {
@@ -109,6 +113,13 @@ func (t gatewayTrust) described() string {
 	}
 	return fmt.Sprintf("%s = %s%s", t.setting, t.list(), s)
 }
+
+// worker reports whether uvicorn runs under gunicorn's UvicornWorker.
+func (t gatewayTrust) worker() bool { return strings.HasSuffix(t.server, "(UvicornWorker)") }
+
+// fromProcfile reports whether the list is set on the Procfile's web
+// line, which devstack carried over to the gateway.
+func (t gatewayTrust) fromProcfile() bool { return strings.HasPrefix(t.source, "Procfile:") }
 
 // where is the project's config line that sets the list, if any.
 func (t gatewayTrust) where() string {
@@ -122,6 +133,16 @@ func (t gatewayTrust) where() string {
 // its own list.
 func (t gatewayTrust) fix() string {
 	switch {
+	case t.fromProcfile():
+		// gunicorn and uvicorn read FORWARDED_ALLOW_IPS when no option
+		// sets the list; the option wins over it.
+		reader := t.server
+		if t.worker() {
+			reader = "gunicorn, which UvicornWorker follows,"
+		}
+		return fmt.Sprintf("the web line in %s passes --forwarded-allow-ips %s, which wins over the environment: drop it from the web line and set "+
+			"FORWARDED_ALLOW_IPS=%s in production's environment instead (%s reads it); then, for local runs only, in .env: FORWARDED_ALLOW_IPS=%s",
+			t.source, t.list(), t.list(), reader, localTrust)
 	case t.where() != "":
 		return fmt.Sprintf(`in %s, read the list from the environment: forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", %q) `+
 			"(production keeps %s); then, for local runs only, in .env: FORWARDED_ALLOW_IPS=%s",

@@ -15,7 +15,9 @@ import (
 // unless a production proxy clears them.
 func checkSchemeHeaders(ev Evidence) (Result, bool) {
 	headers := ev.Probe.Server.SecureSchemeHeaders
-	if len(headers) == 0 {
+	if len(headers) == 0 || ev.Probe.Server.Uvicorn != nil {
+		// Under UvicornWorker uvicorn decides the scheme, from
+		// X-Forwarded-Proto only (uvicorn-worker says so when they are set).
 		return Result{}, false
 	}
 	var loose []string

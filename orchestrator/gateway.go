@@ -51,6 +51,9 @@ func gatewaySpec(p *project.Project, runDir, probePath, caBundle string) Process
 	argv := append([]string(nil), p.GatewayArgv...)
 	env := withCABundle(append(append([]string(nil), p.Env...), p.GatewayEnv...), caBundle)
 	env = append(env, templates.EnvProbePath+"="+probePath)
+	if p.GatewayFrom != "" {
+		env = append(env, templates.EnvGatewayArgsFrom+"="+p.GatewayFrom)
+	}
 
 	switch p.Server {
 	case project.ServerGunicorn:

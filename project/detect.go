@@ -1,6 +1,7 @@
 package project
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -33,7 +34,7 @@ func Detect(dir string, o Overrides) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &detector{dir: abs, o: o, cfg: cfg, environ: environ, env: envMap(environ)}
+	d := &detector{dir: abs, o: o, cfg: cfg, environ: environ, env: envMap(environ), args: cfg.Args}
 	return d.detect()
 }
 
@@ -46,6 +47,7 @@ type detector struct {
 	env     map[string]string // devstack's environment
 	dotenv  []envVar          // from the env files, in order
 	plan    envPlan           // how the children's environment was built
+	args    []string          // the gateway's extra arguments: the config's args, or the Procfile's options
 	p       *Project
 }
 
@@ -174,6 +176,15 @@ func (d *detector) detectApp() error {
 			return &Error{Msg: msg, Fix: fix}
 		}
 	}
+	if web := readWebLine(d.dir); web != nil && d.servesWebLine(web, app, dj) {
+		if server == "" && d.cfg.Args == nil && !hasCommand {
+			server = web.Server
+			d.carryWebLine(web)
+		} else if len(web.Kept) > 0 {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: the web line's options (%s) are not used: %s chooses the gateway command",
+				web.Source, strings.Join(web.Kept, " "), d.gatewayChooser()))
+		}
+	}
 	if dj != nil {
 		p.Framework = Django
 		p.ManagePy = dj.ManagePy
@@ -204,8 +215,12 @@ func (d *detector) detectApp() error {
 		p.Kind, p.Server = KindASGI, ServerUvicorn
 	case ServerGunicorn:
 		p.Server = ServerGunicorn
-		if p.Kind == KindASGI && !hasWorkerClass(cfg.Args) {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is an ASGI app but server is gunicorn: add args = [\"-k\", \"uvicorn.workers.UvicornWorker\"] or use server = \"uvicorn\"", p.Target))
+		if p.Kind == KindASGI && workerClass(d.args) == "" {
+			fix := `add args = ["-k", "uvicorn.workers.UvicornWorker"] or use server = "uvicorn"`
+			if p.GatewayFrom != "" {
+				fix = "add -k uvicorn.workers.UvicornWorker to the web line in " + p.GatewayFrom
+			}
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is an ASGI app but server is gunicorn: %s", p.Target, fix))
 		}
 		p.Kind = KindWSGI
 	default:
@@ -218,7 +233,7 @@ func (d *detector) detectApp() error {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("command in %s is ignored because server is %q", cfg.Display, p.Server))
 	}
 	if p.Server == ServerGunicorn {
-		p.GunicornConfig = gunicornConfig(d.dir, cfg.Args)
+		p.GunicornConfig = gunicornConfig(d.dir, d.args)
 	}
 	return nil
 }
@@ -286,15 +301,6 @@ func (d *detector) settingsChoice() settingsChoice {
 	return settingsChoice{}
 }
 
-func hasWorkerClass(args []string) bool {
-	for _, a := range args {
-		if a == "-k" || a == "--worker-class" || strings.HasPrefix(a, "--worker-class=") || (strings.HasPrefix(a, "-k") && len(a) > 2) {
-			return true
-		}
-	}
-	return false
-}
-
 // findInterpreter picks the Python that can import the framework and the
 // gateway server.
 func (d *detector) findInterpreter() error {
@@ -305,6 +311,13 @@ func (d *detector) findInterpreter() error {
 	}
 	if p.Server == ServerGunicorn || p.Server == ServerUvicorn {
 		need = append(need, p.Server)
+	}
+	class := ""
+	if p.Server == ServerGunicorn {
+		class = workerClass(d.args)
+		if m := workerModule(class); m != "" {
+			need = append(need, m) // gunicorn imports the worker class at start
+		}
 	}
 	explicit, source := d.o.Python, d.o.source("Python", "--python", "DEVSTACK_PYTHON")
 	if explicit == "" && d.cfg.Python != nil {
@@ -331,6 +344,13 @@ func (d *detector) findInterpreter() error {
 			p.Interpreter = in
 			p.Warnings = append(p.Warnings, "no Python interpreter can import "+strings.Join(need, " and ")+"; the doctor's live checks will be limited")
 			return nil
+		}
+		if m := workerModule(class); m != "" {
+			var e *Error
+			if errors.As(err, &e) {
+				first, rest, _ := strings.Cut(e.Msg, "\n")
+				e.Msg = fmt.Sprintf("%s (%s for gunicorn's worker class %s, from %s)\n%s", first, m, class, d.argsSource(), rest)
+			}
 		}
 		return err
 	}
@@ -365,7 +385,7 @@ func (d *detector) gateway() error {
 		if p.PythonPath != "" {
 			p.GatewayArgv = append(p.GatewayArgv, "--pythonpath", p.PythonPath)
 		}
-		p.GatewayArgv = append(p.GatewayArgv, substitutePort(d.cfg.Args, port)...)
+		p.GatewayArgv = append(p.GatewayArgv, substitutePort(d.args, port)...)
 	case ServerUvicorn:
 		target, factory := strings.CutSuffix(p.Target, "()")
 		p.GatewayArgv = []string{p.Interpreter.Path, "-m", "uvicorn", target, "--host", p.Host, "--port", port}
@@ -375,7 +395,7 @@ func (d *detector) gateway() error {
 		if p.PythonPath != "" {
 			p.GatewayArgv = append(p.GatewayArgv, "--app-dir", p.PythonPath)
 		}
-		p.GatewayArgv = append(p.GatewayArgv, substitutePort(d.cfg.Args, port)...)
+		p.GatewayArgv = append(p.GatewayArgv, substitutePort(d.args, port)...)
 	case ServerCommand:
 		argv, line := d.o.Command, ""
 		source := d.o.source("Command", "the command after --", "DEVSTACK_COMMAND")

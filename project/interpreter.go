@@ -76,9 +76,12 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 	}
 	in := best.interpreter()
 	in.Tried = tried
+	// Need is the framework, the gateway, then what the gateway's worker
+	// class needs (uvicorn under gunicorn).
 	for _, m := range req.Need {
-		switch m {
-		case ServerGunicorn, ServerUvicorn:
+		switch {
+		case in.GatewayModule != "":
+		case m == ServerGunicorn || m == ServerUvicorn:
 			in.GatewayModule, in.GatewayVersion = m, best.version(m)
 		default:
 			in.FrameworkModule, in.FrameworkVersion = m, best.version(m)
@@ -377,9 +380,13 @@ func noInterpreterError(req interpreterRequest, tried []Candidate) error {
 			fix = append(fix, fmt.Sprintf("create a virtualenv with them: python3 -m venv .venv && .venv/bin/pip install %s", pkgs))
 			var deb []string
 			for _, m := range req.Need {
-				deb = append(deb, debianPackage[m])
+				if debianPackage[m] != "" {
+					deb = append(deb, debianPackage[m])
+				}
 			}
-			fix = append(fix, "or, on Debian/Ubuntu: apt-get install "+strings.Join(deb, " "))
+			if len(deb) == len(req.Need) {
+				fix = append(fix, "or, on Debian/Ubuntu: apt-get install "+strings.Join(deb, " "))
+			}
 		}
 	}
 	return &Error{Msg: b.String(), Fix: strings.Join(fix, "\n")}

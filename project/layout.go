@@ -462,25 +462,49 @@ func likelyCandidate(root string) string {
 	return fmt.Sprintf("%s looks like a %s app: add these lines to %s:\n  app = %q\n  args = [%q, %q]", rel, best.guess.Framework, ConfigFileName, target, flag, pathDir)
 }
 
-// gatewayValueFlags are the gunicorn and uvicorn options that take a value
-// as the next argument; the app target is the first other argument.
-var gatewayValueFlags = map[string]bool{
-	"-b": true, "--bind": true, "-w": true, "--workers": true, "-k": true, "--worker-class": true,
-	"-c": true, "--config": true, "-t": true, "--timeout": true, "--log-file": true, "--access-logfile": true,
-	"--error-logfile": true, "--log-level": true, "--threads": true, "--chdir": true, "--pythonpath": true,
-	"-e": true, "--env": true, "--max-requests": true, "--max-requests-jitter": true, "--graceful-timeout": true,
-	"--keep-alive": true, "--worker-connections": true, "--forwarded-allow-ips": true, "--name": true, "-n": true,
-	"--host": true, "--port": true, "--app-dir": true, "--env-file": true, "--root-path": true, "--workers-count": true,
-	"--limit-concurrency": true, "--backlog": true, "--timeout-keep-alive": true, "--proxy-headers-ips": true,
-	"--uds": true, "--fd": true, "--ssl-keyfile": true, "--ssl-certfile": true, "--loop": true, "--http": true,
-	"--ws": true, "--lifespan": true, "--interface": true, "--log-config": true, "-u": true, "--user": true, "-g": true, "--group": true,
-}
-
 // findProcfileApp reads the "web" line of the Procfile (Heroku's, and
 // every platform that copied it): the production command names the app
 // exactly, with gunicorn's --chdir and --pythonpath or uvicorn's
-// --app-dir. nil when there is none, or it runs neither server.
+// --app-dir, and the options production runs it with (see
+// procfile_web.go). nil when there is none, or it runs neither server.
 func findProcfileApp(root string) *layoutApp {
+	w := readWebLine(root)
+	if w == nil {
+		return nil
+	}
+	target := w.target()
+	if target == "" {
+		return nil
+	}
+	appDir := root
+	if w.Chdir != "" {
+		appDir = filepath.Join(root, filepath.FromSlash(w.Chdir))
+	}
+	g, _ := guessModuleKind(filepath.Join(appDir, w.PathDir), target)
+	if src, err := os.ReadFile(g.File); err == nil && strings.Contains(string(src), "django") {
+		// A Django entry point: the manage.py search knows Django
+		// (its settings, static files, the doctor's reading).
+		return nil
+	}
+	if g.Framework == WSGI || g.Framework == ASGI {
+		g.Kind = KindWSGI
+		if w.Server == ServerUvicorn {
+			g.Kind = KindASGI
+		}
+	}
+	module, callable, _ := strings.Cut(target, ":")
+	a := &layoutApp{appGuess: g, Module: module, How: "Procfile's web line"}
+	a.Callable = callable
+	a.PathDir = w.PathDir
+	if w.Chdir != "" {
+		a.PathDir = filepath.ToSlash(filepath.Join(w.Chdir, w.PathDir))
+	}
+	return a
+}
+
+// readWebLine is the Procfile's web line when it runs gunicorn or
+// uvicorn; nil otherwise.
+func readWebLine(root string) *webLine {
 	data, err := os.ReadFile(filepath.Join(root, "Procfile"))
 	if err != nil {
 		return nil
@@ -497,74 +521,12 @@ func findProcfileApp(root string) *layoutApp {
 		if err != nil {
 			return nil
 		}
-		server := -1
-		for i, a := range argv {
-			if b := filepath.Base(a); b == ServerGunicorn || b == ServerUvicorn {
-				server = i
-				break
-			}
-		}
-		if server < 0 {
+		w, ok := parseWebLine(argv)
+		if !ok {
 			return nil
 		}
-		kind := KindWSGI
-		if filepath.Base(argv[server]) == ServerUvicorn {
-			kind = KindASGI
-		}
-		var target, chdir, pathDir string
-		for i := server + 1; i < len(argv) && target == ""; i++ {
-			a := argv[i]
-			flag, value, hasValue := strings.Cut(a, "=")
-			switch {
-			case strings.HasPrefix(a, "-") && gatewayValueFlags[flag]:
-				if !hasValue && i+1 < len(argv) {
-					i++
-					value = argv[i]
-				}
-				switch flag {
-				case "--chdir":
-					chdir = value
-				case "--pythonpath", "--app-dir":
-					pathDir = value
-				}
-			case strings.HasPrefix(a, "-"):
-			default:
-				target = a
-			}
-		}
-		if target == "" || strings.Contains(target, "$") {
-			return nil
-		}
-		if !strings.Contains(target, ":") {
-			if kind == KindASGI {
-				return nil
-			}
-			target += ":application" // gunicorn's default name
-		}
-		if !targetRE.MatchString(target) {
-			return nil
-		}
-		appDir := root
-		if chdir != "" {
-			appDir = filepath.Join(root, filepath.FromSlash(chdir))
-		}
-		g, _ := guessModuleKind(filepath.Join(appDir, pathDir), target)
-		if src, err := os.ReadFile(g.File); err == nil && strings.Contains(string(src), "django") {
-			// A Django entry point: the manage.py search knows Django
-			// (its settings, static files, the doctor's reading).
-			return nil
-		}
-		if g.Framework == WSGI || g.Framework == ASGI {
-			g.Kind = kind
-		}
-		module, callable, _ := strings.Cut(target, ":")
-		a := &layoutApp{appGuess: g, Module: module, How: "Procfile's web line"}
-		a.Callable = callable
-		a.PathDir = pathDir
-		if chdir != "" {
-			a.PathDir = filepath.ToSlash(filepath.Join(chdir, pathDir))
-		}
-		return a
+		w.Source = fmt.Sprintf("Procfile:%d", e.Line)
+		return &w
 	}
 	return nil
 }

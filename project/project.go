@@ -85,6 +85,15 @@ type Project struct {
 	// (pipes, &&, $VAR…): GatewayArgv is then ["/bin/sh", "-c", command].
 	GatewayShell bool
 	GatewayEnv   []string // KEY=VALUE for the gateway only (PORT for custom commands)
+	// GatewayFrom is "Procfile:2" when the server and its options came
+	// from the Procfile's web line (no server, args or command in the
+	// config or the flags, and the line runs the app devstack serves);
+	// "" otherwise. GatewayOptions are the options carried over from it
+	// (in GatewayArgv too), GatewayDropped the ones devstack decides
+	// itself ("--workers", "--bind"), as written there.
+	GatewayFrom    string
+	GatewayOptions []string
+	GatewayDropped []string
 
 	// Env holds KEY=VALUE pairs to add to every child's environment (not
 	// devstack's own): the env files, the config's env over them, then

@@ -125,6 +125,9 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 		opts.notify(Notice{Text: fmt.Sprintf("the proxy listens on port %d, a free one (--port 0)", p.Port)})
 	}
 	s.say(fmt.Sprintf("%s app %s in %s, served by %s (%s)", p.Framework, describeTarget(p), p.AppDir, p.Server, p.Interpreter.Path))
+	if p.GatewayFrom != "" {
+		s.say(describeGatewayFrom(p))
+	}
 	checkCtx, stopChecks := context.WithCancel(ctx)
 	s.stopChecks = stopChecks
 	if p.Server != project.ServerCommand {
@@ -199,6 +202,19 @@ func describeTarget(p *project.Project) string {
 		return p.Target + " (from " + p.Layout + ")"
 	}
 	return p.Target
+}
+
+// describeGatewayFrom says which of the Procfile's options the gateway
+// runs with and which devstack decides itself.
+func describeGatewayFrom(p *project.Project) string {
+	text := fmt.Sprintf("gateway command from the web line in %s: %s", p.GatewayFrom, p.Server)
+	if len(p.GatewayOptions) > 0 {
+		text += " " + strings.Join(p.GatewayOptions, " ")
+	}
+	if len(p.GatewayDropped) > 0 {
+		text += fmt.Sprintf(" (devstack sets %s itself)", strings.Join(p.GatewayDropped, ", "))
+	}
+	return text
 }
 
 // stackRun is a started stack with what it was started with.

@@ -22,6 +22,9 @@ import os
 import sys
 
 PROBE_PATH_ENV = "DEVSTACK_PROBE_PATH"
+# Where the gateway's options came from when devstack carried them over
+# from the Procfile's web line ("Procfile:2"); see templates.EnvGatewayArgsFrom.
+ARGS_FROM_ENV = "DEVSTACK_GATEWAY_ARGS_FROM"
 MARKER_KEY = "devstack.probe"
 PROBE_VERSION = 1
 # The probe path plus this answers with where the app's static and media
@@ -134,12 +137,19 @@ def _uvicorn_config(config):
 def _trust_source(setting, flag, own, project_config, args_env):
     """Where the gateway's trust list came from, for the fix: the project's
     config file (with its line), the command line, FORWARDED_ALLOW_IPS, or
-    the server's default."""
+    the server's default, in gunicorn's order: the command line wins over
+    GUNICORN_CMD_ARGS, which wins over the config file."""
+    def given(argv):
+        return any(a == flag or a.startswith(flag + "=") for a in argv)
+
+    if given(sys.argv):
+        # devstack never passes the flag itself: the line it carried the
+        # gateway's options over from, when it did, set it.
+        return os.environ.get(ARGS_FROM_ENV) or "command line"
+    if args_env and given(os.environ.get(args_env, "").split()):
+        return "command line"
     if setting in own:
         return f"{_display(project_config)}:{own[setting]['line']}"
-    argv = list(sys.argv) + (os.environ.get(args_env, "").split() if args_env else [])
-    if any(a == flag or a.startswith(flag + "=") for a in argv):
-        return "command line"
     if "FORWARDED_ALLOW_IPS" in os.environ:
         return "FORWARDED_ALLOW_IPS"
     return "default"

@@ -124,6 +124,7 @@ type ProbeServer struct {
 	ProjectConfig       string            `json:"project_config,omitempty"` // the project's gunicorn.conf.py
 	// ForwardedAllowIPsSource is where the trust list came from: the
 	// project's config file and line ("gunicorn.conf.py:3"), "command line",
+	// the Procfile's web line devstack carried it over from ("Procfile:2"),
 	// "FORWARDED_ALLOW_IPS" (the environment) or "default".
 	ForwardedAllowIPsSource string `json:"forwarded_allow_ips_source,omitempty"`
 	// ProjectSettings are the trust settings the project's gunicorn.conf.py

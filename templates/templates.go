@@ -57,6 +57,10 @@ const (
 	// EnvProjectGunicornConf is the project's gunicorn.conf.py, if it has
 	// one; GunicornConf takes its settings and hooks over unchanged.
 	EnvProjectGunicornConf = "DEVSTACK_PROJECT_GUNICORN_CONF"
+	// EnvGatewayArgsFrom names where the gateway's own options on its
+	// command line came from ("Procfile:2"), so the probe reports a trust
+	// list set there by that line; unset, it reports "command line".
+	EnvGatewayArgsFrom = "DEVSTACK_GATEWAY_ARGS_FROM"
 	// EnvPreimport is a comma-separated list of modules the gunicorn master
 	// imports before forking workers (see DjangoPreimport).
 	EnvPreimport = "DEVSTACK_PREIMPORT"

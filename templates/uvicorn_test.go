@@ -88,9 +88,9 @@ func TestProbeGunicornUvicornWorker(t *testing.T) {
 	python := testenv.PythonWith(t, "uvicorn", "django", "gunicorn")
 	g := startGateway(t, gatewaySpec{
 		python: python, dir: testdataDir(t, "django-site"),
-		env: gunicornEnv("", DjangoPreimport),
+		env: append(gunicornEnv("", DjangoPreimport), EnvGatewayArgsFrom+"=Procfile:2"),
 		args: append(gunicornArgs(runDir(t), "mysite.asgi:application"),
-			"-k", "uvicorn.workers.UvicornWorker"),
+			"-k", "uvicorn.workers.UvicornWorker", "--forwarded-allow-ips=127.0.0.1,::1"),
 	})
 	g.waitMarker(0, MarkerWorkerBooted, 1)
 	r := g.probe(testProbePath, browserHeaders(map[string]string{"X-Forwarded-Proto": "https"}))
@@ -99,5 +99,10 @@ func TestProbeGunicornUvicornWorker(t *testing.T) {
 	}
 	if r.Scheme != "https" || r.Generation != 1 || r.Gateway["client"] == nil {
 		t.Errorf("scheme %q generation %d gateway %v", r.Scheme, r.Generation, r.Gateway)
+	}
+	// The list on the command line, which devstack carried over from the
+	// Procfile's web line, is reported as set there.
+	if got, want := r.Server.ForwardedAllowIPsSource, "Procfile:2"; got != want {
+		t.Errorf("forwarded_allow_ips_source: got %q, want %q", got, want)
 	}
 }
