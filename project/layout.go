@@ -15,7 +15,8 @@ import (
 // this order:
 //
 //  1. the Procfile's web line (gunicorn or uvicorn and its target): the
-//     production command itself;
+//     production command itself, whose server and options the gateway
+//     then runs with (procfile_web.go);
 //  2. FLASK_APP, from devstack's environment, the env files or .flaskenv,
 //     in every form Flask's CLI accepts;
 //  3. wsgi.py and asgi.py (the production entry points), then the files
