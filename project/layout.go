@@ -417,7 +417,7 @@ func likelyCandidate(root string) string {
 			if !strings.HasSuffix(n, ".py") {
 				continue
 			}
-			if n == "manage.py" && depth > 0 {
+			if n == "manage.py" && depth > 0 && isDjangoManage(p) {
 				if best == nil || best.depth > depth {
 					best = &cand{file: p, depth: depth}
 				}
@@ -449,7 +449,7 @@ func likelyCandidate(root string) string {
 	rel := relTo(root, best.file)
 	if best.guess == nil {
 		sub := filepath.Dir(rel)
-		return fmt.Sprintf("%s is a Django project one level down: run devstack up --dir %s", rel, sub)
+		return fmt.Sprintf("%s is a Django project: run devstack up --dir %s", rel, sub)
 	}
 	module, pathDir := importName(root, best.file)
 	target := module + ":" + best.guess.Callable

@@ -268,6 +268,7 @@ func TestDetectLayoutFailureNamesTheCandidate(t *testing.T) {
 		name  string
 		files map[string]string
 		hint  []string
+		not   []string // what the hint must not say
 	}{
 		{
 			name:  "a Flask app in a file no convention names",
@@ -283,6 +284,16 @@ func TestDetectLayoutFailureNamesTheCandidate(t *testing.T) {
 			name:  "manage.py two levels down",
 			files: map[string]string{"deploy/site/manage.py": djangoManage},
 			hint:  []string{"deploy/site/manage.py is a Django project", "devstack up --dir deploy/site"},
+			not:   []string{"one level down"},
+		},
+		{
+			name: "a Flask command line named manage.py two levels down",
+			files: map[string]string{
+				"services/web/manage.py":        "from flask.cli import FlaskGroup\n\nfrom shop import app\n\ncli = FlaskGroup(app)\n",
+				"services/web/shop/__init__.py": flaskApp,
+			},
+			hint: []string{"services/web/shop/__init__.py looks like a flask app", `app = "shop:app"`, `args = ["--pythonpath", "services/web"]`},
+			not:  []string{"Django"},
 		},
 		{
 			name:  "nothing at all",
@@ -306,6 +317,11 @@ func TestDetectLayoutFailureNamesTheCandidate(t *testing.T) {
 			for _, want := range tt.hint {
 				if !strings.Contains(hint, want) {
 					t.Errorf("hint %q lacks %q", hint, want)
+				}
+			}
+			for _, wrong := range tt.not {
+				if strings.Contains(hint, wrong) {
+					t.Errorf("hint %q says %q", hint, wrong)
 				}
 			}
 		})
