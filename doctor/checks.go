@@ -113,6 +113,9 @@ func schemeFix(ev Evidence) string {
 		return "wrap the app: app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1) " +
 			"(from werkzeug.middleware.proxy_fix import ProxyFix)"
 	}
+	if known && !t.headers {
+		return "let uvicorn read the proxy's headers (" + IDForwardedAllowIPs + "): drop --no-proxy-headers"
+	}
 	if known {
 		return "let " + t.server + " trust the proxy (" + IDForwardedAllowIPs + "): " + t.fix()
 	}

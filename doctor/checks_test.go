@@ -479,3 +479,22 @@ func TestProcfileTrustUnderUvicornWorker(t *testing.T) {
 		t.Errorf("forwarded-allow-ips with gunicorn's default: %+v", r)
 	}
 }
+
+// uvicorn's --no-proxy-headers on the Procfile's web line is named there.
+func TestProcfileNoProxyHeaders(t *testing.T) {
+	off := false
+	ev := Evidence{Origin: "https://localhost:8080", Headers: []string{"X-Forwarded-Proto", "X-Forwarded-For"},
+		Probe: templates.ProbeReport{Probe: 1, ReachedFramework: true, Scheme: "http", RemoteAddr: "127.0.0.1",
+			Framework: templates.ProbeFramework{Name: "fastapi", Version: "0.92.0"},
+			Gateway:   map[string]any{"scheme": "http", "peer": "127.0.0.1"},
+			Server: &templates.ProbeServer{Name: "uvicorn", Version: "0.17.6", ProxyHeaders: &off, ProxyHeadersSource: "Procfile:1",
+				ForwardedAllowIPs: []string{"127.0.0.1"}, ForwardedAllowIPsSource: "default"}}}
+	results := Check(ev)
+	r := find(t, results, IDForwardedAllowIPs)
+	if r.Status != Fail || r.Where != "Procfile:1" || !strings.Contains(r.Fix, "from the web line in Procfile:1") {
+		t.Errorf("forwarded-allow-ips: %+v", r)
+	}
+	if r := find(t, results, IDScheme); r.Status != Fail || !strings.Contains(r.Fix, "drop --no-proxy-headers") {
+		t.Errorf("scheme: %+v, want a fix that turns proxy headers back on", r)
+	}
+}

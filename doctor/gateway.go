@@ -189,6 +189,10 @@ func checkForwardedAllowIPs(ev Evidence) (Result, bool) {
 		r.Status = Fail
 		r.Summary = "uvicorn runs without --proxy-headers: it never reads X-Forwarded-Proto or X-Forwarded-For"
 		r.Fix = "drop --no-proxy-headers (or proxy_headers=False) so uvicorn reads the proxy's headers"
+		if src := ev.Probe.Server.ProxyHeadersSource; strings.HasPrefix(src, "Procfile:") {
+			r.Where = src
+			r.Fix = "drop --no-proxy-headers from the web line in " + src + " so uvicorn reads the proxy's headers, here and in production"
+		}
 	case t.peer != "" && !t.trusts(t.peer):
 		if ev.Probe.Scheme == "https" {
 			r.Status = Info

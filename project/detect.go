@@ -176,9 +176,10 @@ func (d *detector) detectApp() error {
 			return &Error{Msg: msg, Fix: fix}
 		}
 	}
+	webTarget := ""
 	if web := readWebLine(d.dir); web != nil && d.servesWebLine(web, app, dj) {
 		if server == "" && d.cfg.Args == nil && !hasCommand {
-			server = web.Server
+			server, webTarget = web.Server, web.target()
 			d.carryWebLine(web)
 		} else if len(web.Kept) > 0 {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: the web line's options (%s) are not used: %s chooses the gateway command",
@@ -193,7 +194,8 @@ func (d *detector) detectApp() error {
 		if app == "" {
 			asgiOnly := dj.ASGIOnly || (dj.WSGITarget == "" && dj.ASGITarget != "")
 			switch {
-			case server == ServerUvicorn && dj.ASGITarget != "":
+			case (server == ServerUvicorn || webTarget == dj.ASGITarget) && dj.ASGITarget != "":
+				// uvicorn, or the web line's gunicorn with uvicorn's worker class.
 				p.Target, p.AppFile, p.Kind = dj.ASGITarget, dj.ASGIFile, KindASGI
 			case dj.WSGITarget != "" && !asgiOnly:
 				p.Target, p.AppFile, p.Kind = dj.WSGITarget, dj.WSGIFile, KindWSGI

@@ -169,6 +169,7 @@ func TestDetectProcfileOptions(t *testing.T) {
 		name     string
 		files    map[string]string
 		server   string
+		target   string   // checked when set
 		from     string   // Project.GatewayFrom
 		argvTail []string // after the target and devstack's own bind
 		dropped  []string
@@ -196,6 +197,10 @@ func TestDetectProcfileOptions(t *testing.T) {
 		{name: "a Django project's Procfile",
 			files:  with(djangoFiles, map[string]string{"Procfile": "release: python manage.py migrate\nweb: gunicorn config.wsgi --forwarded-allow-ips='*' --log-file -\n"}),
 			server: ServerGunicorn, from: "Procfile:2", argvTail: []string{"--forwarded-allow-ips=*"}, dropped: []string{"--log-file"}},
+		{name: "a Django project's ASGI entry point under UvicornWorker",
+			files: with(djangoFiles, map[string]string{"config/asgi.py": "from django.core.asgi import get_asgi_application\napplication = get_asgi_application()\n",
+				"Procfile": "web: gunicorn config.asgi:application -k uvicorn.workers.UvicornWorker\n"}),
+			server: ServerGunicorn, target: "config.asgi:application", from: "Procfile:1", argvTail: []string{"-k", "uvicorn.workers.UvicornWorker"}},
 		{name: "a gunicorn ASGI app without a worker class is told where to add it",
 			files:  map[string]string{"main.py": fastapiApp, "Procfile": "web: gunicorn main:app\n"},
 			server: ServerGunicorn, from: "Procfile:1", warning: "add -k uvicorn.workers.UvicornWorker to the web line in Procfile:1"},
@@ -220,6 +225,9 @@ func TestDetectProcfileOptions(t *testing.T) {
 			p, err := Detect(dir, Overrides{Python: py, Environ: testEnviron()})
 			if err != nil {
 				t.Fatalf("Detect: %v (hint: %s)", err, hintOf(t, err))
+			}
+			if tt.target != "" && p.Target != tt.target {
+				t.Errorf("target %q, want %q", p.Target, tt.target)
 			}
 			if p.Server != tt.server || p.GatewayFrom != tt.from {
 				t.Errorf("server %q from %q, want %q from %q", p.Server, p.GatewayFrom, tt.server, tt.from)

@@ -118,6 +118,8 @@ def uvicorn_server():
     if config is not None:
         server["forwarded_allow_ips_source"] = _trust_source("forwarded_allow_ips", "--forwarded-allow-ips",
                                                              {}, None, None)
+        if "--no-proxy-headers" in sys.argv or "--proxy-headers" in sys.argv:
+            server["proxy_headers_source"] = os.environ.get(ARGS_FROM_ENV) or "command line"
     return server
 
 

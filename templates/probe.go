@@ -132,6 +132,11 @@ type ProbeServer struct {
 	ProjectSettings map[string]SettingSource `json:"project_settings,omitempty"`
 	// ProxyHeaders is uvicorn's --proxy-headers (nil under gunicorn).
 	ProxyHeaders *bool `json:"proxy_headers,omitempty"`
+	// ProxyHeadersSource is where uvicorn's --proxy-headers or
+	// --no-proxy-headers was given: "command line", or the Procfile's web
+	// line devstack carried it over from ("Procfile:2"); "" when neither
+	// was (uvicorn's default).
+	ProxyHeadersSource string `json:"proxy_headers_source,omitempty"`
 	// Uvicorn is the uvicorn layer under gunicorn's UvicornWorker.
 	Uvicorn *ProbeUvicorn `json:"uvicorn,omitempty"`
 }
