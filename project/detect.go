@@ -244,18 +244,7 @@ func (d *detector) detectApp() error {
 // args name with -c/--config, else ./gunicorn.conf.py when it exists
 // (gunicorn ≥ 20 reads it from the working directory by itself).
 func gunicornConfig(dir string, args []string) string {
-	for i, a := range args {
-		var v string
-		switch {
-		case (a == "-c" || a == "--config") && i+1 < len(args):
-			v = args[i+1]
-		case strings.HasPrefix(a, "--config="):
-			v = strings.TrimPrefix(a, "--config=")
-		case strings.HasPrefix(a, "-c") && len(a) > 2:
-			v = a[2:]
-		default:
-			continue
-		}
+	if v, ok := gunicornOption(args, "-c", "--config"); ok {
 		if strings.HasPrefix(v, "python:") || filepath.IsAbs(v) {
 			return v // a module, or already a full path
 		}
@@ -265,6 +254,24 @@ func gunicornConfig(dir string, args []string) string {
 		return f
 	}
 	return ""
+}
+
+// gunicornOption is the value args give one of gunicorn's options, in
+// every form its argparse reads ("-c X", "-cX", "-c=X", "--config X",
+// "--config=X"); the last one wins, as in gunicorn. ok is false when
+// args do not give it.
+func gunicornOption(args []string, short, long string) (value string, ok bool) {
+	for i, a := range args {
+		switch {
+		case (a == short || a == long) && i+1 < len(args):
+			value, ok = args[i+1], true
+		case strings.HasPrefix(a, long+"="):
+			value, ok = strings.TrimPrefix(a, long+"="), true
+		case strings.HasPrefix(a, short) && len(a) > len(short) && !strings.HasPrefix(a, "--"):
+			value, ok = strings.TrimPrefix(a[len(short):], "="), true
+		}
+	}
+	return value, ok
 }
 
 // searchLayouts finds the app of a project without manage.py at its root

@@ -275,17 +275,7 @@ func workerModule(class string) string {
 
 // workerClass is the worker class args choose, "" when they choose none.
 func workerClass(args []string) string {
-	class := ""
-	for i, a := range args {
-		switch {
-		case (a == "-k" || a == "--worker-class") && i+1 < len(args):
-			class = args[i+1]
-		case strings.HasPrefix(a, "--worker-class="):
-			class = strings.TrimPrefix(a, "--worker-class=")
-		case strings.HasPrefix(a, "-k") && len(a) > 2:
-			class = strings.TrimPrefix(a[2:], "=")
-		}
-	}
+	class, _ := gunicornOption(args, "-k", "--worker-class")
 	return class
 }
 
