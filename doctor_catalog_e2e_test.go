@@ -89,6 +89,10 @@ func TestDoctorTrustCatalog(t *testing.T) {
 		{project: "django-misconfig/scheme-untrusted", suite: "sid", modules: []string{"django", "gunicorn"}, only: true,
 			fails: []string{doctor.IDScheme, doctor.IDProxySSLHeader, doctor.IDCSRFOrigin, doctor.IDForwardedAllowIPs}, code: 1,
 			want: map[string]string{doctor.IDCSRFOrigin: "make the app see https"}},
+		// Not a mistake: no SECURE_PROXY_SSL_HEADER while gunicorn trusts
+		// every address, which holds behind any proxy.
+		{project: "django-gunicorn-trusts-all", modules: []string{"django", "gunicorn"}, only: true,
+			want: map[string]string{doctor.IDProxySSLHeader: "from every address"}},
 		// Catalog 3: each malformed SECURE_PROXY_SSL_HEADER (the wire name
 		// is wrong-proxy-header, in doctor_e2e_test).
 		{project: "django-misconfig/header-no-http-prefix", modules: []string{"django", "gunicorn"}, only: true,

@@ -112,6 +112,14 @@ func TestEachMisconfiguration(t *testing.T) {
 		{"no proxy header, gunicorn trusts", func(ev *Evidence) {
 			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
 		}, IDProxySSLHeader, Warn, "only from gunicorn"},
+		{"no proxy header, gunicorn trusts every address", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+			ev.Probe.Server.ForwardedAllowIPs = []string{"*"}
+		}, IDProxySSLHeader, Pass, "from every address"},
+		{"no proxy header, uvicorn trusts", func(ev *Evidence) {
+			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+			ev.Probe.Server.Name = "uvicorn"
+		}, IDProxySSLHeader, Warn, "only from uvicorn"},
 		{"wire name", func(ev *Evidence) {
 			ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = []any{"X-Forwarded-Proto", "https"}
 		}, IDProxySSLHeader, Fail, "on the wire"},

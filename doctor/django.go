@@ -19,12 +19,25 @@ func checkProxySSLHeader(ev Evidence) (Result, bool) {
 	r := Result{ID: IDProxySSLHeader}
 	v := ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"]
 	if v == nil {
-		if ev.Probe.Scheme == "https" {
-			r.Status, r.Summary = Warn, "SECURE_PROXY_SSL_HEADER is not set: https comes only from gunicorn trusting the proxy's address"
+		gateway := "the gateway"
+		if ev.Probe.Server != nil && ev.Probe.Server.Name != "" {
+			gateway = ev.Probe.Server.Name
+		}
+		switch {
+		case ev.Probe.Scheme == "https" && ev.Probe.Server != nil && slices.Contains(ev.Probe.Server.ForwardedAllowIPs, "*"):
+			// Trusting every address holds behind any proxy (Heroku's
+			// way); what "*" risks is forwarded-allow-ips's and
+			// gateway-exposed's to say.
+			r.Status = Pass
+			r.Summary = "SECURE_PROXY_SSL_HEADER is not set: https comes from " + gateway + ", which trusts X-Forwarded-Proto from every address (forwarded_allow_ips = \"*\")"
+			r.Detail = "the gateway passed " + ev.gatewaySaw() + "; Django takes the scheme from it"
+			return r, true
+		case ev.Probe.Scheme == "https":
+			r.Status, r.Summary = Warn, "SECURE_PROXY_SSL_HEADER is not set: https comes only from "+gateway+" trusting the proxy's address"
 			r.Detail = fmt.Sprintf("the gateway passed %s because its trust list (%s) includes the proxy's address. "+
 				"Behind a proxy on another host or network (a load balancer, a container network) that trust does not hold, "+
 				"and Django sees http.", ev.gatewaySaw(), forwardedAllowIPs(ev))
-		} else {
+		default:
 			r.Status, r.Summary = Fail, "SECURE_PROXY_SSL_HEADER is not set, and nothing else tells Django the request was https"
 		}
 		r.Fix = "in " + cmp.Or(ev.sharedSettingsFile(), "your settings module") + ": " + djangoProxyHeaderSetup
