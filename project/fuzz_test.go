@@ -54,3 +54,20 @@ func FuzzGuessApp(f *testing.F) {
 		_ = dottedToTarget(s)
 	})
 }
+
+func FuzzWebLine(f *testing.F) {
+	for _, s := range []string{"gunicorn -kX a:b", "uvicorn --port=$PORT a:b", "gunicorn -w ${W:-2} --forwarded-allow-ips=\"$T\" a", "gunicorn -k", "uvicorn -H", "gunicorn --x=${", "x && gunicorn a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		argv, _, err := splitCommand(s)
+		if err != nil {
+			return
+		}
+		if w, ok := parseWebLine(argv); ok {
+			_ = w.target()
+			_, _ = w.carriedArgs(func(string) (string, bool) { return "", false })
+		}
+		_, _ = expandShellVars(s, func(k string) (string, bool) { return k, k != "" })
+	})
+}
