@@ -460,7 +460,26 @@ func likelyCandidate(root string) string {
 	if best.guess.Kind == KindASGI {
 		flag = "--app-dir"
 	}
-	return fmt.Sprintf("%s looks like a %s app: add these lines to %s:\n  app = %q\n  args = [%q, %q]", rel, best.guess.Framework, ConfigFileName, target, flag, pathDir)
+	lines := fmt.Sprintf("add these lines to %s:\n  app = %q\n  args = [%q, %q]", ConfigFileName, target, flag, pathDir)
+	if foundIn(filepath.Join(root, filepath.FromSlash(pathDir)), best.file) {
+		// Run from its own directory, the app finds what it opens by a
+		// relative path (StaticFiles("static"), load_dotenv()) as it
+		// does in production; the lines above would run it from here.
+		return fmt.Sprintf("%s looks like a %s app: run devstack up --dir %s (from there, as its relative paths expect), or %s", rel, best.guess.Framework, pathDir, lines)
+	}
+	return fmt.Sprintf("%s looks like a %s app: %s", rel, best.guess.Framework, lines)
+}
+
+// foundIn reports whether devstack up --dir dir would find file as the app
+// by itself: one of the files the search names, or a package's module.
+func foundIn(dir, file string) bool {
+	if a, err := findFileApp(dir); err == nil && a != nil {
+		return a.File == file
+	}
+	if a, err := findPackageApp(dir); err == nil && a != nil {
+		return a.File == file
+	}
+	return false
 }
 
 // findProcfileApp reads the "web" line of the Procfile (Heroku's, and

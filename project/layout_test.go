@@ -281,6 +281,15 @@ func TestDetectLayoutFailureNamesTheCandidate(t *testing.T) {
 			hint:  []string{"service/web.py", `app = "web:app"`, `args = ["--app-dir", "service"]`},
 		},
 		{
+			name: "a FastAPI package in backend/, whose paths are relative to it",
+			files: map[string]string{
+				"backend/shop/__init__.py": "",
+				"backend/shop/main.py":     "from fastapi import FastAPI\n\napp = FastAPI()\n",
+				"frontend/package.json":    "{}",
+			},
+			hint: []string{"backend/shop/main.py looks like a fastapi app: run devstack up --dir backend", `app = "shop.main:app"`, `args = ["--app-dir", "backend"]`},
+		},
+		{
 			name:  "manage.py two levels down",
 			files: map[string]string{"deploy/site/manage.py": djangoManage},
 			hint:  []string{"deploy/site/manage.py is a Django project", "devstack up --dir deploy/site"},
