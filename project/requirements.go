@@ -1,13 +1,14 @@
 package project
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/BurntSushi/toml"
 )
@@ -111,14 +112,12 @@ func readRequirementsFile(path string, add func(string), visited map[string]bool
 		return
 	}
 	visited[path] = true
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range strings.Split(decodeText(data), "\n") {
+		line = strings.TrimSuffix(line, "\r")
 		if i := strings.Index(line, " #"); i >= 0 {
 			line = line[:i]
 		}
@@ -142,6 +141,31 @@ func readRequirementsFile(path string, add func(string), visited map[string]bool
 		}
 		add(line)
 	}
+}
+
+// decodeText is a text file's content as pip reads it: UTF-8, with its
+// byte order mark dropped, or UTF-16 after one (what "pip freeze >
+// requirements.txt" writes in Windows PowerShell 5).
+func decodeText(data []byte) string {
+	var bigEndian bool
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		return string(data[3:])
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		bigEndian = true
+	default:
+		return string(data)
+	}
+	units := make([]uint16, 0, len(data)/2)
+	for i := 2; i+1 < len(data); i += 2 {
+		if bigEndian {
+			units = append(units, uint16(data[i])<<8|uint16(data[i+1]))
+		} else {
+			units = append(units, uint16(data[i+1])<<8|uint16(data[i]))
+		}
+	}
+	return string(utf16.Decode(units))
 }
 
 // readPyprojectDependencies reads PEP 621 dependencies and Poetry's.

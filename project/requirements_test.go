@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/devstack-dev/devstack/internal/testenv"
 )
@@ -162,5 +163,42 @@ func TestInterpreterPrefersTheProjectsRequirements(t *testing.T) {
 	}
 	if p.Interpreter.Source != ".venv" || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "not-installed-anywhere") {
 		t.Errorf("got %s, warnings %q", p.Interpreter.Source, p.Warnings)
+	}
+}
+
+// pip reads requirements files saved with a byte order mark: UTF-8 with
+// one (Windows editors), and UTF-16 (pip freeze > requirements.txt in
+// Windows PowerShell 5).
+func TestDeclaredRequirementsWithAByteOrderMark(t *testing.T) {
+	encode16 := func(bigEndian bool, s string) string {
+		var b []byte
+		if bigEndian {
+			b = append(b, 0xFE, 0xFF)
+		} else {
+			b = append(b, 0xFF, 0xFE)
+		}
+		for _, u := range utf16.Encode([]rune(s)) {
+			if bigEndian {
+				b = append(b, byte(u>>8), byte(u))
+			} else {
+				b = append(b, byte(u), byte(u>>8))
+			}
+		}
+		return string(b)
+	}
+	for _, tt := range []struct {
+		name, data string
+	}{
+		{"utf-8", "\ufeffDjango==5.2.5\r\nwhitenoise\r\n"},
+		{"utf-16le", encode16(false, "Django==5.2.5\r\nwhitenoise\r\n")},
+		{"utf-16be", encode16(true, "Django==5.2.5\r\nwhitenoise\r\n")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeTree(t, map[string]string{"requirements.txt": tt.data})
+			all, _ := declaredRequirements(dir)
+			if want := []requirement{{"django", "==5.2.5"}, {"whitenoise", ""}}; !slices.Equal(all, want) {
+				t.Errorf("got %q, want %q", all, want)
+			}
+		})
 	}
 }
