@@ -176,6 +176,9 @@ func TestDoctorTrustCatalog(t *testing.T) {
 		{project: "django-misconfig/nginx-host-port", modules: []string{"django", "gunicorn"}, only: true,
 			warns: []string{doctor.IDNginxConfig},
 			want:  map[string]string{doctor.IDNginxConfig: "proxy_set_header Host $http_host"}},
+		{project: "django-misconfig/nginx-https-written-in", modules: []string{"django", "gunicorn"}, only: true,
+			warns: []string{doctor.IDNginxConfig},
+			want:  map[string]string{doctor.IDNginxConfig: "for plain-http requests too (listen 80)"}},
 		// Catalog 26: uvicorn before 0.30 trusting every X-Forwarded-For
 		// address (browser and proxy share 127.0.0.1) reports no client.
 		{project: "asgi-misconfig/client-none", modules: []string{"starlette", "uvicorn"}, only: true,

@@ -148,9 +148,12 @@ type nginxApp struct {
 // app says which other headers the app behind reads.
 func nginxProxyFindings(root, file string, dirs []*nginxDirective, app nginxApp) []nginxFinding {
 	var out []nginxFinding
-	var walk func(ds []*nginxDirective, inherited headerSet, ports []string, label string)
-	walk = func(ds []*nginxDirective, inherited headerSet, ports []string, label string) {
+	// ports are the server's listening ports; plain, those that take
+	// plain http.
+	var walk func(ds []*nginxDirective, inherited headerSet, ports, plain []string, label string)
+	walk = func(ds []*nginxDirective, inherited headerSet, ports, plain []string, label string) {
 		own := headerSet{values: map[string]string{}}
+		sslOn := false
 		for _, d := range ds {
 			if d.name == "proxy_set_header" && len(d.args) >= 2 {
 				if own.line == 0 {
@@ -169,8 +172,18 @@ func nginxProxyFindings(root, file string, dirs []*nginxDirective, app nginxApp)
 				}
 			}
 			if d.name == "listen" && len(d.args) > 0 {
-				ports = append(slices.Clip(ports), listenPort(d.args[0], slices.Contains(d.args, "ssl")))
+				ssl := slices.Contains(d.args, "ssl")
+				ports = append(slices.Clip(ports), listenPort(d.args[0], ssl))
+				if !ssl {
+					plain = append(slices.Clip(plain), listenPort(d.args[0], false))
+				}
 			}
+			if d.name == "ssl" && len(d.args) == 1 && d.args[0] == "on" {
+				sslOn = true // nginx before 1.25: every listen of the server is https
+			}
+		}
+		if sslOn {
+			plain = nil
 		}
 		effective := inherited
 		if own.line != 0 {
@@ -184,7 +197,7 @@ func nginxProxyFindings(root, file string, dirs []*nginxDirective, app nginxApp)
 		}
 		for _, d := range ds {
 			if d.name == "proxy_pass" {
-				out = append(out, proxyBlockFindings(file, label, d.line, effective, ports, app)...)
+				out = append(out, proxyBlockFindings(file, label, d.line, effective, ports, plain, app)...)
 			}
 		}
 		for _, d := range ds {
@@ -198,19 +211,19 @@ func nginxProxyFindings(root, file string, dirs []*nginxDirective, app nginxApp)
 			case "server", "http":
 				l = "the " + d.name + " block"
 			}
-			p := ports
+			p, pl := ports, plain
 			if d.name == "server" {
-				p = nil
+				p, pl = nil, nil
 			}
-			walk(d.block, effective, p, l)
+			walk(d.block, effective, p, pl, l)
 		}
 	}
-	walk(dirs, headerSet{values: map[string]string{}}, nil, "the top level")
+	walk(dirs, headerSet{values: map[string]string{}}, nil, nil, "the top level")
 	return out
 }
 
 // proxyBlockFindings judges one proxy_pass against the headers in force.
-func proxyBlockFindings(file, label string, line int, effective headerSet, ports []string, app nginxApp) []nginxFinding {
+func proxyBlockFindings(file, label string, line int, effective headerSet, ports, plain []string, app nginxApp) []nginxFinding {
 	if effective.unknown {
 		return nil
 	}
@@ -225,6 +238,11 @@ func proxyBlockFindings(file, label string, line int, effective headerSet, ports
 		out = append(out, nginxFinding{where, label + " proxies without X-Forwarded-Proto: the app cannot tell the request was https", nginxHeadersFix, false})
 	case proto == "http":
 		out = append(out, nginxFinding{where, label + " sends X-Forwarded-Proto: http", "proxy_set_header X-Forwarded-Proto $scheme", false})
+	case strings.EqualFold(proto, "https") && len(plain) > 0:
+		out = append(out, nginxFinding{where, fmt.Sprintf("%s sends X-Forwarded-Proto: https for plain-http requests too (listen %s): "+
+			"the app takes every request for https, so none is redirected to https, and a page served over http sets Secure cookies the browser never sends back",
+			label, strings.Join(plain, ", ")),
+			"send the scheme the request came with: proxy_set_header X-Forwarded-Proto $scheme (behind a TLS load balancer: $http_x_forwarded_proto)", false})
 	}
 	host, hasHost := effective.values["host"]
 	var odd []string

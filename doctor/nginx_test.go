@@ -85,6 +85,33 @@ server {
     listen 443 ssl;
     location / { proxy_pass http://app; proxy_set_header Host $http_host; }
 }`, []string{"location / proxies without X-Forwarded-Proto"}},
+		{"https written in, on a plain-http listener", `
+server {
+    listen 80;
+    location /api {
+        proxy_pass http://api;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-Proto "https";
+    }
+}`, []string{"location /api sends X-Forwarded-Proto: https for plain-http requests too (listen 80)"}},
+		{"https written in, on https and plain http", `
+server {
+    listen 443 ssl;
+    listen 80;
+    location / { proxy_pass http://app; proxy_set_header Host $http_host; proxy_set_header X-Forwarded-Proto https; }
+}`, []string{"for plain-http requests too (listen 80)"}},
+		{"https written in, where every listener is https", `
+server {
+    listen 443 ssl;
+    listen [::]:443 ssl http2;
+    location / { proxy_pass http://app; proxy_set_header Host $http_host; proxy_set_header X-Forwarded-Proto https; }
+}`, nil},
+		{"https written in, with ssl on", `
+server {
+    listen 443;
+    ssl on;
+    location / { proxy_pass http://app; proxy_set_header Host $http_host; proxy_set_header X-Forwarded-Proto https; }
+}`, nil},
 		{"quotes, comments and a brace in a string", `
 server {
     listen 443 ssl; # "{"

@@ -1,0 +1,1 @@
+../../../django-site/mysite/__init__.py
