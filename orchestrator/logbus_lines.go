@@ -208,9 +208,19 @@ func runeBoundary[T string | []byte](b T, max int) int {
 	return max
 }
 
-// readBytes is the most drain reads at once: a process printing fast is
-// read in large chunks, few reads and one string per chunk.
-const readBytes = 256 << 10
+// Reading a flood: drain reads at most readBytes at once. After a read of
+// floodReadBytes or more that emptied the pipe, it pauses for floodPause
+// before the next, so that a process printing without pause is read in
+// large chunks (one read, one string, one publication for thousands of
+// lines) rather than a wake-up for each of its writes. The pipe holds
+// outputPipeBytes meanwhile where it can (growPipe): the process goes on
+// writing. Output that comes in smaller pieces is read as it comes.
+const (
+	readBytes       = 256 << 10
+	floodReadBytes  = 4 << 10
+	floodPause      = time.Millisecond
+	outputPipeBytes = 1 << 20
+)
 
 // drain copies r into w until EOF or a read error, then flushes the
 // unfinished line. It always keeps reading, so the writer at the other end
@@ -221,6 +231,9 @@ func drain(r io.Reader, w *lineWriter) {
 		n, err := r.Read(buf)
 		if n > 0 {
 			w.Write(buf[:n])
+		}
+		if err == nil && n >= floodReadBytes && n < len(buf) {
+			time.Sleep(floodPause)
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {

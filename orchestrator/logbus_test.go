@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -561,4 +563,64 @@ func TestPublishedSinglesComeTogether(t *testing.T) {
 	if receives > n/publishArena+3 {
 		t.Errorf("%d events came in %d batches, want about %d", n, receives, n/publishArena)
 	}
+}
+
+// countingReader counts the reads made through it.
+type countingReader struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+// TestFloodIsReadInLargeChunks: output that comes without pause is read
+// in large chunks, not one read per write of a 4 KiB stdio buffer, and
+// every line arrives. The writer here is slower than the reader (a write
+// every 100µs): read as it comes, each write would take a read of its own.
+func TestFloodIsReadInLargeChunks(t *testing.T) {
+	const writes, linesPerWrite = 2000, 64
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	growPipe(r)
+	go func() {
+		defer w.Close()
+		n := 0
+		next := time.Now()
+		for range writes {
+			var chunk []byte
+			for range linesPerWrite {
+				n++
+				chunk = fmt.Appendf(chunk, "%063d\n", n) // 64 bytes a line, 4 KiB a write
+			}
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+			for next = next.Add(100 * time.Microsecond); time.Now().Before(next); {
+			}
+		}
+	}()
+	got := 0
+	lw := newLineWriter("flood", events.StreamStdout, func(es []events.Event) {
+		for _, e := range es {
+			got++
+			if n, err := strconv.Atoi(e.Text); err != nil || n != got {
+				t.Fatalf("line %q, want %d", e.Text, got)
+			}
+		}
+	})
+	cr := &countingReader{r: r}
+	drain(cr, lw)
+	if got != writes*linesPerWrite {
+		t.Fatalf("got %d lines, want %d", got, writes*linesPerWrite)
+	}
+	if cr.reads > writes/5 {
+		t.Errorf("%d writes of 4 KiB took %d reads; want them read in larger chunks", writes, cr.reads)
+	}
+	t.Logf("%d writes in %d reads", writes, cr.reads)
 }

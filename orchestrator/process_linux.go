@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // processAttr starts the child in its own process group, so that stopping
@@ -22,3 +24,13 @@ func processAttr() *syscall.SysProcAttr {
 // that the guard alone — all that macOS has — keeps children from
 // outliving devstack.
 var testOnlyNoPdeathsig = os.Getenv("DEVSTACK_TESTONLY_NO_PDEATHSIG") == "1"
+
+// growPipe asks for an output pipe of outputPipeBytes (Linux gives 64 KiB;
+// an unprivileged process may ask for up to 1 MiB), so a process printing
+// a flood writes on while drain pauses to read it in large chunks. Failing
+// changes nothing but speed.
+func growPipe(r *os.File) {
+	if c, err := r.SyscallConn(); err == nil {
+		_ = c.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, outputPipeBytes) })
+	}
+}

@@ -2,7 +2,10 @@
 
 package orchestrator
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // processAttr starts the child in its own process group, so that stopping
 // it reaches everything it started. Only Linux can make a child die with
@@ -11,3 +14,6 @@ import "syscall"
 func processAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
+
+// growPipe does nothing: only Linux lets a pipe's size be chosen.
+func growPipe(*os.File) {}

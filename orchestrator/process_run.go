@@ -342,6 +342,8 @@ func (p *Process) spawn() (*child, error) {
 		outW.Close()
 		return nil, err
 	}
+	growPipe(outR)
+	growPipe(errR)
 	cmd.Stdout, cmd.Stderr = outW, errW
 	var ctlR, ctlW *os.File
 	if p.spec.ControlLines != nil {
