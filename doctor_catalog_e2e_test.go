@@ -274,6 +274,7 @@ func TestUpCleanOnCorrectSamples(t *testing.T) {
 		{"django-site", "django"},
 		{"django-split-settings", "django"},
 		{"django-site-gunicornconf", "django"},
+		{"django-gunicorn-trusts-all", "django"},
 		{"django-static", "django"},
 		{"flask-app", "flask"},
 		{"selfcall", "flask"},
