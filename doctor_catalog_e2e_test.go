@@ -151,8 +151,8 @@ func TestDoctorTrustCatalog(t *testing.T) {
 		// Catalog 18: a trailing slash, the gateway's port, plain http.
 		{project: "django-misconfig/csrf-origins-band-aids", suite: "sid", modules: []string{"django", "gunicorn"}, only: true,
 			warns: []string{doctor.IDCSRFTrustedOrigins},
-			want: map[string]string{doctor.IDCSRFTrustedOrigins: `"https://localhost:8080/" end with a slash, which origins never do; ` +
-				`"https://localhost:8000" name another port than the browser's https://localhost:8080; "http://localhost:8080" trust plain http`}},
+			want: map[string]string{doctor.IDCSRFTrustedOrigins: `"https://localhost:8080/" ends with a slash, which origins never do; ` +
+				`"https://localhost:8000" names another port than the browser's https://localhost:8080; "http://localhost:8080" trusts plain http`}},
 		// Catalog 19: production settings (DEBUG off) without Secure cookies.
 		{project: "django-misconfig/insecure-cookies", modules: []string{"django", "gunicorn"}, only: true,
 			warns: []string{doctor.IDSecureCookies}, want: map[string]string{doctor.IDSecureCookies: "with DEBUG off"}},

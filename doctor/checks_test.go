@@ -172,12 +172,15 @@ func TestEachMisconfiguration(t *testing.T) {
 		{"plain http origin", func(ev *Evidence) {
 			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"http://localhost:8080"}
 		}, IDCSRFTrustedOrigins, Warn, "plain http"},
+		{"two plain http origins", func(ev *Evidence) {
+			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"http://localhost:8080", "http://localhost:1337"}
+		}, IDCSRFTrustedOrigins, Warn, `"http://localhost:8080", "http://localhost:1337" trust plain http`},
 		{"origin with the gateway's port", func(ev *Evidence) {
 			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"https://localhost:8000", "https://example.com"}
-		}, IDCSRFTrustedOrigins, Warn, `"https://localhost:8000" name another port than the browser's https://localhost:8080`},
+		}, IDCSRFTrustedOrigins, Warn, `"https://localhost:8000" names another port than the browser's https://localhost:8080`},
 		{"every band-aid named", func(ev *Evidence) {
 			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"https://localhost:8080/", "http://localhost:8080"}
-		}, IDCSRFTrustedOrigins, Warn, `"https://localhost:8080/" end with a slash, which origins never do; "http://localhost:8080" trust plain http`},
+		}, IDCSRFTrustedOrigins, Warn, `"https://localhost:8080/" ends with a slash, which origins never do; "http://localhost:8080" trusts plain http`},
 		{"production origins beside the site's", func(ev *Evidence) {
 			ev.Probe.Settings["CSRF_TRUSTED_ORIGINS"] = []any{"https://localhost:8080", "https://example.com"}
 		}, IDCSRFTrustedOrigins, Pass, "in the form"},

@@ -230,15 +230,15 @@ func checkCSRFTrustedOrigins(ev Evidence) (Result, bool) {
 		// so each one hides the real cause (usually the scheme).
 		var said, fixes []string
 		if len(slash) > 0 {
-			said = append(said, quoteAll(slash)+" end with a slash, which origins never do")
+			said = append(said, quoteAll(slash)+" "+agree(len(slash), "ends", "end")+" with a slash, which origins never do")
 			fixes = append(fixes, "drop the trailing slash")
 		}
 		if len(otherPort) > 0 {
-			said = append(said, fmt.Sprintf("%s name another port than the browser's %s", quoteAll(otherPort), ev.Origin))
+			said = append(said, fmt.Sprintf("%s %s another port than the browser's %s", quoteAll(otherPort), agree(len(otherPort), "names", "name"), ev.Origin))
 			fixes = append(fixes, "name the port the browser uses (or no entry at all: Django accepts the site's own origin)")
 		}
 		if len(plain) > 0 {
-			said = append(said, quoteAll(plain)+" trust plain http behind the https proxy, a sign the app once saw http")
+			said = append(said, quoteAll(plain)+" "+agree(len(plain), "trusts", "trust")+" plain http behind the https proxy, a sign the app once saw http")
 			fixes = append(fixes, "trust the https origins the browser uses")
 		}
 		r.Status = Warn
@@ -346,4 +346,12 @@ func djangoMajor(ev Evidence) int {
 	major, _, _ := strings.Cut(ev.Probe.Framework.Version, ".")
 	n, _ := strconv.Atoi(major)
 	return n
+}
+
+// agree is the verb that agrees with n entries: one, or many.
+func agree(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
