@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"github.com/devstack-dev/devstack/tui"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -129,4 +131,60 @@ func BenchmarkLogPath(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
+}
+
+// BenchmarkLogPathFile is BenchmarkLogPath through a real pipe, written in
+// 4 KiB pieces as stdio writes, to a real file, against the same pieces
+// written straight to a file (x-vs-direct): the shape of bench/logs'
+// plain mode without the processes.
+func BenchmarkLogPathFile(b *testing.B) {
+	const lines = 200_000
+	out := benchOutput(lines)
+	dir := b.TempDir()
+	writeAll := func(w io.Writer) {
+		for rest := out; len(rest) > 0; {
+			n := min(len(rest), 4<<10)
+			if _, err := w.Write(rest[:n]); err != nil {
+				return
+			}
+			rest = rest[n:]
+		}
+	}
+	var direct, through time.Duration
+	for b.Loop() {
+		f, err := os.Create(filepath.Join(dir, "direct"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		writeAll(f)
+		direct += time.Since(start)
+		f.Close()
+
+		f, err = os.Create(filepath.Join(dir, "plain"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		growPipe(r)
+		bus := NewBus(BusOptions{})
+		sub := bus.SubscribeLossless()
+		done := make(chan error)
+		go func() { done <- tui.NewPlain(f, tui.PlainOptions{}).Run(sub.Batches()) }()
+		start = time.Now()
+		go func() { writeAll(w); w.Close() }()
+		drain(r, newLineWriter("writer", events.StreamStdout, bus.PublishOwned))
+		bus.Close()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		through += time.Since(start)
+		r.Close()
+		f.Close()
+	}
+	b.ReportMetric(float64(through.Nanoseconds())/float64(b.N*lines), "ns/line")
+	b.ReportMetric(through.Seconds()/direct.Seconds(), "x-vs-direct")
 }

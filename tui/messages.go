@@ -11,7 +11,7 @@ import (
 
 // The messages the UI's Update handles besides keys and window sizes.
 type (
-	eventBatchMsg []events.Event     // the events read in one go, in order; never changed
+	eventBatchMsg [][]events.Event   // the batches read in one go, in order; never changed
 	busClosedMsg  struct{}           // the stack is gone: no more events
 	statusMsg     events.StackStatus // a fresh snapshot of the stack
 	tickMsg       time.Time          // once a second: refresh the status
@@ -31,30 +31,30 @@ const maxBatch = 1024
 // nil once ctx is done.
 func readEvents(ctx context.Context, ch <-chan []events.Event) tea.Cmd {
 	return func() tea.Msg {
-		var batch eventBatchMsg
+		var msg eventBatchMsg
 		select {
 		case b, ok := <-ch:
 			if !ok {
 				return busClosedMsg{}
 			}
-			batch = b
+			msg = append(msg, b)
 		case <-ctx.Done():
 			return nil
 		}
-		for len(batch) < maxBatch {
+		for n := len(msg[0]); n < maxBatch; {
 			select {
 			case b, ok := <-ch:
 				if !ok {
 					// The rest is shown first; the next read reports the end.
-					return batch
+					return msg
 				}
-				// A copy: the batches read are shared, never appended to.
-				batch = append(batch[:len(batch):len(batch)], b...)
+				msg = append(msg, b)
+				n += len(b)
 			default:
-				return batch
+				return msg
 			}
 		}
-		return batch
+		return msg
 	}
 }
 

@@ -112,8 +112,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.key(msg)
 	case eventBatchMsg:
 		refresh := false
-		for i := range msg {
-			refresh = m.apply(&msg[i]) || refresh
+		for _, batch := range msg {
+			for i := range batch {
+				refresh = m.apply(&batch[i]) || refresh
+			}
 		}
 		cmds := []tea.Cmd{readEvents(m.cfg.ctx, m.cfg.events)}
 		if refresh {

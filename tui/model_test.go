@@ -52,7 +52,7 @@ func logEvent(source, text string) events.Event {
 
 // send passes msgs to the model as one batch read off the bus.
 func send(m *model, evs ...events.Event) tea.Cmd {
-	_, cmd := m.Update(eventBatchMsg(evs))
+	_, cmd := m.Update(eventBatchMsg{evs})
 	return cmd
 }
 
@@ -146,7 +146,7 @@ func TestBatchReadsTheBusAgain(t *testing.T) {
 	}
 	msg := cmd()
 	batch, ok := msg.(eventBatchMsg)
-	if !ok || len(batch) != 2 {
+	if !ok || len(batch) != 2 || len(batch[0])+len(batch[1]) != 2 {
 		t.Fatalf("the next read: got %#v, want a batch of the 2 queued events", msg)
 	}
 	m.Update(batch)
@@ -173,7 +173,7 @@ func TestReadEventsBatchesAndStops(t *testing.T) {
 	if len(batch) != maxBatch {
 		t.Errorf("first batch: got %d events, want %d", len(batch), maxBatch)
 	}
-	if got := batch[0].Text; got != "0" {
+	if got := batch[0][0].Text; got != "0" {
 		t.Errorf("events out of order: first is %q", got)
 	}
 	if batch := readEvents(ctx, ch)().(eventBatchMsg); len(batch) != 10 {
