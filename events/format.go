@@ -2,6 +2,7 @@ package events
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,13 +36,32 @@ func (r *AccessRecord) AppendLine(b []byte) []byte {
 	}
 	if r.UpstreamError != "" {
 		b = append(b, " (upstream: "...)
-		b = append(b, r.UpstreamError...)
+		b = appendOneLine(b, r.UpstreamError)
 		b = append(b, ')')
 	}
 	if r.ClientError != "" {
 		b = append(b, " ("...)
 		b = append(b, r.ClientError...)
 		b = append(b, ')')
+	}
+	return b
+}
+
+// appendOneLine appends s with each run of line breaks (and the blank
+// lines between them) as one space, since a record is one line: the
+// gateway's error, shown in full on the 502 page, has several.
+func appendOneLine(b []byte, s string) []byte {
+	s = strings.TrimRight(s, "\r\n")
+	for len(s) > 0 {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			return append(b, s...)
+		}
+		b = append(b, strings.TrimRight(s[:i], " \t")...)
+		s = strings.TrimLeft(s[i:], "\r\n \t")
+		if len(s) > 0 {
+			b = append(b, ' ')
+		}
 	}
 	return b
 }

@@ -19,6 +19,8 @@ func TestAccessLine(t *testing.T) {
 			"GET / 200 1.50s 2.5MB (held 1.40s waiting for the server)"},
 		{AccessRecord{Method: "GET", Path: "/", Status: 502, Duration: 10 * time.Second, UpstreamError: "refused"},
 			"GET / 502 10.00s 0B (upstream: refused)"},
+		{AccessRecord{Method: "GET", Path: "/", Status: 502, Duration: time.Second, UpstreamError: "the server is down.\n\nIt cannot import x.\r\n"},
+			"GET / 502 1.00s 0B (upstream: the server is down. It cannot import x.)"},
 		{AccessRecord{Method: "GET", Path: "/.devstack/probe/…", Status: 200, Duration: 3 * time.Millisecond, Bytes: 900, Probe: true},
 			"GET /.devstack/probe/… 200 3.0ms 900B (devstack's own check)"},
 		{AccessRecord{Method: "POST", Path: "/up", Status: 413, Duration: 3 * time.Millisecond, ClientError: "body over 10MB"},
