@@ -218,12 +218,12 @@ func checkCSRFTrustedOrigins(ev Evidence) (Result, bool) {
 	switch {
 	case len(wrong) > 0 && modern:
 		r.Status = Fail
-		r.Summary = fmt.Sprintf("Django %s wants CSRF_TRUSTED_ORIGINS with a scheme; %s never matches", ev.Probe.Framework.Version, quoteAll(wrong))
+		r.Summary = fmt.Sprintf("Django %s wants CSRF_TRUSTED_ORIGINS with a scheme; %s never %s", ev.Probe.Framework.Version, quoteAll(wrong), agree(len(wrong), "matches", "match"))
 		r.Fix = "write each origin with its scheme, e.g. " + fmt.Sprintf("%q", "https://"+strings.TrimPrefix(wrong[0], "*."))
 		r.Detail += " (Django's system check 4_0.E001)"
 	case len(wrong) > 0:
 		r.Status = Fail
-		r.Summary = fmt.Sprintf("Django %s wants CSRF_TRUSTED_ORIGINS as host names; %s never matches", ev.Probe.Framework.Version, quoteAll(wrong))
+		r.Summary = fmt.Sprintf("Django %s wants CSRF_TRUSTED_ORIGINS as host names; %s never %s", ev.Probe.Framework.Version, quoteAll(wrong), agree(len(wrong), "matches", "match"))
 		r.Fix = fmt.Sprintf("write host names, e.g. %q; Django 4.0 and later take origins with a scheme", ev.host())
 	case len(slash)+len(plain)+len(otherPort) > 0:
 		// Band-aids added to silence a 403: none is the browser's origin,

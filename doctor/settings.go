@@ -207,9 +207,10 @@ var djangoLiveChecks = []string{IDScheme, IDSSLRedirectLoop, IDClientAddress, ID
 // variables exist only in production): every check that needs the app
 // could not run, for reason; those the settings files answer
 // (SECURE_PROXY_SSL_HEADER's form, Secure cookies, HSTS,
-// USE_X_FORWARDED_HOST) are judged from static, what the files set, when
-// it is not nil.
-func CheckWithoutApp(module, reason string, static *templates.SettingsModule) []Result {
+// USE_X_FORWARDED_HOST, and CSRF_TRUSTED_ORIGINS when djangoVersion, the
+// Django that reads them, is known) are judged from static, what the files
+// set, when it is not nil. origin is where the browser would be.
+func CheckWithoutApp(module, reason string, static *templates.SettingsModule, djangoVersion, origin string) []Result {
 	var results []Result
 	notRun := func(id string) {
 		results = append(results, Result{ID: id, Status: NotRun, Module: module, Summary: "could not run: " + reason,
@@ -228,8 +229,8 @@ func CheckWithoutApp(module, reason string, static *templates.SettingsModule) []
 			settings[name] = v
 		}
 	}
-	ev := Evidence{SettingsOverride: module, Probe: templates.ProbeReport{
-		Framework: templates.ProbeFramework{Name: "django"}, Settings: settings, SettingsSources: static}}
+	ev := Evidence{SettingsOverride: module, Origin: origin, Probe: templates.ProbeReport{
+		Framework: templates.ProbeFramework{Name: "django", Version: djangoVersion}, Settings: settings, SettingsSources: static}}
 	ev.Probe.Settings["SETTINGS_MODULE"] = module
 	fromFiles := func(r Result, ok bool) {
 		if !ok {
@@ -239,7 +240,13 @@ func CheckWithoutApp(module, reason string, static *templates.SettingsModule) []
 		ev.locate(&r)
 		results = append(results, r)
 	}
+	_, originsKnown := settings["CSRF_TRUSTED_ORIGINS"]
+	originsFromFiles := originsKnown && djangoMajor(ev) > 0
 	for _, id := range djangoLiveChecks {
+		if id == IDCSRFTrustedOrigins && originsFromFiles {
+			fromFiles(checkCSRFTrustedOrigins(ev))
+			continue
+		}
 		notRun(id)
 	}
 	src, set := static.Settings["SECURE_PROXY_SSL_HEADER"]

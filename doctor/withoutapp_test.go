@@ -30,7 +30,7 @@ func TestCheckWithoutAppProxySSLHeader(t *testing.T) {
 					Expr: "x", Value: json.RawMessage(tt.value)}
 			}
 			var got *Result
-			for _, r := range CheckWithoutApp("mysite.settings", "the app did not start", static) {
+			for _, r := range CheckWithoutApp("mysite.settings", "the app did not start", static, "5.2.18", "https://localhost:8080") {
 				if r.ID == IDProxySSLHeader {
 					got = &r
 				}
@@ -42,5 +42,43 @@ func TestCheckWithoutAppProxySSLHeader(t *testing.T) {
 				t.Errorf("got %s %q, want %s containing %q", got.Status, got.Summary, tt.wantStatus, tt.wantIn)
 			}
 		})
+	}
+}
+
+// CSRF_TRUSTED_ORIGINS written out in production's files is judged from
+// them when the app cannot start, as the running app's would be: entries
+// without a scheme never match on Django 4.0 and later.
+func TestCheckWithoutAppCSRFTrustedOrigins(t *testing.T) {
+	static := &templates.SettingsModule{Module: "core.settings.production", File: "core/settings/production.py",
+		Files: []string{"core/settings/production.py"}, Settings: map[string]templates.SettingSource{
+			"CSRF_TRUSTED_ORIGINS": {File: "core/settings/production.py", Line: 9, Expr: "x",
+				Value: json.RawMessage(`["localhost", "127.0.0.1:8000", "https://example.com"]`)},
+		}}
+	for _, tt := range []struct {
+		version    string
+		wantStatus Status
+		wantIn     string
+	}{
+		{"5.2.18", Fail, `wants CSRF_TRUSTED_ORIGINS with a scheme; "localhost", "127.0.0.1:8000" never match`},
+		{"", NotRun, "could not run"}, // which Django reads them is unknown
+	} {
+		var got *Result
+		for _, r := range CheckWithoutApp("core.settings.production", "the app did not start", static, tt.version, "https://example.com") {
+			if r.ID == IDCSRFTrustedOrigins {
+				if got != nil {
+					t.Fatalf("two %s results", IDCSRFTrustedOrigins)
+				}
+				got = &r
+			}
+		}
+		if got == nil {
+			t.Fatalf("Django %q: no %s result", tt.version, IDCSRFTrustedOrigins)
+		}
+		if got.Status != tt.wantStatus || !strings.Contains(got.Summary, tt.wantIn) {
+			t.Errorf("Django %q: got %s %q, want %s containing %q", tt.version, got.Status, got.Summary, tt.wantStatus, tt.wantIn)
+		}
+		if tt.wantStatus == Fail && got.Where != "core/settings/production.py:9" {
+			t.Errorf("where %q", got.Where)
+		}
 	}
 }

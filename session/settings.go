@@ -77,7 +77,7 @@ func withoutApp(ctx context.Context, p *project.Project, module, origin string, 
 	about := About{Dir: p.Dir, Origin: origin, Via: "a short-lived stack that did not start", Settings: module,
 		Framework: strings.TrimSpace(string(p.Framework) + " " + p.Interpreter.FrameworkVersion),
 		Server:    strings.TrimSpace(p.Server + " " + p.Interpreter.GatewayVersion)}
-	return Report{About: about, Checks: doctor.CheckWithoutApp(module, reason, static)}, nil
+	return Report{About: about, Checks: doctor.CheckWithoutApp(module, reason, static, p.Interpreter.FrameworkVersion, origin)}, nil
 }
 
 // lastError is the exception line of a Python traceback among the
