@@ -7,6 +7,9 @@
 //
 //   - direct: the writer's output redirected to a file; the time is from the
 //     writer's start to its exit.
+//   - cat: the writer's output through a pipe that cat(1) copies to the
+//     file; the time is until cat exits. No goal: it is the least any
+//     reader of a process's pipe costs, devstack included.
 //   - plain: the writer is a Procfile.dev process of `devstack up --no-tui`
 //     whose output goes to a file; the time is from the writer's start until
 //     its last line is in that file (or, if that line was lost, the note
@@ -60,7 +63,7 @@ func main() {
 	serve := flag.String("serve", "", "server mode: answer HTTP on this loopback port")
 	rounds := flag.Int("rounds", 3, "rounds of each contender")
 	lines := flag.Int("lines", 200000, "lines the writer writes")
-	only := flag.String("only", "direct,plain,tui", "contenders to run")
+	only := flag.String("only", "direct,cat,plain,tui", "contenders to run")
 	devstack := flag.String("devstack", "", "a devstack binary to measure instead of building one")
 	flag.Parse()
 	switch {
@@ -156,7 +159,7 @@ func (b *bench) run() error {
 	}
 	results := map[string]*result{}
 	var order []string
-	for _, name := range []string{"direct", "plain", "tui"} {
+	for _, name := range []string{"direct", "cat", "plain", "tui"} {
 		if slices.Contains(b.only, name) {
 			results[name] = &result{name: name}
 			order = append(order, name)
@@ -169,6 +172,8 @@ func (b *bench) run() error {
 			switch r.name {
 			case "direct":
 				err = b.direct(r)
+			case "cat":
+				err = b.throughCat(r)
 			case "plain":
 				err = b.throughUp(r, false)
 			case "tui":
@@ -198,6 +203,46 @@ func (b *bench) direct(r *result) error {
 	cmd.Stdout = out
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
+		return err
+	}
+	r.times = append(r.times, time.Since(start))
+	return nil
+}
+
+// throughCat runs the writer into a pipe that cat(1) copies to a file:
+// what any reader of a process's pipe pays before doing anything with the
+// lines (the time is until cat exits).
+func (b *bench) throughCat(r *result) error {
+	dir, err := os.MkdirTemp(b.work, "cat-")
+	if err != nil {
+		return err
+	}
+	out, err := os.Create(filepath.Join(dir, "out.log"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	writer := exec.Command(b.self, "-write", strconv.Itoa(b.lines))
+	writer.Stdout = pw
+	cat := exec.Command("cat")
+	cat.Stdin, cat.Stdout = pr, out
+	start := time.Now()
+	if err := cat.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return err
+	}
+	pr.Close()
+	err = writer.Run()
+	pw.Close()
+	if werr := cat.Wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return err
 	}
 	r.times = append(r.times, time.Since(start))
@@ -456,6 +501,10 @@ func (b *bench) report(order []string, results map[string]*result, load loadgate
 			details += fmt.Sprintf("devstack peak RSS %.1f MiB; ", float64(slices.Max(r.rss))/1024)
 		}
 		switch name {
+		case "cat":
+			if direct > 0 {
+				details += fmt.Sprintf("%.2fx direct: the floor for any reader of the pipe", float64(med)/float64(direct))
+			}
 		case "plain":
 			lost := slices.Max(r.lost)
 			details += fmt.Sprintf("lines lost %v, said skipped %v", r.lost, r.skipped)
