@@ -83,8 +83,10 @@ const (
 )
 
 // Event is one thing that happened in a running stack. It is a plain value:
-// consumers (the plain writer, the TUI, tests) may keep and compare it.
-// Kind says which of the fields below Text are set.
+// consumers (the plain writer, the TUI, tests) may keep it, and never change
+// what its pointers point to. Kind says which of the fields below Text are
+// set; the records of the rarer kinds are pointers, so that the events of
+// a flood of log lines stay small.
 type Event struct {
 	Time   time.Time
 	Kind   Kind
@@ -97,11 +99,11 @@ type Event struct {
 	// and was cut: the next KindLog from the same Source and Stream carries on.
 	Continued bool
 
-	Change  StateChange  // KindState
-	Access  AccessRecord // KindAccess
-	Reload  ReloadRecord // KindReloadStart, KindReloadFinish
-	Check   CheckResult  // KindCheck
-	Skipped int          // KindSkipped: how many events were dropped
+	Change  *StateChange  // KindState
+	Access  *AccessRecord // KindAccess
+	Reload  *ReloadRecord // KindReloadStart, KindReloadFinish
+	Check   *CheckResult  // KindCheck
+	Skipped int           // KindSkipped: how many events were dropped
 }
 
 // StateChange describes a process entering State.

@@ -312,7 +312,7 @@ func (s *supervisor) publishState(state events.State, wait time.Duration) {
 	case events.StateStopping:
 		text = fmt.Sprintf("stopping (SIGTERM, then SIGKILL after %s)", s.stopTimeout)
 	}
-	s.p.publish(events.Event{Kind: events.KindState, Source: s.p.spec.Name, Text: text, Change: change})
+	s.p.publish(events.Event{Kind: events.KindState, Source: s.p.spec.Name, Text: text, Change: &change})
 }
 
 // spawn executes the command in a new process group with its output

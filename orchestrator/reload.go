@@ -100,7 +100,8 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 		}
 	}
 	rec := events.ReloadRecord{Trigger: trigger, Strategy: strategy}
-	s.bus.Publish(events.Event{Kind: events.KindReloadStart, Source: events.SourceDevstack, Reload: rec,
+	start := rec // the event keeps its own: rec goes on
+	s.bus.Publish(events.Event{Kind: events.KindReloadStart, Source: events.SourceDevstack, Reload: &start,
 		Text: fmt.Sprintf("reloading (%s): %s", strategy, trigger)})
 
 	timeout := reloadTimeout
@@ -127,7 +128,8 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 	s.mu.Lock()
 	s.lastReload = rec
 	s.mu.Unlock()
-	s.bus.Publish(events.Event{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: rec, Text: text})
+	finish := rec
+	s.bus.Publish(events.Event{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: &finish, Text: text})
 	return rec
 }
 
@@ -271,7 +273,7 @@ func (s *Stack) gatewayLeft(ctx context.Context) <-chan struct{} {
 		for {
 			select {
 			case e, ok := <-sub.Events():
-				if !ok || (e.Source == name && e.Kind == events.KindState && e.Change.State != events.StateRunning) {
+				if !ok || (e.Source == name && e.Kind == events.KindState && e.Change != nil && e.Change.State != events.StateRunning) {
 					close(ch)
 					return
 				}

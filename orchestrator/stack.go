@@ -250,7 +250,7 @@ func (s *Stack) startProxy() error {
 			// marked and without the probe path's secret.
 			a := AccessRecordOf(&r)
 			a.Path, a.Probe = probeAccessPath(r.Path, s.probePath)
-			s.bus.Publish(events.Event{Kind: events.KindAccess, Source: events.SourceProxy, Access: a})
+			s.bus.Publish(events.Event{Kind: events.KindAccess, Source: events.SourceProxy, Access: &a})
 		},
 		LastLogLines: func() []string { return s.bus.LastLines(name, 40) },
 		UpstreamDown: func() string {

@@ -215,7 +215,7 @@ func (s *Stack) followStatic(ctx context.Context) {
 	defer sub.Close()
 	go func() { <-ctx.Done(); sub.Close() }()
 	for e := range sub.Events() {
-		if e.Kind == events.KindReloadFinish && e.Reload.Err == "" {
+		if e.Kind == events.KindReloadFinish && e.Reload != nil && e.Reload.Err == "" {
 			_, gen, _ := s.marks.snapshot()
 			s.announceStatic(s.files.refresh(ctx, gen))
 		}

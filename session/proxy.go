@@ -74,7 +74,8 @@ func Proxy(ctx context.Context, opts ProxyOptions) error {
 		Upstream: upstream,
 		TLS:      tlsConfig,
 		OnAccess: func(r proxy.AccessRecord) {
-			emit(events.Event{Time: r.Time, Kind: events.KindAccess, Source: events.SourceProxy, Access: orchestrator.AccessRecordOf(&r)})
+			a := orchestrator.AccessRecordOf(&r)
+			emit(events.Event{Time: r.Time, Kind: events.KindAccess, Source: events.SourceProxy, Access: &a})
 		},
 		ErrorLog: func(msg string) {
 			// A browser that does not trust the CA says so in the handshake;

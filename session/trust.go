@@ -65,7 +65,7 @@ func watchTrust(ctx context.Context, stack *orchestrator.Stack, roots *x509.Cert
 			}
 			// A run can take a second; the bus drops what a slow subscriber
 			// misses and says so, and a dropped reload must not go unchecked.
-			if (e.Kind == events.KindReloadFinish && e.Reload.Err == "") || e.Kind == events.KindSkipped {
+			if (e.Kind == events.KindReloadFinish && e.Reload != nil && e.Reload.Err == "") || e.Kind == events.KindSkipped {
 				w.run(ctx, client)
 			}
 		}
@@ -123,7 +123,7 @@ func (w *trustWatcher) run(ctx context.Context, client *http.Client) {
 		now[r.ID] = r.Status
 		if before, seen := w.last[r.ID]; w.last == nil || !seen || before != r.Status {
 			changed = true
-			w.stack.Bus().Publish(events.Event{Kind: events.KindCheck, Source: events.SourceDevstack, Check: r})
+			w.stack.Bus().Publish(events.Event{Kind: events.KindCheck, Source: events.SourceDevstack, Check: &r})
 		}
 	}
 	if w.last == nil || changed {

@@ -51,7 +51,7 @@ func TestUIDropsOnlyWhatItCannotShowAndCountsIt(t *testing.T) {
 	go func() {
 		start := time.Now()
 		bus.Publish(events.Event{Kind: events.KindState, Source: "web", Text: "running",
-			Change: events.StateChange{State: events.StateRunning, PID: 42}})
+			Change: &events.StateChange{State: events.StateRunning, PID: 42}})
 		for i := 1; i <= lines; i++ {
 			bus.Publish(events.Event{Kind: events.KindLog, Source: "web", Text: strconv.Itoa(i)})
 		}

@@ -48,7 +48,7 @@ func (l *Lines) Write(e events.Event) {
 	defer l.mu.Unlock()
 	l.buf = append(l.buf, e.Source...)
 	l.buf = append(l.buf, " | "...)
-	if e.Kind == events.KindAccess {
+	if e.Kind == events.KindAccess && e.Access != nil {
 		l.buf = e.Access.AppendLine(l.buf)
 	} else {
 		l.buf = append(l.buf, cleanLine(e.Text, false)...)

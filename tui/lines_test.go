@@ -15,7 +15,7 @@ func TestLinesShareTheAccessFormatAndFlush(t *testing.T) {
 	l := NewLines(&out)
 	access := events.AccessRecord{Method: "GET", Path: "/", Status: 200, Duration: 1234 * time.Microsecond, Bytes: 1100}
 	l.Write(events.Event{Kind: events.KindMessage, Source: events.SourceProxy, Text: "listening on 127.0.0.1:8080, forwarding to http://127.0.0.1:3000"})
-	l.Write(events.Event{Kind: events.KindAccess, Source: events.SourceProxy, Access: access})
+	l.Write(events.Event{Kind: events.KindAccess, Source: events.SourceProxy, Access: &access})
 	l.Write(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack, Text: "ready \x1b[1mhttps://localhost:8080\x1b[0m"})
 	want := "proxy | listening on 127.0.0.1:8080, forwarding to http://127.0.0.1:3000\n" +
 		"proxy | " + renderAccess(access) + "\n" +
@@ -32,7 +32,7 @@ func TestLinesShareTheAccessFormatAndFlush(t *testing.T) {
 func TestLinesAccessDoesNotAllocate(t *testing.T) {
 	l := NewLines(discard{})
 	e := events.Event{Kind: events.KindAccess, Source: events.SourceProxy,
-		Access: events.AccessRecord{Method: "GET", Path: "/static/app.css", Status: 200, Duration: time.Millisecond, Bytes: 4096}}
+		Access: &events.AccessRecord{Method: "GET", Path: "/static/app.css", Status: 200, Duration: time.Millisecond, Bytes: 4096}}
 	l.Write(e) // the buffer and the flush timer exist from here on
 	if n := testing.AllocsPerRun(1000, func() { l.Write(e) }); n > 0.01 {
 		t.Errorf("an access line costs %.2f allocations", n)
@@ -72,7 +72,7 @@ func TestLinesNeverWaitForTheOutput(t *testing.T) {
 		for g := range goroutines {
 			wg.Go(func() {
 				for i := range each {
-					l.Write(events.Event{Kind: events.KindAccess, Source: events.SourceProxy, Access: events.AccessRecord{
+					l.Write(events.Event{Kind: events.KindAccess, Source: events.SourceProxy, Access: &events.AccessRecord{
 						Method: "GET", Path: "/" + strconv.Itoa(g) + "/" + strconv.Itoa(i), Status: 200, Duration: time.Millisecond}})
 				}
 			})

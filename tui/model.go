@@ -170,9 +170,12 @@ func (m *model) apply(e *events.Event) (refresh bool) {
 	case events.KindReloadFinish:
 		refresh = true
 		text, _ := render(*e)
-		m.stack.reload = reloadView{text: text, failed: e.Reload.Err != "", at: e.Time}
+		m.stack.reload = reloadView{text: text, failed: e.Reload != nil && e.Reload.Err != "", at: e.Time}
 	case events.KindCheck:
 		refresh = true
+		if e.Check == nil {
+			break
+		}
 		prev := m.stack.checks[e.Check.ID]
 		m.stack.checks[e.Check.ID] = e.Check.Status
 		if quietCheck(prev, e.Check.Status) {

@@ -106,12 +106,12 @@ func TestEventsBecomeLines(t *testing.T) {
 	m := newTestModel(t, 120, 30)
 	send(m,
 		events.Event{Time: at, Kind: events.KindState, Source: "web", Text: "running (pid 4242)",
-			Change: events.StateChange{State: events.StateRunning, PID: 4242}},
+			Change: &events.StateChange{State: events.StateRunning, PID: 4242}},
 		logEvent("web", "[INFO] Booting worker with pid: 4243"),
 		logEvent("web", "aaaa\tb\x1b[2Kc\x1b[31mred\x1b[0m"),
-		events.Event{Time: at, Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
+		events.Event{Time: at, Kind: events.KindAccess, Source: "proxy", Access: &events.AccessRecord{
 			Method: "GET", Path: "/admin/", Status: 302, Duration: 12 * time.Millisecond, Bytes: 1234}},
-		events.Event{Time: at, Kind: events.KindCheck, Source: events.SourceDevstack, Check: events.CheckResult{
+		events.Event{Time: at, Kind: events.KindCheck, Source: events.SourceDevstack, Check: &events.CheckResult{
 			ID: "django.csrf-trusted-origins", Status: "fail", Summary: "the form is refused", Fix: "CSRF_TRUSTED_ORIGINS = [...]"}},
 		events.Event{Time: at, Kind: events.KindMessage, Text: "ready https://localhost:8080"},
 	)
@@ -189,7 +189,7 @@ func TestFilterBySource(t *testing.T) {
 	m := newTestModel(t, 120, 30)
 	m.Update(statusMsg(fakeStatus()))
 	send(m, logEvent("web", "w1"), logEvent("tailwind", "t1"),
-		events.Event{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{Method: "GET", Path: "/", Status: 200}},
+		events.Event{Kind: events.KindAccess, Source: "proxy", Access: &events.AccessRecord{Method: "GET", Path: "/", Status: 200}},
 		logEvent("web", "w2"))
 	// The side list: 0 all, 1 proxy, 2 web, 3 tailwind, 4 devstack.
 	press(m, "2")
@@ -270,9 +270,9 @@ func TestProcessStateChanges(t *testing.T) {
 		}
 	}
 	cmd := send(m, events.Event{Time: at, Kind: events.KindState, Source: "web", Text: "crashed (exit code 1)",
-		Change: events.StateChange{State: events.StateCrashed, Exit: "exit code 1", Restarts: 1}},
+		Change: &events.StateChange{State: events.StateCrashed, Exit: "exit code 1", Restarts: 1}},
 		events.Event{Time: at, Kind: events.KindState, Source: "web", Text: "restarting in 500ms",
-			Change: events.StateChange{State: events.StateBackoff, Restarts: 1, Backoff: 500 * time.Millisecond}})
+			Change: &events.StateChange{State: events.StateBackoff, Restarts: 1, Backoff: 500 * time.Millisecond}})
 	if !strings.Contains(m.View(), "web      backoff        -   1") {
 		t.Errorf("the side list does not show the backoff:\n%s", m.View())
 	}
@@ -293,7 +293,7 @@ func TestProcessStateChanges(t *testing.T) {
 	}
 	// A process the status does not know yet (it only sent events) is listed.
 	send(m, events.Event{Kind: events.KindState, Source: "celery", Text: "running (pid 7)",
-		Change: events.StateChange{State: events.StateRunning, PID: 7}})
+		Change: &events.StateChange{State: events.StateRunning, PID: 7}})
 	m.Update(statusMsg(fakeStatus()))
 	if !strings.Contains(m.View(), "celery   running        7   0") {
 		t.Errorf("a process seen only in events is not listed:\n%s", m.View())

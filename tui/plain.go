@@ -163,7 +163,7 @@ func (p *Plain) appendLocked(e *events.Event) {
 		return
 	}
 	text, textColor := render(*e)
-	if e.Kind == events.KindCheck {
+	if e.Kind == events.KindCheck && e.Check != nil {
 		if p.checks == nil {
 			p.checks = map[string]events.CheckStatus{}
 		}
@@ -256,19 +256,22 @@ func render(e events.Event) (string, string) {
 		}
 		return e.Text, ""
 	case events.KindAccess:
-		return renderAccess(e.Access), statusColor(e.Access.Status)
+		if e.Access == nil {
+			return e.Text, ""
+		}
+		return renderAccess(*e.Access), statusColor(e.Access.Status)
 	case events.KindState:
-		if e.Change.State == events.StateCrashed {
+		if e.Change != nil && e.Change.State == events.StateCrashed {
 			return e.Text, colorRed
 		}
 		return e.Text, ""
 	case events.KindReloadStart:
-		if e.Text != "" {
+		if e.Text != "" || e.Reload == nil {
 			return e.Text, ""
 		}
 		return "reloading: " + e.Reload.Trigger, ""
 	case events.KindReloadFinish:
-		if e.Text != "" {
+		if e.Text != "" || e.Reload == nil {
 			return e.Text, ""
 		}
 		if e.Reload.Err != "" {
@@ -276,7 +279,10 @@ func render(e events.Event) (string, string) {
 		}
 		return "reloaded in " + formatDuration(e.Reload.Duration), ""
 	case events.KindCheck:
-		return renderCheck(e.Check)
+		if e.Check == nil {
+			return e.Text, ""
+		}
+		return renderCheck(*e.Check)
 	case events.KindSkipped:
 		return e.Text, colorYellow
 	}

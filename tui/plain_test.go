@@ -18,33 +18,33 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 func sampleEvents() []events.Event {
 	return []events.Event{
 		{Kind: events.KindState, Source: "web", Text: "starting: gunicorn mysite.wsgi -b 127.0.0.1:8000",
-			Change: events.StateChange{State: events.StateStarting}},
+			Change: &events.StateChange{State: events.StateStarting}},
 		{Kind: events.KindState, Source: "web", Text: "running (pid 4242)",
-			Change: events.StateChange{State: events.StateRunning, PID: 4242}},
+			Change: &events.StateChange{State: events.StateRunning, PID: 4242}},
 		{Kind: events.KindLog, Source: "web", Stream: events.StreamStderr,
 			Text: "[INFO] Booting worker with pid: 4243"},
 		{Kind: events.KindLog, Source: "tailwind", Stream: events.StreamStdout,
 			Text: "\x1b[32mDone\x1b[0m in 120ms \x1b]0;title\a"},
 		{Kind: events.KindLog, Source: "web", Text: "aaaa", Continued: true},
 		{Kind: events.KindLog, Source: "web", Text: "bb"},
-		{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
+		{Kind: events.KindAccess, Source: "proxy", Access: &events.AccessRecord{
 			Method: "GET", Path: "/admin/?next=/", Status: 302, Duration: 12 * time.Millisecond, Bytes: 1234, Remote: "127.0.0.1:50000"}},
-		{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
+		{Kind: events.KindAccess, Source: "proxy", Access: &events.AccessRecord{
 			Method: "POST", Path: "/upload", Status: 502, Duration: 1250 * time.Millisecond, Bytes: 512}},
-		{Kind: events.KindAccess, Source: "proxy", Access: events.AccessRecord{
+		{Kind: events.KindAccess, Source: "proxy", Access: &events.AccessRecord{
 			Method: "GET", Path: "/static/app.js", Status: 200, Duration: 840 * time.Microsecond, Bytes: 3_400_000}},
-		{Kind: events.KindReloadStart, Reload: events.ReloadRecord{Trigger: "mysite/views.py changed", Strategy: "hup"}},
-		{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: events.ReloadRecord{Duration: 3200 * time.Microsecond}},
-		{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: events.ReloadRecord{Duration: 2 * time.Second, Err: "gunicorn master died"}},
-		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: events.CheckResult{
+		{Kind: events.KindReloadStart, Reload: &events.ReloadRecord{Trigger: "mysite/views.py changed", Strategy: "hup"}},
+		{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: &events.ReloadRecord{Duration: 3200 * time.Microsecond}},
+		{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: &events.ReloadRecord{Duration: 2 * time.Second, Err: "gunicorn master died"}},
+		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: &events.CheckResult{
 			ID: "django.secure-proxy-ssl-header", Status: "fail", Summary: "request.is_secure() is False behind the proxy",
 			Fix: "SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\")"}},
 		// A pass is printed only after a failure or warning of the same check.
-		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: events.CheckResult{ID: "django.allowed-hosts", Status: "pass", Fix: "unused"}},
-		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: events.CheckResult{
+		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: &events.CheckResult{ID: "django.allowed-hosts", Status: "pass", Fix: "unused"}},
+		{Kind: events.KindCheck, Source: events.SourceDevstack, Check: &events.CheckResult{
 			ID: "django.secure-proxy-ssl-header", Status: "pass", Summary: "the proxy's header is read"}},
 		{Kind: events.KindState, Source: "web", Text: "crashed (exit code 3)",
-			Change: events.StateChange{State: events.StateCrashed, Exit: "exit code 3"}},
+			Change: &events.StateChange{State: events.StateCrashed, Exit: "exit code 3"}},
 		{Kind: events.KindSkipped, Source: events.SourceDevstack, Skipped: 7,
 			Text: "skipped 7 lines: output came faster than it could be shown"},
 		{Kind: events.KindMessage, Source: events.SourceDevstack, Text: "ready https://localhost:8080\nstop with Ctrl-C"},
@@ -102,7 +102,7 @@ func TestPlainColours(t *testing.T) {
 	p.Write(log)
 	p.Write(log)
 	p.Write(events.Event{Kind: events.KindState, Source: "web", Text: "crashed (exit code 1)",
-		Change: events.StateChange{State: events.StateCrashed}})
+		Change: &events.StateChange{State: events.StateCrashed}})
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	prefix := "\x1b[" + sourceColor("web") + "mweb      |\x1b[0m "
 	for _, l := range lines {
@@ -204,7 +204,7 @@ func TestRunWritesABurstTogether(t *testing.T) {
 	for i := range n {
 		e := events.Event{Kind: events.KindLog, Source: "web", Text: fmt.Sprintf("line %d \x1b[32mok", i), Continued: i%10 == 9}
 		if i%100 == 50 {
-			e = events.Event{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: events.ReloadRecord{Duration: time.Second}}
+			e = events.Event{Kind: events.KindReloadFinish, Source: events.SourceDevstack, Reload: &events.ReloadRecord{Duration: time.Second}}
 		}
 		batch = append(batch, e)
 		if len(batch) == 1+i%7 { // batches of 1 to 7 events

@@ -78,7 +78,9 @@ func (s *stackView) applyState(e events.Event) {
 		p = &s.procs[len(s.procs)-1]
 		s.others = slices.DeleteFunc(s.others, func(o string) bool { return o == e.Source })
 	}
-	p.state, p.pid, p.restarts = e.Change.State, e.Change.PID, e.Change.Restarts
+	if c := e.Change; c != nil {
+		p.state, p.pid, p.restarts = c.State, c.PID, c.Restarts
+	}
 	p.note = e.Text
 }
 

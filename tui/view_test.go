@@ -18,17 +18,17 @@ func TestReloadHeader(t *testing.T) {
 		t.Errorf("before any reload:\n%s", m.View())
 	}
 	send(m, events.Event{Time: at, Kind: events.KindReloadStart, Source: "devstack", Text: "reloading (hup): whoami/views.py changed",
-		Reload: events.ReloadRecord{Trigger: "whoami/views.py changed", Strategy: "hup"}})
+		Reload: &events.ReloadRecord{Trigger: "whoami/views.py changed", Strategy: "hup"}})
 	if !strings.Contains(m.View(), "↻ reloading (hup): whoami/views.py changed…") {
 		t.Errorf("during a reload:\n%s", m.View())
 	}
 	send(m, events.Event{Time: at, Kind: events.KindReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
-		Reload: events.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
+		Reload: &events.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
 	if !strings.Contains(m.View(), "✓ reloaded in 182ms: whoami/views.py changed at 12:01:33") {
 		t.Errorf("after a reload:\n%s", m.View())
 	}
 	send(m, events.Event{Time: at, Kind: events.KindReloadFinish, Source: "devstack",
-		Reload: events.ReloadRecord{Duration: 2 * time.Second, Err: "the gateway exited while loading the new code"}})
+		Reload: &events.ReloadRecord{Duration: 2 * time.Second, Err: "the gateway exited while loading the new code"}})
 	if !strings.Contains(m.View(), "✗ reload failed after 2.00s: the gateway exited while loading the new code") {
 		t.Errorf("after a failed reload:\n%s", m.View())
 	}
@@ -68,7 +68,7 @@ func TestViewGolden(t *testing.T) {
 		send(m, e)
 	}
 	send(m, events.Event{Time: at, Kind: events.KindReloadFinish, Source: "devstack", Text: "reloaded in 182ms: whoami/views.py changed",
-		Reload: events.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
+		Reload: &events.ReloadRecord{Trigger: "whoami/views.py changed", Duration: 182 * time.Millisecond}})
 	view := m.View()
 	if strings.Contains(view, "\x1b") {
 		t.Errorf("escape sequences with NO_COLOR: %q", view)
@@ -117,7 +117,7 @@ func TestColours(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
 	send(m, logEvent("web", "\x1b[1mbold\x1b[0m and \x1b[2Jplain"),
 		events.Event{Kind: events.KindState, Source: "web", Text: "crashed (exit code 1)",
-			Change: events.StateChange{State: events.StateCrashed}})
+			Change: &events.StateChange{State: events.StateCrashed}})
 	rows := m.logs.rows(m.st)
 	prefix := "\x1b[" + sourceColor("web") + "mweb      |\x1b[0m "
 	if got, want := rows[0], prefix+"\x1b[1mbold\x1b[0m and plain\x1b[0m"; got != want {
