@@ -243,14 +243,7 @@ func TestLosslessSubscriberGetsEveryLine(t *testing.T) {
 	stalled := bus.Subscribe()
 	defer stalled.Close()
 
-	p, err := NewProcess(ProcessSpec{Name: "chatty", Argv: []string{"seq", "1", strconv.Itoa(lines)}}, bus.Publish)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer stopWithin(p, true)
+	p := startSeq(t, ProcessSpec{Name: "chatty"}, lines, bus.Publish)
 
 	deadline := time.After(2 * time.Minute)
 	last := 0
@@ -420,15 +413,7 @@ func TestBatchesLosslessEveryLine(t *testing.T) {
 	stalled := bus.Subscribe() // an ordinary subscriber that never reads changes nothing
 	defer stalled.Close()
 
-	p, err := NewProcess(ProcessSpec{Name: "chatty", Argv: []string{"seq", "1", strconv.Itoa(lines)},
-		Restart: RestartNever, PublishLines: bus.PublishOwned}, bus.Publish)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer stopWithin(p, true)
+	p := startSeq(t, ProcessSpec{Name: "chatty", Restart: RestartNever, PublishLines: bus.PublishOwned}, lines, bus.Publish)
 
 	deadline := time.After(2 * time.Minute)
 	last, receives, most := 0, 0, 0
@@ -623,4 +608,19 @@ func TestFloodIsReadInLargeChunks(t *testing.T) {
 		t.Errorf("%d writes of 4 KiB took %d reads; want them read in larger chunks", writes, cr.reads)
 	}
 	t.Logf("%d writes in %d reads", writes, cr.reads)
+}
+
+// startSeq starts spec running `seq 1 lines`, stopped when the test ends.
+func startSeq(t *testing.T, spec ProcessSpec, lines int, publish func(events.Event)) *Process {
+	t.Helper()
+	spec.Argv = []string{"seq", "1", strconv.Itoa(lines)}
+	p, err := NewProcess(spec, publish)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopWithin(p, true) })
+	return p
 }

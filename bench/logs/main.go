@@ -189,12 +189,18 @@ func (b *bench) run() error {
 	return nil
 }
 
-func (b *bench) direct(r *result) error {
-	dir, err := os.MkdirTemp(b.work, "direct-")
+// outputFile creates the file a contender's output goes to, in a
+// directory of its own.
+func (b *bench) outputFile(contender string) (*os.File, error) {
+	dir, err := os.MkdirTemp(b.work, contender+"-")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := os.Create(filepath.Join(dir, "out.log"))
+	return os.Create(filepath.Join(dir, "out.log"))
+}
+
+func (b *bench) direct(r *result) error {
+	out, err := b.outputFile("direct")
 	if err != nil {
 		return err
 	}
@@ -213,11 +219,7 @@ func (b *bench) direct(r *result) error {
 // what any reader of a process's pipe pays before doing anything with the
 // lines (the time is until cat exits).
 func (b *bench) throughCat(r *result) error {
-	dir, err := os.MkdirTemp(b.work, "cat-")
-	if err != nil {
-		return err
-	}
-	out, err := os.Create(filepath.Join(dir, "out.log"))
+	out, err := b.outputFile("cat")
 	if err != nil {
 		return err
 	}
