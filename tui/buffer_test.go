@@ -80,9 +80,10 @@ func TestUIDropsOnlyWhatItCannotShowAndCountsIt(t *testing.T) {
 		if l.source == events.SourceDevstack {
 			continue
 		}
-		n, err := strconv.Atoi(l.text)
+		text := m.logs.textOf(l)
+		n, err := strconv.Atoi(text)
 		if err != nil || n <= last {
-			t.Fatalf("line %q after %d: out of order or mangled", l.text, last)
+			t.Fatalf("line %q after %d: out of order or mangled", text, last)
 		}
 		last = n
 		shown++

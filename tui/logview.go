@@ -25,6 +25,10 @@ type logLine struct {
 	at     time.Time
 	source string
 	text   string // printable: escapes removed (SGR kept when colour is on), tabs expanded
+	// printed is a log line as the process printed it, until the pane
+	// needs its text (logView.textOf): a line of a flood that leaves the
+	// history unseen is never cleaned.
+	printed string
 	color  string // SGR parameters for the whole text, "" for none (failures are red)
 	lower  string // text in lower case without escapes, for the text filter; set on demand
 }
@@ -86,16 +90,26 @@ type logView struct {
 
 	wrap   bool // wrap long lines (else cut them with "…")
 	stamps bool // show each line's time
+	color  bool // SGR sequences of the processes stay in their lines
 
 	width, height int // of the pane
 	nameWidth     int // of the source column
 }
 
-func newLogView(history int) logView {
+func newLogView(history int, color bool) logView {
 	if history <= 0 {
 		history = DefaultHistory
 	}
-	return logView{lines: newLineRing(history), follow: true, wrap: true}
+	return logView{lines: newLineRing(history), follow: true, wrap: true, color: color}
+}
+
+// textOf returns l's text as the pane shows it, made the first time it
+// is needed from what the process printed.
+func (v *logView) textOf(l *logLine) string {
+	if l.printed != "" {
+		l.text, l.printed = paneText(l.printed, v.color), ""
+	}
+	return l.text
 }
 
 // add keeps l, dropping the oldest line when the history is full.
@@ -118,7 +132,7 @@ func (v *logView) keep(l *logLine) bool {
 		return true
 	}
 	if l.lower == "" {
-		l.lower = strings.ToLower(ansi.Strip(l.text))
+		l.lower = strings.ToLower(ansi.Strip(v.textOf(l)))
 	}
 	return strings.Contains(l.lower, v.text)
 }
@@ -183,7 +197,7 @@ func (v *logView) setBottom(i int) {
 func (v *logView) topIndex() int {
 	rows := 0
 	for i, seq := range v.matches {
-		rows += len(v.wrapRows(v.lines.get(seq).text))
+		rows += len(v.wrapRows(v.textOf(v.lines.get(seq))))
 		if rows > v.height {
 			return max(i-1, 0)
 		}
@@ -224,7 +238,7 @@ func (v *logView) rows(st styles) []string {
 	var out []string // built bottom-up, reversed at the end
 	for i := v.bottomIndex(); i >= 0 && len(out) < v.height; i-- {
 		l := v.lines.get(v.matches[i])
-		wrapped := v.wrapRows(l.text)
+		wrapped := v.wrapRows(v.textOf(l))
 		for j := len(wrapped) - 1; j >= 0 && len(out) < v.height; j-- {
 			out = append(out, v.row(st, l, wrapped[j], j == 0))
 		}

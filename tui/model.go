@@ -88,7 +88,7 @@ func newModel(cfg config) *model {
 		keys:  defaultKeys,
 		st:    newStyles(cfg.out, cfg.color),
 		stack: stackView{checks: map[string]events.CheckStatus{}},
-		logs:  newLogView(cfg.history),
+		logs:  newLogView(cfg.history, cfg.color),
 	}
 	m.layout()
 	return m
@@ -197,9 +197,11 @@ func (m *model) addLines(e *events.Event) {
 	if len(m.stack.others) != before {
 		m.layout()
 	}
-	if e.Kind == events.KindLog && !e.Continued && e.Source != "" {
-		// The common case, without linesOf's slice: one line as printed.
-		m.logs.add(logLine{at: e.Time, source: e.Source, text: paneText(e.Text, m.cfg.color)})
+	if e.Kind == events.KindLog && !e.Continued && e.Source != "" && len(e.Text) <= maxStoredBytes {
+		// The common case, without linesOf's slice: one line, cleaned
+		// only if it is ever shown (a longer one is cut now, so the
+		// history holds no more than maxStoredBytes a line).
+		m.logs.add(logLine{at: e.Time, source: e.Source, printed: e.Text})
 		return
 	}
 	for _, l := range linesOf(*e, m.cfg.color) {
