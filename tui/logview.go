@@ -29,8 +29,8 @@ type logLine struct {
 	// needs its text (logView.textOf): a line of a flood that leaves the
 	// history unseen is never cleaned.
 	printed string
-	color  string // SGR parameters for the whole text, "" for none (failures are red)
-	lower  string // text in lower case without escapes, for the text filter; set on demand
+	color   string // SGR parameters for the whole text, "" for none (failures are red)
+	lower   string // text in lower case without escapes, for the text filter; set on demand
 }
 
 // lineRing keeps the last cap(buf) lines, numbered by a sequence that
