@@ -172,7 +172,7 @@ func nginxProxyFindings(root, file string, dirs []*nginxDirective, app nginxApp)
 				}
 			}
 			if d.name == "listen" && len(d.args) > 0 {
-				ssl := slices.Contains(d.args, "ssl")
+				ssl := slices.Contains(d.args, "ssl") || slices.Contains(d.args, "quic") // HTTP/3 is always TLS
 				ports = append(slices.Clip(ports), listenPort(d.args[0], ssl))
 				if !ssl {
 					plain = append(slices.Clip(plain), listenPort(d.args[0], false))

@@ -104,6 +104,7 @@ server {
 server {
     listen 443 ssl;
     listen [::]:443 ssl http2;
+    listen 443 quic reuseport;
     location / { proxy_pass http://app; proxy_set_header Host $http_host; proxy_set_header X-Forwarded-Proto https; }
 }`, nil},
 		{"https written in, with ssl on", `
