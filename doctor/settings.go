@@ -218,7 +218,20 @@ func CheckWithoutApp(module, reason string, static *templates.SettingsModule, dj
 				"then run devstack doctor --settings " + module + " again"})
 	}
 	if static == nil || static.Error != "" {
-		for _, id := range append([]string{IDProxySSLHeader, IDSecureCookies, IDHSTS}, djangoLiveChecks...) {
+		for _, id := range []string{IDProxySSLHeader, IDSecureCookies, IDHSTS} {
+			if static == nil {
+				notRun(id)
+				continue
+			}
+			// Judged from the files, which could not be read: that, not
+			// the app's error, is why.
+			results = append(results, Result{ID: id, Status: NotRun, Module: module, Where: static.File,
+				Summary: "could not run: the settings files could not be read: " + static.Error,
+				Detail:  "read from " + strings.Join(static.Files, ", ") + " without running them",
+				Fix: "fix the error, or, for syntax of a newer Python than the one devstack runs, choose the Python the project is written for " +
+					"(devstack doctor --python PATH, or python in devstack.toml)"})
+		}
+		for _, id := range djangoLiveChecks {
 			notRun(id)
 		}
 		return results

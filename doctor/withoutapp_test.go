@@ -82,3 +82,22 @@ func TestCheckWithoutAppCSRFTrustedOrigins(t *testing.T) {
 		}
 	}
 }
+
+// When the settings files cannot be read either (syntax of a newer Python
+// than the interpreter's), the checks judged from them say so, not the
+// app's import error, which is about something else.
+func TestCheckWithoutAppUnreadableFiles(t *testing.T) {
+	static := &templates.SettingsModule{Module: "shop.settings.production", File: "shop/settings/production.py",
+		Files: []string{"shop/settings/production.py", "shop/settings/base.py"},
+		Error: "SyntaxError: f-string: unmatched '(' (base.py, line 240)"}
+	results := CheckWithoutApp("shop.settings.production", "the app does not start: ModuleNotFoundError: No module named 'celery'", static, "5.2.18", "https://localhost:8080")
+	for _, r := range results {
+		if r.Status != NotRun {
+			t.Errorf("%s: %s", r.ID, r.Status)
+		}
+		fromFiles := r.ID == IDProxySSLHeader || r.ID == IDSecureCookies || r.ID == IDHSTS
+		if says := strings.Contains(r.Summary, "SyntaxError: f-string: unmatched '(' (base.py, line 240)"); says != fromFiles {
+			t.Errorf("%s: %q", r.ID, r.Summary)
+		}
+	}
+}
