@@ -209,6 +209,24 @@ func TestDoctorFlask(t *testing.T) {
 	}
 }
 
+// A .env line python-dotenv would skip does not stop the doctor: it runs
+// the checks and names the line on stderr.
+func TestDoctorSkipsABadDotenvLine(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := copyProject(t, "flask-app")
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("DEBUG=1\nALLOWED_HOSTS='a','b'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runDoctorCmd(t, dir, nil)
+	if code != 0 {
+		t.Errorf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	const warning = `devstack: warning: .env:2: unexpected ",'b'" after the closing quote of ALLOWED_HOSTS; line skipped`
+	if strings.Count(stderr, warning) != 1 {
+		t.Errorf("stderr does not name the line once (%q):\n%s", warning, stderr)
+	}
+}
+
 // An ASGI app whose host check refuses the browser's host.
 func TestDoctorASGIHostCheck(t *testing.T) {
 	testenv.PythonWith(t, "starlette", "uvicorn")

@@ -36,6 +36,36 @@ func TestUpAppliesDotenvEdits(t *testing.T) {
 	}
 }
 
+// A .env line python-dotenv would skip (a quoted value followed by more
+// text) does not stop devstack up: the line is named once, at the start,
+// the other lines reach the app, and a restart does not repeat it.
+func TestUpSkipsABadDotenvLine(t *testing.T) {
+	testenv.PythonWith(t, "flask", "gunicorn")
+	dir := copyProject(t, "selfcall")
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ALLOWED_HOSTS='a','b'\nGREETING=hello\n")
+	r := startUp(t, upConfig{dir: dir})
+	if code, body := r.get("/greeting"); code != 200 || body != "hello\n" {
+		t.Fatalf("GET /greeting: %d %q, want .env's hello", code, body)
+	}
+	const warning = `.env:1: unexpected ",'b'" after the closing quote of ALLOWED_HOSTS; line skipped`
+	after := r.lineCount()
+	write("ALLOWED_HOSTS='a','b'\nGREETING=bonjour\n")
+	r.waitLineAfter(after, `environment: GREETING changed`, 30*time.Second)
+	r.waitLineAfter(after, `reloaded in`, 60*time.Second)
+	if code, body := r.get("/greeting"); code != 200 || body != "bonjour\n" {
+		t.Errorf("GET /greeting after the edit: %d %q, want the new value", code, body)
+	}
+	if n := strings.Count(r.output(), warning); n != 1 {
+		t.Errorf("the warning %q is told %d times, want once:\n%s", warning, n, r.output())
+	}
+}
+
 // The .env of a Django project one level down is watched and read again
 // too, and the trust checks run again with the new settings.
 func TestUpRechecksTrustAfterAnEnvEdit(t *testing.T) {

@@ -85,14 +85,27 @@ func (s *Stack) processEnv(p *project.Project, ep project.Process) []string {
 // restart, so that an edit takes effect, and says which variables changed
 // (their names only: values may be secrets). The gateway starts with the
 // new environment; an extra process whose environment changed is
-// restarted with it. A file that no longer parses keeps the values read
+// restarted with it. A line it skips is told once (the start told the
+// first ones). A file that can no longer be read keeps the values read
 // before, and says why.
 func (s *Stack) refreshEnv() {
 	before := s.project()
-	env, changed, err := project.ReadEnv(before)
+	env, changed, warnings, err := project.ReadEnv(before)
 	if err != nil {
 		s.say("environment not read again: %v; keeping the previous values", err)
 		return
+	}
+	if s.envWarned == nil {
+		s.envWarned = map[string]bool{}
+		for _, w := range s.p.Warnings {
+			s.envWarned[w] = true
+		}
+	}
+	for _, w := range warnings {
+		if !s.envWarned[w] {
+			s.envWarned[w] = true
+			s.say("warning: %s", w)
+		}
 	}
 	if len(changed) == 0 {
 		return

@@ -66,6 +66,9 @@ type Stack struct {
 	// current is the project with the environment read at the latest
 	// restart (nil until one changed it); see project().
 	current atomic.Pointer[project.Project]
+	// envWarned are the warnings about env-file lines already told, so
+	// that a restart repeats none (refreshEnv; the reload loop only).
+	envWarned map[string]bool
 	// missing explains the gateway's ModuleNotFoundError (missing.go).
 	missing missingModules
 

@@ -46,9 +46,11 @@ type detector struct {
 	environ []string
 	env     map[string]string // devstack's environment
 	dotenv  []envVar          // from the env files, in order
-	plan    envPlan           // how the children's environment was built
-	args    []string          // the gateway's extra arguments: the config's args, or the Procfile's options
-	p       *Project
+	// envWarnings are the env-file lines skipped, from the last reading.
+	envWarnings []string
+	plan        envPlan  // how the children's environment was built
+	args        []string // the gateway's extra arguments: the config's args, or the Procfile's options
+	p           *Project
 }
 
 func (d *detector) detect() (*Project, error) {
@@ -87,6 +89,10 @@ func (d *detector) detect() (*Project, error) {
 	if err := d.detectApp(); err != nil {
 		return nil, err
 	}
+	// After detectApp, which may read the env files again from the app's
+	// directory: each skipped line is told once.
+	p.Warnings = append(p.Warnings, d.envWarnings...)
+	p.EnvLinesSkipped = d.envWarnings
 	if err := d.findInterpreter(); err != nil {
 		return nil, err
 	}

@@ -331,12 +331,6 @@ func TestDetectErrors(t *testing.T) {
 			hint:  "create .env.local or remove it from env_files in devstack.toml",
 		},
 		{
-			name:  "bad .env line",
-			files: map[string]string{"app.py": "from flask import Flask\napp = Flask(__name__)\n", ".env": "A=1\nB\n"},
-			msg:   ".env:2: \"B\" is not a KEY=value line",
-			hint:  "KEY=value",
-		},
-		{
 			name:  "same port twice",
 			files: map[string]string{"app.py": "from flask import Flask\napp = Flask(__name__)\n"},
 			o:     Overrides{Port: 9000, AppPort: 9000},

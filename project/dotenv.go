@@ -14,21 +14,47 @@ type envVar struct {
 
 var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// parseDotenv reads the KEY=VALUE lines of an env file:
+// envWarning is a line of an env file that devstack skipped.
+type envWarning struct {
+	File string
+	Line int
+	Last int    // the last line skipped, when the value spans lines
+	Msg  string // what is wrong
+	Fix  string // how to write it
+}
+
+func (w envWarning) String() string {
+	skipped := "line skipped"
+	if w.Last > w.Line {
+		skipped = fmt.Sprintf("lines %d-%d skipped", w.Line, w.Last)
+	}
+	return fmt.Sprintf("%s:%d: %s; %s, the rest of the file is used (%s)", w.File, w.Line, w.Msg, skipped, w.Fix)
+}
+
+// parseDotenv reads the KEY=VALUE lines of an env file as python-dotenv
+// (what Django and Flask projects load .env with, and flask run) reads
+// them:
 //
 //	# comment              blank lines and comments are skipped
 //	export KEY=value       "export " is allowed and ignored
 //	KEY=value # note       unquoted: trimmed, " #" starts a comment
-//	KEY='literal $x\n'     single quotes: taken literally, may span lines
+//	KEY=#value             but a # right after = is part of the value
+//	KEY='literal $x\n'     single quotes: only \\ and \' are escapes, may span lines
 //	KEY="a\nb ${HOME}"     double quotes: \n \t \r \" \\ \$ escapes, may span lines
+//	KEY                    a name without = sets nothing
 //
 // ${VAR} and ${VAR:-default} in unquoted and double-quoted values expand to
-// lookup(VAR) or else an earlier key of the file. name is used in errors.
-func parseDotenv(name, data string, lookup func(string) (string, bool)) ([]envVar, error) {
+// lookup(VAR) or else an earlier key of the file. A line python-dotenv
+// would not parse either (text after a closing quote, a quote that is
+// never closed, a name with a space, no name before =) is skipped with a
+// warning, as python-dotenv skips it; a value whose closing quote is on a
+// later line skips every line up to it. name is used in the warnings.
+func parseDotenv(name, data string, lookup func(string) (string, bool)) ([]envVar, []envWarning) {
 	data = strings.TrimPrefix(data, "\ufeff")
 	data = strings.ReplaceAll(data, "\r\n", "\n")
 	lines := strings.Split(data, "\n")
 	var vars []envVar
+	var warnings []envWarning
 	seen := map[string]string{}
 	// The environment wins over the file for the children, so it wins
 	// here too: ${VAR} expands to the value the children will see.
@@ -41,8 +67,8 @@ func parseDotenv(name, data string, lookup func(string) (string, bool)) ([]envVa
 		v, ok := seen[k]
 		return v, ok
 	}
-	fail := func(line int, fix, format string, args ...any) error {
-		return &ConfigError{File: name, Line: line, Msg: fmt.Sprintf(format, args...), Fix: fix}
+	skip := func(line int, fix, format string, args ...any) {
+		warnings = append(warnings, envWarning{File: name, Line: line, Msg: fmt.Sprintf(format, args...), Fix: fix})
 	}
 	for i := 0; i < len(lines); i++ {
 		lineNo := i + 1
@@ -51,47 +77,42 @@ func parseDotenv(name, data string, lookup func(string) (string, bool)) ([]envVa
 			continue
 		}
 		if rest, ok := strings.CutPrefix(line, "export"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
-			line = strings.TrimSpace(rest)
+			line = strings.TrimLeft(rest, " \t")
 		}
-		key, value, ok := strings.Cut(line, "=")
-		key = strings.TrimSpace(key)
+		key, after, ok := cutKey(line)
 		if !ok {
-			return nil, fail(lineNo, "write it as KEY=value", "%q is not a KEY=value line", truncate(line, 40))
+			skip(lineNo, "write it as NAME=value", "%q has no name before =", truncate(line, 40))
+			continue
 		}
-		if !envKeyRE.MatchString(key) {
-			return nil, fail(lineNo, "use letters, digits and _ in names, not starting with a digit", "%q is not a valid variable name", truncate(key, 40))
+		after = strings.TrimLeft(after, " \t")
+		value, hasValue := strings.CutPrefix(after, "=")
+		if !hasValue {
+			if after != "" && !strings.HasPrefix(after, "#") {
+				skip(lineNo, "write it as NAME=value, with no space in the name", "%q is not a NAME=value line", truncate(line, 40))
+			}
+			continue // a name alone sets nothing, as in python-dotenv
 		}
-		value = strings.TrimLeft(value, " \t")
+		trimmed := strings.TrimLeft(value, " \t")
+		spaced := len(trimmed) < len(value)
+		value = trimmed
 
 		switch {
 		case strings.HasPrefix(value, "'") || strings.HasPrefix(value, `"`):
-			quote := value[0]
-			body := value[1:]
-			start := lineNo
-			// A quoted value may continue on the following lines.
-			for {
-				end := closingQuote(body, quote)
-				if end >= 0 {
-					rest := strings.TrimSpace(body[end+1:])
-					if rest != "" && !strings.HasPrefix(rest, "#") {
-						return nil, fail(i+1, "quote the whole value, or put a # before the comment", "unexpected %q after the closing quote of %s", truncate(rest, 20), key)
-					}
-					body = body[:end]
-					break
-				}
-				i++
-				if i >= len(lines) {
-					return nil, fail(start, "add the closing "+string(quote), "the value of %s has no closing %c", key, quote)
-				}
-				body += "\n" + lines[i]
+			body, last, w := quotedValue(lines, i, key, value)
+			if w != nil {
+				w.File = name
+				warnings = append(warnings, *w)
+				i = last
+				continue
 			}
-			if quote == '"' {
+			i = last
+			if value[0] == '"' {
 				value = expandVars(unescapeDouble(body), get)
 			} else {
-				value = body
+				value = unescapeSingle(body)
 			}
 		default:
-			if j := commentStart(value); j >= 0 {
+			if j := commentStart(value, spaced); j >= 0 {
 				value = value[:j]
 			}
 			value = expandVars(strings.TrimSpace(value), get)
@@ -99,16 +120,59 @@ func parseDotenv(name, data string, lookup func(string) (string, bool)) ([]envVa
 		seen[key] = value
 		vars = append(vars, envVar{Key: key, Value: value, Line: lineNo})
 	}
-	return vars, nil
+	return vars, warnings
 }
 
-// closingQuote finds the quote ending body; in double quotes a backslash
-// escapes the next character.
+// cutKey reads the name at the start of line: 'quoted', or up to a space,
+// = or #, as python-dotenv reads it. ok is false when there is none.
+func cutKey(line string) (key, rest string, ok bool) {
+	if body, found := strings.CutPrefix(line, "'"); found {
+		if end := strings.IndexByte(body, '\''); end > 0 {
+			return body[:end], body[end+1:], true
+		}
+		return "", "", false
+	}
+	end := strings.IndexAny(line, "=# \t")
+	if end < 0 {
+		end = len(line)
+	}
+	return line[:end], line[end:], end > 0
+}
+
+// quotedValue reads the quoted value that starts line i (value is the
+// text after =), which may continue on the following lines. last is the
+// index of its last line. w is set when the line is to be skipped: then
+// last is the last line to skip, which is line i alone when no quote
+// closes the value (the lines after it are read as lines of their own).
+func quotedValue(lines []string, i int, key, value string) (body string, last int, w *envWarning) {
+	quote := value[0]
+	body = value[1:]
+	for last = i; ; {
+		if end := closingQuote(body, quote); end >= 0 {
+			if rest := strings.TrimSpace(body[end+1:]); rest != "" && !strings.HasPrefix(rest, "#") {
+				return "", last, &envWarning{Line: i + 1, Last: last + 1,
+					Msg: fmt.Sprintf("unexpected %q after the closing quote of %s", truncate(rest, 20), key),
+					Fix: "quote the whole value, or put a space and # before a comment"}
+			}
+			return body[:end], last, nil
+		}
+		if last+1 >= len(lines) {
+			return "", i, &envWarning{Line: i + 1,
+				Msg: fmt.Sprintf("the value of %s has no closing %c", key, quote),
+				Fix: "add the closing " + string(quote)}
+		}
+		last++
+		body += "\n" + lines[last]
+	}
+}
+
+// closingQuote finds the quote ending body. A backslash escapes the next
+// character in double quotes, and a quote in single quotes.
 func closingQuote(body string, quote byte) int {
 	for j := 0; j < len(body); j++ {
 		switch body[j] {
 		case '\\':
-			if quote == '"' {
+			if quote == '"' || j+1 < len(body) && body[j+1] == '\'' {
 				j++
 			}
 		case quote:
@@ -116,6 +180,21 @@ func closingQuote(body string, quote byte) int {
 		}
 	}
 	return -1
+}
+
+// unescapeSingle reads the two escapes of a single-quoted value, \\ and \'.
+func unescapeSingle(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for j := 0; j < len(s); j++ {
+		if s[j] == '\\' && j+1 < len(s) && (s[j+1] == '\\' || s[j+1] == '\'') {
+			j++
+		}
+		b.WriteByte(s[j])
+	}
+	return b.String()
 }
 
 func unescapeDouble(s string) string {
@@ -164,8 +243,10 @@ func expandVars(s string, get func(string) (string, bool)) string {
 }
 
 // commentStart is the index of a " #" comment in an unquoted value, or -1.
-func commentStart(v string) int {
-	if strings.HasPrefix(v, "#") {
+// A value that starts with # is a comment only when spaces separate it
+// from the = (KEY= # note); KEY=#value is a value.
+func commentStart(v string, spaced bool) int {
+	if spaced && strings.HasPrefix(v, "#") {
 		return 0
 	}
 	for j := 1; j < len(v); j++ {

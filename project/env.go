@@ -41,11 +41,12 @@ func envFilesFor(dir, appDir string, cfg *loadedConfig) (files []string, require
 
 // readEnvFiles reads files in order; a later file's ${VAR} sees the
 // environment, then the earlier files. Missing files are skipped unless
-// they are among the first required ones. It returns the variables and the
-// files that were read.
-func readEnvFiles(dir string, files []string, required int, env map[string]string, configDisplay string) ([]envVar, []string, error) {
+// they are among the first required ones. It returns the variables, the
+// files that were read and the lines that were skipped (see parseDotenv);
+// only a file that cannot be read is an error.
+func readEnvFiles(dir string, files []string, required int, env map[string]string, configDisplay string) ([]envVar, []string, []string, error) {
 	var vars []envVar
-	var read []string
+	var read, warnings []string
 	last := func(key string) (string, bool) {
 		for i := len(vars) - 1; i >= 0; i-- {
 			if vars[i].Key == key {
@@ -61,22 +62,22 @@ func readEnvFiles(dir string, files []string, required int, env map[string]strin
 		}
 		name := relTo(dir, full)
 		if err != nil {
-			return nil, nil, &Error{Msg: "reading env file " + name, Err: err,
+			return nil, nil, nil, &Error{Msg: "reading env file " + name, Err: err,
 				Fix: "create " + name + " or remove it from env_files in " + configDisplay}
 		}
-		fv, err := parseDotenv(name, string(data), func(k string) (string, bool) {
+		fv, skipped := parseDotenv(name, string(data), func(k string) (string, bool) {
 			if v, ok := env[k]; ok {
 				return v, true
 			}
 			return last(k) // from an earlier file
 		})
-		if err != nil {
-			return nil, nil, err
+		for _, w := range skipped {
+			warnings = append(warnings, w.String())
 		}
 		vars = append(vars, fv...)
 		read = append(read, full)
 	}
-	return vars, read, nil
+	return vars, read, warnings, nil
 }
 
 // loadEnvFiles reads the project's env files (see envFilesFor).
@@ -93,11 +94,11 @@ func (d *detector) loadAppDirEnv(appDir string) error {
 
 func (d *detector) loadEnvFilesFor(appDir string) error {
 	files, required := envFilesFor(d.dir, appDir, d.cfg)
-	vars, read, err := readEnvFiles(d.dir, files, required, d.env, cmp.Or(d.cfg.Display, ConfigFileName))
+	vars, read, warnings, err := readEnvFiles(d.dir, files, required, d.env, cmp.Or(d.cfg.Display, ConfigFileName))
 	if err != nil {
 		return err
 	}
-	d.dotenv, d.p.EnvFiles = vars, read
+	d.dotenv, d.p.EnvFiles, d.envWarnings = vars, read, warnings
 	d.plan = envPlan{environ: d.environ, files: files, required: required}
 	return nil
 }
@@ -183,23 +184,24 @@ func buildEnv(p *Project, environ map[string]string, dotenv []envVar, configEnv 
 
 // ReadEnv reads the env files and the config's env again, as Detect did,
 // and returns the children's environment and the names of the variables
-// that differ from p.Env (added, removed or changed), sorted. devstack
+// that differ from p.Env (added, removed or changed), sorted, with the
+// env-file lines it skipped (as Detect puts them in Warnings). devstack
 // calls it before every restart, so that an edit to .env takes effect.
-// A configuration that no longer loads, or a broken env file, is an error;
-// the caller keeps p.Env then.
-func ReadEnv(p *Project) (env []string, changed []string, err error) {
+// A configuration that no longer loads, or an env file that cannot be
+// read, is an error; the caller keeps p.Env then.
+func ReadEnv(p *Project) (env, changed, warnings []string, err error) {
 	cfg, err := loadConfig(p.Dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	plan := p.envPlan
 	environ := envMap(plan.environ)
-	vars, _, err := readEnvFiles(p.Dir, plan.files, plan.required, environ, cmp.Or(cfg.Display, ConfigFileName))
+	vars, _, warnings, err := readEnvFiles(p.Dir, plan.files, plan.required, environ, cmp.Or(cfg.Display, ConfigFileName))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	env = buildEnv(p, environ, vars, cfg.Env, plan.settingsFromFile)
-	return env, changedNames(p.Env, env), nil
+	return env, changedNames(p.Env, env), warnings, nil
 }
 
 // EnvFilesWatched are the env files whose change (or creation) restarts the

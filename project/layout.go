@@ -81,12 +81,12 @@ func (d *detector) findFlaskApp() (app *layoutApp, ok bool, err error) {
 	if value == "" {
 		path := filepath.Join(d.dir, ".flaskenv")
 		if data, rerr := os.ReadFile(path); rerr == nil {
-			vars, perr := parseDotenv(".flaskenv", string(data), func(k string) (string, bool) {
+			vars, skipped := parseDotenv(".flaskenv", string(data), func(k string) (string, bool) {
 				v, ok := d.env[k]
 				return v, ok
 			})
-			if perr != nil {
-				return nil, false, perr
+			for _, w := range skipped {
+				d.p.Warnings = append(d.p.Warnings, w.String())
 			}
 			for _, v := range vars {
 				if v.Key == "FLASK_APP" && v.Value != "" {

@@ -125,6 +125,10 @@ type Project struct {
 	// Warnings are things worth telling the user that do not stop the stack
 	// (an ignored Procfile "web" entry, a config setting that has no effect).
 	Warnings []string
+	// EnvLinesSkipped are the env-file lines devstack could not read and
+	// skipped, as python-dotenv does (they are in Warnings too): devstack
+	// doctor tells them as well.
+	EnvLinesSkipped []string
 }
 
 // Interpreter is the Python chosen to run the gateway, with what it can import.

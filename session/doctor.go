@@ -89,6 +89,9 @@ func Doctor(ctx context.Context, dir string, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	for _, w := range p.EnvLinesSkipped {
+		opts.notify(Notice{Warning: true, Text: w})
+	}
 	if opts.Settings != "" && p.SettingsModule != opts.Settings {
 		return Report{}, hint.Wrap(fmt.Errorf("--settings %s: the project in %s is not a Django project", opts.Settings, p.Dir), "--settings names a Django settings module; run devstack doctor without it")
 	}
