@@ -73,8 +73,8 @@ func checkScheme(ev Evidence) (Result, bool) {
 		r.Detail = fmt.Sprintf("the gateway passed %s; the app's links start with %s", ev.gatewaySaw(), p.AbsoluteURL)
 	default:
 		r.Status, r.Summary = Fail, "the app sees http behind the https proxy"
-		r.Detail = fmt.Sprintf("the proxy sent X-Forwarded-Proto: https, the gateway passed %s, and the app decided %q. "+
-			"Absolute links and redirects go to http://", ev.gatewaySaw(), p.Scheme)
+		r.Detail = fmt.Sprintf("the proxy sent X-Forwarded-Proto: https, the gateway passed %s, and %s. "+
+			"Absolute links and redirects go to http://", ev.gatewaySaw(), appDecided(p))
 		if p.Framework.Name == "django" {
 			r.Detail += ", Django's CSRF check refuses forms, and SECURE_SSL_REDIRECT loops"
 		}

@@ -438,6 +438,51 @@ func TestClientAddressUnderOldUvicorn(t *testing.T) {
 	}
 }
 
+// The proto-chain detail says what the app saw under each gateway: uvicorn
+// passes "https, http" on as the scope's scheme, and Starlette then builds
+// a request URL with no scheme; it never prints an empty "decided".
+func TestProtoChainWordingPerGateway(t *testing.T) {
+	notSecure := false
+	starlette := func(chain templates.ProbeReport) Evidence {
+		return Evidence{Origin: "https://localhost:8080", Probe: templates.ProbeReport{
+			Framework: templates.ProbeFramework{Name: "starlette"}, ReachedFramework: true, Scheme: "https",
+			Gateway: map[string]any{"scheme": "https", "client": []any{"127.0.0.1", 5000}},
+			Server:  &templates.ProbeServer{Name: "uvicorn", Version: "0.17.6", ForwardedAllowIPs: []string{"127.0.0.1"}}},
+			ChainProbe: &chain}
+	}
+	gunicorn := django("3.2.19")
+	gunicorn.Probe.Settings["SECURE_PROXY_SSL_HEADER"] = nil
+	gunicorn.ChainProbe = &templates.ProbeReport{Scheme: "http", IsSecure: &notSecure, Gateway: map[string]any{"wsgi.url_scheme": "http"}}
+	for _, tc := range []struct {
+		name            string
+		ev              Evidence
+		summary, detail string
+	}{
+		{"uvicorn and Starlette", starlette(templates.ProbeReport{IsSecure: &notSecure, Gateway: map[string]any{"scheme": "https, http"}}),
+			`the app would see no scheme: uvicorn passes the whole value on as the request's scheme`,
+			`the gateway passed scope scheme "https, http" and the app's request URL has no scheme ("https, http" is not one)`},
+		{"uvicorn and a bare ASGI app", starlette(templates.ProbeReport{Scheme: "https, http", IsSecure: &notSecure, Gateway: map[string]any{"scheme": "https, http"}}),
+			`the app would see https, http: uvicorn passes the whole value on`,
+			`the gateway passed scope scheme "https, http" and the app decided "https, http"`},
+		{"an app that does not report it", starlette(templates.ProbeReport{Gateway: map[string]any{"scheme": "https, http"}}),
+			`the app would see something other than https`,
+			`the app did not report the scheme it saw`},
+		{"gunicorn", gunicorn,
+			`the app would see http: gunicorn compares the whole value with "https"`,
+			`the gateway passed wsgi.url_scheme=http and the app decided "http"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := find(t, Check(tc.ev), IDProtoChain)
+			if r.Status != Info || !strings.Contains(r.Summary, tc.summary) || !strings.Contains(r.Detail, tc.detail) {
+				t.Errorf("proto-chain: %s %q\n  detail %q\nwant summary with %q\n  detail with %q", r.Status, r.Summary, r.Detail, tc.summary, tc.detail)
+			}
+			if strings.Contains(r.Detail, `decided ""`) {
+				t.Errorf("detail %q shows an empty decision", r.Detail)
+			}
+		})
+	}
+}
+
 // A setting every environment needs belongs in the file the local and
 // the production module share (base.py), not in local.py.
 func TestMissingProxyHeaderBelongsInTheSharedBase(t *testing.T) {

@@ -193,6 +193,9 @@ func (ev Evidence) gatewaySaw() string {
 		return "wsgi.url_scheme=" + s
 	}
 	if s, ok := ev.Probe.Gateway["scheme"].(string); ok {
+		if strings.ContainsAny(s, ", ") || s == "" {
+			return fmt.Sprintf("scope scheme %q", s) // as uvicorn copied X-Forwarded-Proto
+		}
 		return "scope scheme " + s
 	}
 	return "no scheme from the gateway"

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/devstack-dev/devstack/templates"
 )
 
 // localTrust is what the gateway should trust locally: the addresses
@@ -325,8 +327,8 @@ func checkSchemeForced(ev Evidence) (Result, bool) {
 	if d == nil || (d.Scheme == "" && d.SchemeError != "") {
 		return Result{}, false
 	}
-	r := Result{ID: IDSchemeForced, Detail: fmt.Sprintf("GET straight to the gateway over http, without X-Forwarded-Proto: the gateway passed %s and the app decided %q",
-		Evidence{Probe: *d}.gatewaySaw(), d.Scheme)}
+	r := Result{ID: IDSchemeForced, Detail: fmt.Sprintf("GET straight to the gateway over http, without X-Forwarded-Proto: the gateway passed %s and %s",
+		Evidence{Probe: *d}.gatewaySaw(), appDecided(*d))}
 	if d.Scheme != "https" {
 		r.Status, r.Summary = Pass, "a plain-http request without X-Forwarded-Proto is seen as http: the scheme comes from the proxy"
 		return r, true
@@ -350,23 +352,56 @@ func checkProtoChain(ev Evidence) (Result, bool) {
 	if c == nil || ev.Probe.Scheme != "https" || c.SchemeError != "" {
 		return Result{}, false
 	}
-	r := Result{ID: IDProtoChain, Detail: fmt.Sprintf("X-Forwarded-Proto: %s straight to the gateway: the gateway passed %s and the app decided %q",
-		chainedProto, Evidence{Probe: *c}.gatewaySaw(), c.Scheme)}
+	r := Result{ID: IDProtoChain, Detail: fmt.Sprintf("X-Forwarded-Proto: %s straight to the gateway: the gateway passed %s and %s",
+		chainedProto, Evidence{Probe: *c}.gatewaySaw(), appDecided(*c))}
 	if c.Scheme == "https" {
 		r.Status, r.Summary = Pass, "a multi-value X-Forwarded-Proto (\"https, http\") is read by its first value"
 		return r, true
 	}
 	r.Status = Info
-	who := "the gateway compares the whole value with \"https\""
+	server := "the gateway"
+	if ev.Probe.Server != nil && ev.Probe.Server.Name != "" {
+		server = ev.Probe.Server.Name
+	}
+	who := server + " compares the whole value with \"https\""
+	if scope, ok := c.Gateway["scheme"].(string); ok && scope == chainedProto {
+		// uvicorn copies the header into the scope as it is.
+		who = server + " passes the whole value on as the request's scheme"
+	}
 	if ev.Probe.Framework.Name == "django" && ev.Probe.Settings["SECURE_PROXY_SSL_HEADER"] != nil && !versionAtLeast(ev.Probe.Framework.Version, 4, 1) {
 		who = "Django " + ev.Probe.Framework.Version + " compares the whole value (4.1 and later read the first)"
 	}
-	r.Summary = "behind proxies that append to X-Forwarded-Proto (\"https, http\") the app would see http: " + who
+	saw := c.Scheme
+	switch {
+	case c.Scheme == "" && c.IsSecure != nil:
+		saw = "no scheme"
+	case c.Scheme == "":
+		saw = "something other than https"
+	}
+	r.Summary = "behind proxies that append to X-Forwarded-Proto (\"https, http\") the app would see " + saw + ": " + who
 	r.Fix = "let the outermost proxy set X-Forwarded-Proto and inner hops pass it unchanged (nginx: proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto)"
 	if strings.HasPrefix(who, "Django") {
 		r.Fix += ", or upgrade to Django 4.1 or later"
 	}
 	return r, true
+}
+
+// appDecided says which scheme the app decided from a probe's report,
+// true of every gateway: under uvicorn the scope's scheme is the header's
+// value as sent, and a Starlette app given "https, http" builds a request
+// URL with no scheme at all.
+func appDecided(p templates.ProbeReport) string {
+	switch {
+	case p.Scheme != "":
+		return fmt.Sprintf("the app decided %q", p.Scheme)
+	case p.IsSecure != nil:
+		if g, ok := p.Gateway["scheme"].(string); ok && g != "" {
+			return fmt.Sprintf("the app's request URL has no scheme (%q is not one)", g)
+		}
+		return "the app's request URL has no scheme"
+	default:
+		return "the app did not report the scheme it saw"
+	}
 }
 
 // chainedProto is the X-Forwarded-Proto a two-proxy chain sends: the
