@@ -250,6 +250,15 @@ func TestUpImportErrorShowsTracebackAndRecovers(t *testing.T) {
 	if strings.Contains(r.output(), "ready https://") {
 		t.Error("ready was announced although the app never loaded")
 	}
+	if !strings.Contains(body, "Fix the error below") {
+		t.Errorf("the 502 page does not point at the error under it:\n%s", body)
+	}
+	// The access log line has nothing under it: it points back at the
+	// gateway's lines.
+	access := r.waitLine(`GET /whoami/ 502 `, 10*time.Second)
+	if strings.Contains(access, "error below") || !strings.Contains(access, "its error is in the gunicorn log lines just before") {
+		t.Errorf("access log line %q, want it to say the error is in gunicorn's lines just before", access)
+	}
 
 	if err := os.WriteFile(settings, good, 0o644); err != nil {
 		t.Fatal(err)

@@ -252,6 +252,10 @@ func (s *Stack) startProxy() error {
 			// Every request is shown, devstack's own probe requests too,
 			// marked and without the probe path's secret.
 			a := AccessRecordOf(&r)
+			var down *proxy.DownError
+			if errors.As(r.UpstreamError, &down) {
+				a.UpstreamError = "upstream is down: " + downLogReason(down.Reason, name)
+			}
 			a.Path, a.Probe = probeAccessPath(r.Path, s.probePath)
 			s.bus.Publish(events.Event{Kind: events.KindAccess, Source: events.SourceProxy, Access: &a})
 		},
@@ -336,7 +340,7 @@ func (s *Stack) stayDown(code int, ran time.Duration) bool {
 	if !loadFailure && (cameUp || code < 0) {
 		return false // it crashed: restart with backoff
 	}
-	reason := fmt.Sprintf("%s exited (exit code %d) before it could serve the app. Fix the error below and save: devstack restarts it on the next file change.", gatewayName(s.p), code)
+	reason := downReason(fmt.Sprintf("%s exited (exit code %d) before it could serve the app", gatewayName(s.p), code))
 	s.down.Store(&reason)
 	s.bus.Publish(events.Event{Kind: events.KindMessage, Source: events.SourceDevstack,
 		Text: "the gateway failed to start; waiting for a file change to try again"})
