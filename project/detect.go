@@ -372,11 +372,10 @@ func (d *detector) findInterpreter() error {
 	p.Interpreter = in
 	// Only what likely stops the app is worth a word at every start: a
 	// missing distribution, or another major version than required.
-	var missing, names []string
+	var missing []requirementGap
 	for _, g := range in.gaps {
 		if slices.Contains(runtime, g.name) && g.breaking() {
-			missing = append(missing, g.String())
-			names = append(names, g.name)
+			missing = append(missing, g)
 		}
 	}
 	if len(missing) > 0 {
@@ -384,10 +383,61 @@ func (d *detector) findInterpreter() error {
 		if explicit != "" {
 			others = ""
 		}
-		p.Warnings = append(p.Warnings, fmt.Sprintf("%s does not have what the project requires: %s%s; the app may fail to start (install: %s -m pip install %s)",
-			in.Path, strings.Join(missing, ", "), others, in.Path, strings.Join(names, " ")))
+		p.Warnings = append(p.Warnings, requirementsWarning(in.Path, missing, others, d.requirementsFile()))
 	}
 	return nil
+}
+
+// maxListedGaps is how many missing requirements the start warning names:
+// a requirements.txt written by pip freeze can lack sixty.
+const maxListedGaps = 5
+
+// keyDistributions are named first in that warning: what the gateway
+// itself cannot start without.
+var keyDistributions = []string{"django", "flask", "fastapi", "starlette", "gunicorn", "uvicorn"}
+
+// requirementsWarning says that python lacks the project's requirements:
+// the frameworks and gateway servers first, then the others, up to
+// maxListedGaps and "and N more". The install command names them all, or
+// installs reqFile (relative to the project) when there are more.
+func requirementsWarning(python string, gaps []requirementGap, others, reqFile string) string {
+	gaps = slices.Clone(gaps)
+	rank := func(g requirementGap) int {
+		if i := slices.Index(keyDistributions, g.name); i >= 0 {
+			return i
+		}
+		return len(keyDistributions)
+	}
+	slices.SortStableFunc(gaps, func(a, b requirementGap) int { return rank(a) - rank(b) })
+	var listed, names []string
+	for i, g := range gaps {
+		names = append(names, g.name)
+		if i < maxListedGaps {
+			listed = append(listed, g.String())
+		}
+	}
+	what := strings.Join(listed, ", ")
+	install := "-m pip install " + strings.Join(names, " ")
+	if n := len(gaps) - len(listed); n > 0 {
+		what += fmt.Sprintf(" and %d more", n)
+		if reqFile != "" {
+			install = "-m pip install -r " + reqFile
+		}
+	}
+	return fmt.Sprintf("%s does not have what the project requires: %s%s; the app may fail to start (install: %s %s)",
+		python, what, others, python, install)
+}
+
+// requirementsFile is the project's requirements.txt, relative to the
+// project directory: the app directory's, else the project's; "" when
+// neither has one.
+func (d *detector) requirementsFile() string {
+	for _, dir := range []string{d.p.AppDir, d.dir} {
+		if f := filepath.Join(dir, "requirements.txt"); isFile(f) {
+			return relTo(d.dir, f)
+		}
+	}
+	return ""
 }
 
 // gateway builds the production command.

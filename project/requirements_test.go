@@ -1,9 +1,11 @@
 package project
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -163,6 +165,45 @@ func TestInterpreterPrefersTheProjectsRequirements(t *testing.T) {
 	}
 	if p.Interpreter.Source != ".venv" || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "not-installed-anywhere") {
 		t.Errorf("got %s, warnings %q", p.Interpreter.Source, p.Warnings)
+	}
+}
+
+// A requirements.txt written by pip freeze can lack sixty distributions:
+// the start warning names the framework and the gateway first, then a few
+// others and how many more, and installs the file rather than listing
+// sixty names.
+func TestRequirementsWarningIsCapped(t *testing.T) {
+	py := systemPython(t)
+	dir := djangoTree(t)
+	lines := []string{"Django==99.0", "gunicorn==99.0"}
+	for i := range 60 {
+		lines = append(lines, fmt.Sprintf("aaa-frozen-%02d==1.0", i))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Detect(dir, Overrides{Python: py, Environ: testEnviron()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w string
+	for _, x := range p.Warnings {
+		if strings.Contains(x, "does not have what the project requires") {
+			w = x
+		}
+	}
+	want := regexp.MustCompile(`requires: django \(==99\.0; [0-9.]+ installed\), gunicorn \(==99\.0; [0-9.]+ installed\), aaa-frozen-00, aaa-frozen-01, aaa-frozen-02 and 57 more;.*\(install: \S+ -m pip install -r requirements\.txt\)$`)
+	if !want.MatchString(w) {
+		t.Errorf("warning %q, want it to match %s", w, want)
+	}
+	if len(p.Interpreter.Lacking) != 62 {
+		t.Errorf("Lacking has %d, want all 62", len(p.Interpreter.Lacking))
+	}
+	// A few are all named, and so installed.
+	gaps := []requirementGap{{name: "celery"}, {name: "redis"}, {name: "flask", spec: "==9.0", installed: "2.2.2"}}
+	if got, want := requirementsWarning("py", gaps, "", "requirements.txt"),
+		"py does not have what the project requires: flask (==9.0; 2.2.2 installed), celery, redis; the app may fail to start (install: py -m pip install flask celery redis)"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
 
