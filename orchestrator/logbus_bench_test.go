@@ -169,14 +169,14 @@ func BenchmarkLogPathFile(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		growPipe(r)
+		pipeBytes := growPipe(r)
 		bus := NewBus(BusOptions{})
 		sub := bus.SubscribeLossless()
 		done := make(chan error)
 		go func() { done <- tui.NewPlain(f, tui.PlainOptions{}).Run(sub.Batches()) }()
 		start = time.Now()
 		go func() { writeAll(w); w.Close() }()
-		drain(r, newLineWriter("writer", events.StreamStdout, bus.PublishOwned))
+		drain(r, newLineWriter("writer", events.StreamStdout, bus.PublishOwned), pipeBytes)
 		bus.Close()
 		if err := <-done; err != nil {
 			b.Fatal(err)

@@ -210,11 +210,15 @@ func runeBoundary[T string | []byte](b T, max int) int {
 
 // Reading a flood: drain reads at most readBytes at once. After a read of
 // floodReadBytes or more that emptied the pipe, it pauses for floodPause
-// before the next, so that a process printing without pause is read in
-// large chunks (one read, one string, one publication for thousands of
-// lines) rather than a wake-up for each of its writes. The pipe holds
-// outputPipeBytes meanwhile where it can (growPipe): the process goes on
-// writing. Output that comes in smaller pieces is read as it comes.
+// before the next, so that a process printing in a steady stream is read
+// in large chunks (one read, one string, one publication for many lines)
+// rather than a wake-up for each of its writes. The pipe holds what comes
+// meanwhile (outputPipeBytes where the system lets devstack choose, see
+// growPipe). A pause never lets the pipe fill: a process printing so fast
+// that half the pipe would fill during one (see readPacer) is read without
+// pauses, as fast as it writes, since one that finds the pipe full stops
+// until devstack reads. Output that comes in smaller pieces is read as it
+// comes.
 const (
 	readBytes       = 256 << 10
 	floodReadBytes  = 4 << 10
@@ -222,17 +226,41 @@ const (
 	outputPipeBytes = 1 << 20
 )
 
+// readPacer decides when drain pauses, from the rate the process writes
+// at: the bytes read since the last pause decision, over the time since.
+type readPacer struct {
+	pipeBytes int       // what the pipe holds
+	since     time.Time // the last decision
+	bytes     int       // read since then
+}
+
+// pause reports whether drain should pause after reading n bytes into a
+// buffer of size bytes, at now.
+func (p *readPacer) pause(n, size int, now time.Time) bool {
+	p.bytes += n
+	if n < floodReadBytes || n == size {
+		return false // a trickle, or more is waiting: read on
+	}
+	elapsed := now.Sub(p.since)
+	// Bytes arriving during one pause at this rate; a pause takes a
+	// little longer than asked, hence the margin of half the pipe.
+	fast := elapsed > 0 && int64(p.bytes)*int64(floodPause) >= int64(p.pipeBytes/2)*int64(elapsed)
+	p.since, p.bytes = now, 0
+	return !fast
+}
+
 // drain copies r into w until EOF or a read error, then flushes the
 // unfinished line. It always keeps reading, so the writer at the other end
-// of the pipe never waits on devstack.
-func drain(r io.Reader, w *lineWriter) {
+// of the pipe never waits on devstack. pipeBytes is what the pipe holds.
+func drain(r io.Reader, w *lineWriter, pipeBytes int) {
 	buf := make([]byte, readBytes)
+	pacer := readPacer{pipeBytes: pipeBytes}
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			w.Write(buf[:n])
 		}
-		if err == nil && n >= floodReadBytes && n < len(buf) {
+		if err == nil && pacer.pause(n, len(buf), time.Now()) {
 			time.Sleep(floodPause)
 		}
 		if err != nil {

@@ -573,7 +573,7 @@ func TestFloodIsReadInLargeChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	growPipe(r)
+	pipeBytes := growPipe(r)
 	go func() {
 		defer w.Close()
 		n := 0
@@ -601,7 +601,7 @@ func TestFloodIsReadInLargeChunks(t *testing.T) {
 		}
 	})
 	cr := &countingReader{r: r}
-	drain(cr, lw)
+	drain(cr, lw, pipeBytes)
 	if got != writes*linesPerWrite {
 		t.Fatalf("got %d lines, want %d", got, writes*linesPerWrite)
 	}
@@ -609,6 +609,47 @@ func TestFloodIsReadInLargeChunks(t *testing.T) {
 		t.Errorf("%d writes of 4 KiB took %d reads; want them read in larger chunks", writes, cr.reads)
 	}
 	t.Logf("%d writes in %d reads", writes, cr.reads)
+}
+
+// TestReadPacer: drain pauses to gather a steady stream into large reads,
+// but never for a process writing so fast that the pipe would fill during
+// the pause and stop it.
+func TestReadPacer(t *testing.T) {
+	const pipe = 1 << 20
+	t0 := time.Unix(1000, 0)
+	cases := []struct {
+		name    string
+		n       int
+		elapsed time.Duration // since the last decision
+		pause   bool
+	}{
+		{"a few lines", 200, time.Millisecond, false},
+		{"a full buffer: more is waiting", readBytes, time.Microsecond, false},
+		{"4 KiB every 100µs (40 MB/s)", 4 << 10, 100 * time.Microsecond, true},
+		{"40 KiB gathered in a pause", 40 << 10, 1100 * time.Microsecond, true},
+		{"a pipe's worth in a pause (1 GB/s)", pipe, 1100 * time.Microsecond, false},
+		{"200 KiB in 100µs (2 GB/s)", 200 << 10, 100 * time.Microsecond, false},
+		{"just under half a pipe per pause", pipe/2 - 1, time.Millisecond, true},
+		{"half a pipe per pause", pipe / 2, time.Millisecond, false},
+	}
+	for _, c := range cases {
+		p := readPacer{pipeBytes: pipe, since: t0}
+		if got := p.pause(c.n, readBytes, t0.Add(c.elapsed)); got != c.pause {
+			t.Errorf("%s: pause = %v, want %v", c.name, got, c.pause)
+		}
+	}
+
+	// Full reads add up: a flood read as full buffers, then the rest,
+	// is judged by everything read since the last decision.
+	p := readPacer{pipeBytes: pipe, since: t0}
+	for range 3 {
+		if p.pause(readBytes, readBytes, t0.Add(100*time.Microsecond)) {
+			t.Fatal("paused after a full read")
+		}
+	}
+	if p.pause(10<<10, readBytes, t0.Add(900*time.Microsecond)) {
+		t.Error("paused after 778 KiB in 900µs: the pipe would fill")
+	}
 }
 
 // startSeq starts spec running `seq 1 lines`, stopped when the test ends.

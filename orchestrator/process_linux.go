@@ -27,10 +27,18 @@ var testOnlyNoPdeathsig = os.Getenv("DEVSTACK_TESTONLY_NO_PDEATHSIG") == "1"
 
 // growPipe asks for an output pipe of outputPipeBytes (Linux gives 64 KiB;
 // an unprivileged process may ask for up to 1 MiB), so a process printing
-// a flood writes on while drain pauses to read it in large chunks. Failing
-// changes nothing but speed.
-func growPipe(r *os.File) {
+// a flood writes on while drain pauses to read it in large chunks. It
+// returns what the pipe holds; failing changes nothing but speed.
+func growPipe(r *os.File) int {
+	size := 64 << 10
 	if c, err := r.SyscallConn(); err == nil {
-		_ = c.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, outputPipeBytes) })
+		_ = c.Control(func(fd uintptr) {
+			if got, err := unix.FcntlInt(fd, unix.F_SETPIPE_SZ, outputPipeBytes); err == nil {
+				size = got
+			} else if got, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil {
+				size = got
+			}
+		})
 	}
+	return size
 }

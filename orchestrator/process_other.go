@@ -15,5 +15,7 @@ func processAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 
-// growPipe does nothing: only Linux lets a pipe's size be chosen.
-func growPipe(*os.File) {}
+// growPipe does nothing: only Linux lets a pipe's size be chosen. It
+// returns what a pipe holds at first here (macOS: 16 KiB, growing to
+// 64 KiB only for large writes).
+func growPipe(*os.File) int { return 16 << 10 }

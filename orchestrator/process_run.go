@@ -342,8 +342,7 @@ func (p *Process) spawn() (*child, error) {
 		outW.Close()
 		return nil, err
 	}
-	growPipe(outR)
-	growPipe(errR)
+	outPipe, errPipe := growPipe(outR), growPipe(errR)
 	cmd.Stdout, cmd.Stderr = outW, errW
 	var ctlR, ctlW *os.File
 	if p.spec.ControlLines != nil {
@@ -385,8 +384,8 @@ func (p *Process) spawn() (*child, error) {
 		}
 		published.Add(int64(len(es)))
 	}
-	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, events.StreamStdout, publish)) })
-	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, events.StreamStderr, publish)) })
+	readers.Go(func() { drain(outR, newLineWriter(p.spec.Name, events.StreamStdout, publish), outPipe) })
+	readers.Go(func() { drain(errR, newLineWriter(p.spec.Name, events.StreamStderr, publish), errPipe) })
 	if ctlR != nil {
 		readers.Go(func() { readControl(ctlR, p.spec.ControlLines) })
 	}
