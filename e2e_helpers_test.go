@@ -119,6 +119,9 @@ type upConfig struct {
 	// free ones); caroot is the CA directory (default: a new one).
 	port, appPort int
 	caroot        string
+	// portInConfig leaves --port out: the project's devstack.toml says
+	// port = port.
+	portInConfig bool
 }
 
 // startUp starts devstack up and waits for its ready line.
@@ -148,7 +151,11 @@ func launchUp(t *testing.T, cfg upConfig) *upRun {
 	if r.caroot == "" {
 		r.caroot = t.TempDir()
 	}
-	args := append([]string{"up", "--dir", dir, "--port", strconv.Itoa(r.port), "--app-port", strconv.Itoa(r.appPort), "--no-tui"}, cfg.args...)
+	args := []string{"up", "--dir", dir, "--port", strconv.Itoa(r.port), "--app-port", strconv.Itoa(r.appPort), "--no-tui"}
+	if cfg.portInConfig {
+		args = slices.Delete(args, 3, 5)
+	}
+	args = append(args, cfg.args...)
 	r.cmd = exec.Command(bin, args...)
 	r.cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		k, _, _ := strings.Cut(kv, "=")

@@ -117,15 +117,16 @@ func (s *Stack) refreshEnv() {
 	if err := s.gateway.SetEnv(gatewaySpec(&p, s.opts.RunDir, s.probePath, s.opts.CABundle).Env); err != nil {
 		s.say("environment: %v", err)
 	}
-	for i, ep := range p.Processes {
-		if i >= len(s.extras) {
-			break
+	for _, ep := range p.Processes {
+		proc := s.extraNamed(ep.Name)
+		if proc == nil {
+			continue
 		}
-		if err := s.extras[i].SetEnv(s.processEnv(&p, ep)); err != nil {
+		if err := proc.SetEnv(s.processEnv(&p, ep)); err != nil {
 			continue // it has stopped: nothing to restart
 		}
 		s.say("restarting %s: its environment changed", ep.Name)
-		if err := s.extras[i].Restart(); err != nil {
+		if err := proc.Restart(); err != nil {
 			s.say("restarting %s: %v", ep.Name, err)
 		}
 	}

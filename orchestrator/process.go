@@ -197,6 +197,15 @@ func (p *Process) SetEnv(env []string) error {
 	return p.ask(request{kind: requestSetEnv, env: append([]string(nil), env...)})
 }
 
+// SetCommand makes the next start run spec's command: its Argv, Dir, Env,
+// Shell and TermLeaderOnly (the rest of the process's spec stays). The
+// running child is left alone; Restart starts the new command.
+func (p *Process) SetCommand(spec ProcessSpec) error {
+	c := ProcessSpec{Argv: append([]string(nil), spec.Argv...), Dir: spec.Dir,
+		Env: append([]string(nil), spec.Env...), Shell: spec.Shell, TermLeaderOnly: spec.TermLeaderOnly}
+	return p.ask(request{kind: requestSetCommand, command: &c})
+}
+
 // Status returns a snapshot of the process's state.
 func (p *Process) Status() events.ProcessStatus { return *p.status.Load() }
 
@@ -234,6 +243,7 @@ const (
 	requestRestart
 	requestSignal
 	requestSetEnv
+	requestSetCommand
 )
 
 type request struct {
@@ -241,6 +251,7 @@ type request struct {
 	force   bool
 	sig     syscall.Signal
 	env     []string      // requestSetEnv
+	command *ProcessSpec  // requestSetCommand: its Argv, Dir, Env, Shell and TermLeaderOnly
 	timeout time.Duration // requestRestart: SIGTERM to SIGKILL; 0 means StopTimeout
 	reply   chan error
 }

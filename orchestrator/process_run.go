@@ -124,6 +124,11 @@ func (s *supervisor) handle(r request) {
 	case requestSetEnv:
 		s.p.spec.Env = r.env
 		r.reply <- nil
+	case requestSetCommand:
+		c := r.command
+		s.p.spec.Argv, s.p.spec.Dir, s.p.spec.Env = c.Argv, c.Dir, c.Env
+		s.p.spec.Shell, s.p.spec.TermLeaderOnly = c.Shell, c.TermLeaderOnly
+		r.reply <- nil
 	case requestSignal:
 		if s.cur == nil || s.stopping {
 			r.reply <- fmt.Errorf("process %s is not running (%s)", s.p.spec.Name, s.st.State)

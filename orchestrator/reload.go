@@ -67,10 +67,15 @@ func (s *Stack) startWatcher(ctx context.Context) error {
 // reload brings one batch of changes live: the extra processes that asked
 // for it are restarted, and the gateway is reloaded or restarted.
 func (s *Stack) reload(ctx context.Context, b watch.Batch) {
-	for i, ep := range s.p.Processes {
-		if len(ep.RestartOn) > 0 && watch.Matches(ep.RestartOn, b.Paths) {
+	if files := s.changedConfig(b); len(files) > 0 && s.opts.Redetect != nil {
+		if !s.reconfigure(ctx, files) && onlyConfig(b.Paths, files) {
+			return // nothing else changed: the stack goes on as it was
+		}
+	}
+	for _, ep := range s.project().Processes {
+		if proc := s.extraNamed(ep.Name); proc != nil && len(ep.RestartOn) > 0 && watch.Matches(ep.RestartOn, b.Paths) {
 			s.say("restarting %s: %s", ep.Name, b.Reason())
-			if err := s.extras[i].Restart(); err != nil {
+			if err := proc.Restart(); err != nil {
 				s.say("restarting %s: %v", ep.Name, err)
 			}
 		}
@@ -95,7 +100,7 @@ func (s *Stack) ReloadGateway(ctx context.Context, trigger string, fullRestart b
 		switch mode := s.marks.reloadMode(); {
 		case mode == templates.ReloadStandby:
 			strategy = StrategyStandby // gunicorn, or uvicorn under its supervisor
-		case mode == templates.ReloadHUP && s.p.Server == project.ServerGunicorn:
+		case mode == templates.ReloadHUP && s.project().Server == project.ServerGunicorn:
 			strategy = StrategyHUP
 		}
 	}
@@ -239,7 +244,7 @@ func (s *Stack) restartGateway(ctx context.Context) error {
 	}
 	exited := s.gatewayLeft(ctx)
 	var ok bool
-	if s.p.Server == project.ServerGunicorn || s.marks.reloadMode() == templates.ReloadStandby {
+	if s.project().Server == project.ServerGunicorn || s.marks.reloadMode() == templates.ReloadStandby {
 		// The socket listens before the app is loaded: the boot marker
 		// says when the new code serves.
 		ok = s.marks.waitBoot(ctx, booted, 0, exited)

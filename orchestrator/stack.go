@@ -48,6 +48,11 @@ type Options struct {
 	StopTimeout time.Duration
 	// QuietPeriod overrides the watcher's debounce (default watch.DefaultQuiet).
 	QuietPeriod time.Duration
+	// Redetect detects the project again, as the caller detected Project:
+	// a change to its config files (devstack.toml, pyproject.toml,
+	// Procfile, Procfile.dev) then takes effect at the gateway's restart.
+	// Nil keeps what Project says until the stack stops.
+	Redetect func() (*project.Project, error)
 	// CABundle is a PEM file of the roots the children's TLS clients
 	// trust (the public ones and devstack's CA), named to them through
 	// CABundleVars unless they set those themselves. "" names none.
@@ -69,13 +74,18 @@ type Stack struct {
 	// envWarned are the warnings about env-file lines already told, so
 	// that a restart repeats none (refreshEnv; the reload loop only).
 	envWarned map[string]bool
+	// configPort is the proxy port the configuration asked for (Port
+	// holds the one listened on); configErr is the latest config error
+	// told, so that a save repeating it says nothing (the reload loop only).
+	configPort int
+	configErr  string
 	// missing explains the gateway's ModuleNotFoundError (missing.go).
 	missing missingModules
 
 	proxy   *proxy.Proxy
 	server  *proxy.Server
 	gateway *Process
-	extras  []*Process
+	extras  []*Process // under mu once started: a config change replaces them
 	marks   *markers
 	watcher *watch.Watcher
 
@@ -150,23 +160,21 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
+	s.configPort = p.Port
 	if err := s.startProxy(); err != nil {
 		return nil, err
 	}
 	for _, ep := range p.Processes {
-		proc, err := NewProcess(ProcessSpec{
-			Name: ep.Name, Argv: ep.Argv, Dir: ep.Dir,
-			Env:          s.processEnv(p, ep),
-			StopTimeout:  opts.StopTimeout,
-			PublishLines: s.bus.PublishOwned,
-		}, s.bus.Publish)
+		proc, err := NewProcess(s.processSpec(p, ep), s.bus.Publish)
 		if err != nil {
 			return nil, err
 		}
 		if err := proc.Start(ctx); err != nil {
 			return nil, err
 		}
+		s.mu.Lock()
 		s.extras = append(s.extras, proc)
+		s.mu.Unlock()
 	}
 	if !opts.NoWatch {
 		if err := s.startWatcher(ctx); err != nil {
@@ -327,9 +335,10 @@ func (s *Stack) startGateway(ctx context.Context) error {
 // code) or the gateway died before it ever answered — then the proxy shows
 // the error with the gateway's last lines until a file change restarts it.
 func (s *Stack) stayDown(code int, ran time.Duration) bool {
-	loadFailure := s.p.Server == project.ServerGunicorn &&
+	server := s.project().Server
+	loadFailure := server == project.ServerGunicorn &&
 		(code == gunicornWorkerBootError || code == gunicornAppLoadError) ||
-		s.p.Server == project.ServerUvicorn && code == uvicornStartupFailure
+		server == project.ServerUvicorn && code == uvicornStartupFailure
 	// It came up if it answered through the proxy, or (gunicorn) a worker
 	// booted, since its latest start: a gateway restarted for a change
 	// serves nothing until the next request, and being killed then is a
@@ -397,7 +406,7 @@ func (s *Stack) Status() events.StackStatus {
 	default:
 	}
 	st.Gateway = s.gateway.Status()
-	for _, e := range s.extras {
+	for _, e := range s.extraProcesses() {
 		st.Extras = append(st.Extras, e.Status())
 	}
 	s.mu.Lock()
@@ -449,5 +458,5 @@ func (s *Stack) processes() []*Process {
 	if s.gateway != nil {
 		out = append(out, s.gateway)
 	}
-	return append(out, s.extras...)
+	return append(out, s.extraProcesses()...)
 }

@@ -201,7 +201,7 @@ func ReadEnv(p *Project) (env, changed, warnings []string, err error) {
 		return nil, nil, nil, err
 	}
 	env = buildEnv(p, environ, vars, cfg.Env, plan.settingsFromFile)
-	return env, changedNames(p.Env, env), warnings, nil
+	return env, ChangedEnvNames(p.Env, env), warnings, nil
 }
 
 // EnvFilesWatched are the env files whose change (or creation) restarts the
@@ -213,8 +213,10 @@ func (p *Project) EnvFilesWatched() []string {
 	return p.envPlan.files
 }
 
-// changedNames lists the variables that differ between two environments.
-func changedNames(before, after []string) []string {
+// ChangedEnvNames lists, sorted, the variables that differ between two
+// environments (KEY=VALUE lists, later entries win): names only, since
+// values may be secrets.
+func ChangedEnvNames(before, after []string) []string {
 	a, b := envMap(before), envMap(after)
 	var names []string
 	for k, v := range a {

@@ -110,7 +110,14 @@ func Start(ctx context.Context, dir string, opts Options) (*Session, error) {
 	// for it instead), and the terminal UI takes every event as it comes.
 	bus := orchestrator.NewBus(orchestrator.BusOptions{})
 	sub := bus.SubscribeLossless()
-	run, err := startStack(ctx, p, orchestrator.Options{Bus: bus, NoWatch: opts.NoWatch}, opts.Notify)
+	redetect := func() (*project.Project, error) {
+		p, err := Detect(dir, opts.Flags)
+		if err == nil && opts.AnyPort {
+			p.Port = 0
+		}
+		return p, err
+	}
+	run, err := startStack(ctx, p, orchestrator.Options{Bus: bus, NoWatch: opts.NoWatch, Redetect: redetect}, opts.Notify)
 	if err != nil {
 		stopRecording()
 		bus.Close()
