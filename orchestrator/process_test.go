@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
@@ -186,6 +187,11 @@ func TestRestartReplacesTheChild(t *testing.T) {
 
 func TestSignalReachesOnlyTheLeader(t *testing.T) {
 	requireLinux(t)
+	// A shell cannot trap a signal ignored when it started (POSIX), and a
+	// test run under nohup starts with SIGHUP ignored: handling it here
+	// makes the child start with the default, as devstack up does.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
+	t.Cleanup(func() { signal.Reset(syscall.SIGHUP) })
 	script := `trap "echo got HUP" HUP; sleep 60 & echo $!; while :; do sleep 0.05; done`
 	p, rec := startProcess(t, ProcessSpec{Name: "master", Argv: []string{"sh", "-c", script}})
 	first := rec.waitFor(t, "background pid", func(e events.Event) bool { return e.Kind == events.KindLog })
