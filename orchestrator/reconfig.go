@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"context"
 	"fmt"
-	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -35,7 +34,7 @@ func relTo(dir, file string) string {
 	if r, ok := strings.CutPrefix(file, dir+"/"); ok {
 		return r
 	}
-	return path.Base(file)
+	return file
 }
 
 // configChange is what a new detection of the project changes: what the
@@ -43,6 +42,10 @@ func relTo(dir, file string) string {
 type configChange struct {
 	applied []string // "gateway args", `process "worker" added`…
 	later   []string // "port changed from 8080 to 9000"
+	// unwatched are files the new configuration reads that the watcher,
+	// set up at start, does not watch: an edit to one restarts the
+	// gateway only from the next devstack up.
+	unwatched []string
 	// added, changed and removed name the extra processes to start,
 	// restart with their new command, and stop.
 	added, changed, removed []string
@@ -107,6 +110,8 @@ func diffConfig(old, cur *project.Project, configPort int) configChange {
 		c.later = append(c.later, "the [watch] patterns changed")
 	}
 
+	c.unwatched = unwatchedFiles(old, cur)
+
 	oldProcs := map[string]project.Process{}
 	for _, ep := range old.Processes {
 		oldProcs[ep.Name] = ep
@@ -129,6 +134,41 @@ func diffConfig(old, cur *project.Project, configPort int) configChange {
 		}
 	}
 	return c
+}
+
+// unwatchedFiles are the env files and the gunicorn config cur reads that
+// old did not, and that the watcher does not know by name (a root .env,
+// .env.*, .flaskenv or gunicorn.conf.py always restarts the gateway),
+// relative to the project when inside it.
+func unwatchedFiles(old, cur *project.Project) []string {
+	watched := old.EnvFilesWatched()
+	if old.GunicornConfig != "" {
+		watched = append(watched, old.GunicornConfig)
+	}
+	reads := cur.EnvFilesWatched()
+	if cur.GunicornConfig != "" {
+		reads = append(reads, cur.GunicornConfig)
+	}
+	var out []string
+	for _, f := range reads {
+		rel := relTo(old.Dir, f)
+		if slices.Contains(watched, f) || slices.Contains(out, rel) || knownByName(old.Dir, f) {
+			continue
+		}
+		out = append(out, rel)
+	}
+	return out
+}
+
+// knownByName reports whether the watcher restarts the gateway for file
+// whatever the configuration: a root .env, .env.*, .flaskenv or
+// gunicorn.conf.py.
+func knownByName(dir, file string) bool {
+	rel, ok := strings.CutPrefix(file, dir+"/")
+	if !ok || strings.Contains(rel, "/") {
+		return false
+	}
+	return rel == ".env" || strings.HasPrefix(rel, ".env.") || rel == ".flaskenv" || rel == "gunicorn.conf.py"
 }
 
 func sameProcess(a, b project.Process) bool {
@@ -168,6 +208,12 @@ func (s *Stack) reconfigure(ctx context.Context, files []string) bool {
 	name := strings.Join(files, ", ")
 	for _, l := range c.later {
 		s.say("%s: %s; it takes effect on the next devstack up", name, l)
+	}
+	for _, f := range c.unwatched {
+		s.say("%s: %s is read from now on; an edit to it restarts the gateway from the next devstack up", name, f)
+	}
+	if v := cur.Interpreter.Venv; v != "" && v != old.Interpreter.Venv {
+		s.say("%s: a package installed in %s restarts the gateway from the next devstack up", name, relTo(old.Dir, v))
 	}
 	if len(c.applied) == 0 {
 		return true // a comment, or only what takes effect later

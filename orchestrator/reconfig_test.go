@@ -99,3 +99,16 @@ func TestChangedConfig(t *testing.T) {
 		t.Error("onlyConfig is wrong")
 	}
 }
+
+// A file the new configuration reads that the watcher, set up at start,
+// does not know is named; one it restarts for by name is not.
+func TestDiffConfigNamesUnwatchedFiles(t *testing.T) {
+	old, cur := reconfigBase(), reconfigBase()
+	old.EnvFiles = []string{"/p/.env"}
+	cur.EnvFiles = []string{"/p/.env", "/p/.env.local", "/p/config/dev.env", "/elsewhere/shared.env"}
+	cur.GunicornConfig = "/p/deploy/gunicorn.py"
+	c := diffConfig(old, cur, 8080)
+	if want := []string{"config/dev.env", "/elsewhere/shared.env", "deploy/gunicorn.py"}; !slices.Equal(c.unwatched, want) {
+		t.Errorf("unwatched = %q, want %q", c.unwatched, want)
+	}
+}
