@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -366,5 +367,50 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 			t.Fatalf("%s: not within %s", what, timeout)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// load sends GET path through the proxy from n goroutines until the
+// returned stop is called. stop reports how many requests were sent, how
+// many failed (an error, a status other than 200, or a body check
+// rejected; check may be nil) and the first failure.
+func (r *upRun) load(path string, n int, check func(body string) error) (stop func() (sent, failed int64, first string)) {
+	client := r.httpsClient()
+	var sentN, failedN atomic.Int64
+	var firstFailure atomic.Value
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				sentN.Add(1)
+				resp, err := client.Get(r.url(path))
+				if err == nil {
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					switch {
+					case resp.StatusCode != http.StatusOK:
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					case check != nil:
+						err = check(string(body))
+					}
+				}
+				if err != nil {
+					failedN.Add(1)
+					firstFailure.CompareAndSwap(nil, err.Error())
+				}
+			}
+		})
+	}
+	return func() (int64, int64, string) {
+		close(done)
+		wg.Wait()
+		first, _ := firstFailure.Load().(string)
+		return sentN.Load(), failedN.Load(), first
 	}
 }

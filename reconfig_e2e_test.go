@@ -116,7 +116,7 @@ func TestUpReconfigPortNeedsANewUp(t *testing.T) {
 }
 
 // A saved Procfile whose web line changes restarts the gateway with the
-// line's new options.
+// line's new options, and no request fails across that restart.
 func TestUpReconfigAppliesTheProcfileWebLine(t *testing.T) {
 	testenv.PythonWith(t, "flask", "gunicorn")
 	dir := copyProject(t, "selfcall")
@@ -128,10 +128,23 @@ func TestUpReconfigAppliesTheProcfileWebLine(t *testing.T) {
 	if code, body := r.get("/greeting"); code != 200 || body != "from-web\n" {
 		t.Fatalf("GET /greeting: %d %q, want the web line's from-web", code, body)
 	}
+	stop := r.load("/greeting", 4, func(body string) error {
+		if body != "from-web\n" && body != "edited\n" {
+			return fmt.Errorf("body %q", body)
+		}
+		return nil
+	})
 	after := r.lineCount()
 	write("edited")
 	r.waitLineAfter(after, `Procfile changed: gateway args`, 30*time.Second)
 	r.waitLineAfter(after, `reloaded in`, 60*time.Second)
+	sent, failed, first := stop()
+	if failed > 0 {
+		t.Errorf("%d of %d requests failed across the restart; first: %v", failed, sent, first)
+	}
+	if sent < 10 {
+		t.Errorf("only %d requests were sent: the load did not overlap the restart", sent)
+	}
 	if code, body := r.get("/greeting"); code != 200 || body != "edited\n" {
 		t.Errorf("GET /greeting after the edit: %d %q, want the new line's edited", code, body)
 	}

@@ -78,36 +78,7 @@ func TestReloadDropsNoRequest(t *testing.T) {
 	testenv.SystemPython(t)
 	dir := copyProject(t, "django-site")
 	r := startUp(t, upConfig{dir: dir})
-	client := r.httpsClient()
-
-	var sent, failed atomic.Int64
-	var firstFailure atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				resp, err := client.Get(r.url("/whoami/"))
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-				}
-				if err != nil {
-					failed.Add(1)
-					firstFailure.CompareAndSwap(nil, err.Error())
-				}
-			}
-		})
-	}
+	stop := r.load("/whoami/", 50, nil)
 	for i := range 10 {
 		mark := r.lineCount()
 		marker := fmt.Sprintf("reload-%d", i)
@@ -115,15 +86,14 @@ func TestReloadDropsNoRequest(t *testing.T) {
 		r.waitLineAfter(mark, `reloaded in`, 60*time.Second)
 		waitMarker(t, r, marker, 30*time.Second)
 	}
-	close(stop)
-	wg.Wait()
-	if n := failed.Load(); n > 0 {
-		t.Errorf("%d of %d requests failed during 10 reloads; first: %v", n, sent.Load(), firstFailure.Load())
+	sent, failed, first := stop()
+	if failed > 0 {
+		t.Errorf("%d of %d requests failed during 10 reloads; first: %v", failed, sent, first)
 	}
-	if sent.Load() < 100 {
-		t.Errorf("only %d requests were sent: the load did not overlap the reloads", sent.Load())
+	if sent < 100 {
+		t.Errorf("only %d requests were sent: the load did not overlap the reloads", sent)
 	}
-	t.Logf("%d requests during 10 reloads, none failed", sent.Load())
+	t.Logf("%d requests during 10 reloads, none failed", sent)
 }
 
 // A SyntaxError in settings.py, saved while running, does not take the stack
