@@ -345,9 +345,13 @@ func (d *detector) findInterpreter() error {
 		}
 	}
 	requires, runtime := declaredRequirements(d.dir, p.AppDir)
+	decls, declWarnings := declaredPython(d.dir, p.AppDir)
+	p.Warnings = append(p.Warnings, declWarnings...)
+	p.PythonVersionWarnings = declWarnings
 	req := interpreterRequest{
 		Dir: p.AppDir, Root: d.dir, Environ: d.inspectEnviron(), Explicit: explicit, Source: source, Need: need,
 		Requires: requires,
+		Python:   decls,
 		System:   d.o.testOnlySystemPythons,
 	}
 	p.interpreterReq = req
@@ -370,6 +374,18 @@ func (d *detector) findInterpreter() error {
 		return err
 	}
 	p.Interpreter = in
+	if decl, unmet := unmetDeclaration(decls, in.Version); unmet && in.Version != "" {
+		var match *Candidate
+		for _, c := range in.Tried {
+			if c.Path != in.Path && c.Err == "" && len(c.Missing) > 0 && decl.matches(c.Version) {
+				match = &c
+				break
+			}
+		}
+		w := pythonVersionWarning(decl, in, match, ConfigFileName)
+		p.Warnings = append(p.Warnings, w)
+		p.PythonVersionWarnings = append(p.PythonVersionWarnings, w)
+	}
 	// Only what likely stops the app is worth a word at every start: a
 	// missing distribution, or another major version than required.
 	var missing []requirementGap

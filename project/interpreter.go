@@ -25,7 +25,11 @@ type interpreterRequest struct {
 	// (normalized distribution names): among the candidates that can
 	// import Need, the one that has the most of them wins.
 	Requires []requirement
-	System   []string // interpreters tried last; nil = systemPythons
+	// Python are the project's declarations of its Python version: among
+	// the candidates that can import Need, one that meets them wins over
+	// one that has more of Requires.
+	Python []pythonDeclaration
+	System []string // interpreters tried last; nil = systemPythons
 }
 
 // systemPythons are tried after PATH: where Debian and most Linux
@@ -39,9 +43,9 @@ type candidateSpec struct {
 
 // findInterpreter checks the candidates concurrently and returns, of those
 // that can import every needed module (they have them on their import
-// path; see templates/devstack_interpreter.py for why they are not run), the one that has the most
-// of the project's declared requirements, the first in search order on a
-// tie.
+// path; see templates/devstack_interpreter.py for why they are not run),
+// the best by better: the Python version the project declares, then the
+// most of its declared requirements, then search order.
 func findInterpreter(req interpreterRequest) (Interpreter, error) {
 	specs, err := interpreterCandidates(req)
 	if err != nil {
@@ -63,10 +67,10 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 		if !r.OK() {
 			continue
 		}
-		if best == nil || len(r.Lacking) < len(best.Lacking) {
+		if best == nil || better(r, *best, req.Python) {
 			best = &r
 		}
-		if len(best.Lacking) == 0 {
+		if len(best.Lacking) == 0 && best.meets(req.Python) {
 			break // nothing later can do better
 		}
 	}
@@ -88,6 +92,20 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 		}
 	}
 	return in, nil
+}
+
+// better reports whether candidate a, which can run the app, is a better
+// choice than b, found before it. A Python older or newer than the project
+// declares fails on the first line it cannot parse, in whatever module
+// that is, and no package installed later mends it; a missing requirement
+// fails only where it is imported, and pip install mends it. So the
+// declared version comes first, then the fewest unmet requirements; on a
+// tie the earlier in search order stays.
+func better(a, b inspection, decls []pythonDeclaration) bool {
+	if am, bm := a.meets(decls), b.meets(decls); am != bm {
+		return am
+	}
+	return len(a.Lacking) < len(b.Lacking)
 }
 
 // inspectAll checks up to four candidates at a time, in search order; a

@@ -36,6 +36,12 @@ type inspection struct {
 
 func (r inspection) version(module string) string { return r.versions[module] }
 
+// meets reports whether the interpreter's version meets every declaration.
+func (r inspection) meets(decls []pythonDeclaration) bool {
+	_, unmet := unmetDeclaration(decls, r.Version)
+	return !unmet
+}
+
 func (r inspection) interpreter() Interpreter {
 	return Interpreter{
 		Path:             r.Path,

@@ -129,6 +129,10 @@ type Project struct {
 	// skipped, as python-dotenv does (they are in Warnings too): devstack
 	// doctor tells them as well.
 	EnvLinesSkipped []string
+	// PythonVersionWarnings say that the interpreter chosen is not the
+	// Python the project declares, or that a declaration could not be read
+	// (they are in Warnings too): devstack doctor tells them as well.
+	PythonVersionWarnings []string
 }
 
 // Interpreter is the Python chosen to run the gateway, with what it can import.

@@ -89,7 +89,7 @@ func Doctor(ctx context.Context, dir string, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	for _, w := range p.EnvLinesSkipped {
+	for _, w := range slices.Concat(p.EnvLinesSkipped, p.PythonVersionWarnings) {
 		opts.notify(Notice{Warning: true, Text: w})
 	}
 	if opts.Settings != "" && p.SettingsModule != opts.Settings {
