@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -188,28 +187,6 @@ func waitPortFree(port int, limit time.Duration) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	fmt.Fprintf(os.Stderr, "coldstart: warning: port %d still in use after %s\n", port, limit)
-}
-
-// freePort returns a port free on 127.0.0.1 and, where there is one, on
-// ::1 (devstack's proxy listens on both loopback addresses).
-func freePort() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l6, err6 := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port)))
-		l.Close()
-		if err6 == nil {
-			l6.Close()
-			return port, nil
-		}
-		if !strings.Contains(err6.Error(), "in use") {
-			return port, nil // no IPv6 loopback
-		}
-	}
-	return 0, errors.New("no port free on both 127.0.0.1 and ::1 after 20 tries")
 }
 
 // markedOutput keeps a command's output and the time a marker line first

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/bench/internal/loadgate"
+	"github.com/devstack-dev/devstack/bench/internal/loopback"
 	"github.com/devstack-dev/devstack/bench/internal/stats"
 	"github.com/devstack-dev/devstack/internal/repo"
 )
@@ -148,7 +149,7 @@ func run(ctx context.Context, cfg config) error {
 }
 
 func runGunicorn(ctx context.Context, cfg config) (outcome, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return outcome{}, err
 	}
@@ -183,11 +184,11 @@ func runDevstack(ctx context.Context, cfg config) (first, again outcome, err err
 }
 
 func runDevstackWith(ctx context.Context, cfg config, caroot, cache string) (outcome, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return outcome{}, err
 	}
-	appPort, err := freePort()
+	appPort, err := loopback.FreePort()
 	if err != nil {
 		return outcome{}, err
 	}

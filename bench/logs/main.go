@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/devstack-dev/devstack/bench/internal/loadgate"
+	"github.com/devstack-dev/devstack/bench/internal/loopback"
 	"github.com/devstack-dev/devstack/bench/internal/stats"
 	"github.com/devstack-dev/devstack/internal/repo"
 )
@@ -263,11 +264,11 @@ func (b *bench) throughUp(r *result, tui bool) error {
 	if err := os.WriteFile(filepath.Join(dir, "Procfile.dev"), []byte(procfile), 0o644); err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return err
 	}
-	appPort, err := freePort()
+	appPort, err := loopback.FreePort()
 	if err != nil {
 		return err
 	}
@@ -471,15 +472,6 @@ func peakRSS(pid int) int {
 func tail(path string) string {
 	data, _ := os.ReadFile(path)
 	return string(data[max(0, len(data)-2000):])
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func shellQuote(argv []string) string {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devstack-dev/devstack/bench/internal/loopback"
 	"github.com/devstack-dev/devstack/templates"
 )
 
@@ -86,11 +87,11 @@ func newClient(tc *tls.Config) *http.Client {
 }
 
 func startDevstack(ctx context.Context, b *bench, site, work string) (*server, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	appPort, err := freePort()
+	appPort, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +123,7 @@ func startDevstack(ctx context.Context, b *bench, site, work string) (*server, e
 }
 
 func startRunserver(ctx context.Context, b *bench, site, work string) (*server, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +138,7 @@ func startRunserver(ctx context.Context, b *bench, site, work string) (*server, 
 // startGunicorn runs the project's production command, as devstack detects
 // it, with conf as the configuration file if set.
 func startGunicorn(ctx context.Context, b *bench, key, site, conf string, hup bool, extra ...string) (*server, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +157,7 @@ func startGunicorn(ctx context.Context, b *bench, key, site, conf string, hup bo
 // startUvicorn runs the project's production command, as devstack detects
 // it; with restart the bench stops and starts it after every save.
 func startUvicorn(ctx context.Context, b *bench, key, site string, restart bool, extra ...string) (*server, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, err
 	}
