@@ -3,8 +3,6 @@
 package orchestrator
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -18,15 +16,7 @@ func TestPortHolderThroughLsof(t *testing.T) {
 	if _, err := exec.LookPath("lsof"); err != nil {
 		testenv.Missing(t, "lsof (apt-get install lsof)")
 	}
-	python := "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		testenv.Missing(t, "%s (apt-get install python3)", python)
-	}
-	ln, port := listenLocal(t)
-	ln.Close()
-	script := fmt.Sprintf("import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',%d))\ns.listen()\nprint('listening',flush=True)\ntime.sleep(60)", port)
-	p, rec := startProcess(t, ProcessSpec{Name: "holder", Argv: []string{python, "-c", script}})
-	rec.waitFor(t, "the child to listen", isLine("holder", "listening"))
+	p, port := startPortHolder(t)
 
 	h, ok := findPortHolderLsof("127.0.0.1", port)
 	if !ok {

@@ -25,6 +25,22 @@ func listenLocal(t *testing.T) (net.Listener, int) {
 	return ln, ln.Addr().(*net.TCPAddr).Port
 }
 
+// startPortHolder starts a python3 child listening on a free loopback port
+// and returns once it listens.
+func startPortHolder(t *testing.T) (*Process, int) {
+	t.Helper()
+	python := "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		testenv.Missing(t, "%s (apt-get install python3)", python)
+	}
+	ln, port := listenLocal(t)
+	ln.Close()
+	script := fmt.Sprintf("import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',%d))\ns.listen()\nprint('listening',flush=True)\ntime.sleep(60)", port)
+	p, rec := startProcess(t, ProcessSpec{Name: "holder", Argv: []string{python, "-c", script}})
+	rec.waitFor(t, "the child to listen", isLine("holder", "listening"))
+	return p, port
+}
+
 func TestPortInUseNamesTheHolder(t *testing.T) {
 	_, port := listenLocal(t)
 	err := CheckPortFree("127.0.0.1", port)
@@ -92,15 +108,7 @@ func TestWaitPortFree(t *testing.T) {
 
 func TestPortHeldByAnotherProcess(t *testing.T) {
 	requireLinux(t)
-	python := "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		testenv.Missing(t, "%s (apt-get install python3)", python)
-	}
-	ln, port := listenLocal(t)
-	ln.Close()
-	script := fmt.Sprintf("import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',%d))\ns.listen()\nprint('listening',flush=True)\ntime.sleep(60)", port)
-	p, rec := startProcess(t, ProcessSpec{Name: "holder", Argv: []string{python, "-c", script}})
-	rec.waitFor(t, "the child to listen", isLine("holder", "listening"))
+	p, port := startPortHolder(t)
 	err := CheckPortFree("127.0.0.1", port)
 	want := fmt.Sprintf("port %d on 127.0.0.1 is in use by python3 (pid %d)", port, p.Status().PID)
 	if err == nil || err.Error() != want {
