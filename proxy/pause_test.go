@@ -29,17 +29,7 @@ func TestPauseDrainsInFlightAndHoldsNewRequests(t *testing.T) {
 	t.Cleanup(upstream.Close)
 	tp := startProxy(t, upstream.URL, Config{})
 
-	slowDone := make(chan string, 1)
-	go func() {
-		resp, err := tp.h1.Post(tp.url+"/slow", "text/plain", strings.NewReader("a"))
-		if err != nil {
-			slowDone <- err.Error()
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		slowDone <- string(b)
-	}()
+	slowDone := postAsync(tp.h1, tp.url+"/slow", "a")
 	<-slowStarted
 
 	start := time.Now()
@@ -56,17 +46,7 @@ func TestPauseDrainsInFlightAndHoldsNewRequests(t *testing.T) {
 		t.Errorf("the request in flight during Pause: got %q, want %q", got, "/slow a")
 	}
 
-	heldDone := make(chan string, 1)
-	go func() {
-		resp, err := tp.h2.Post(tp.url+"/held", "text/plain", strings.NewReader("b"))
-		if err != nil {
-			heldDone <- err.Error()
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		heldDone <- string(b)
-	}()
+	heldDone := postAsync(tp.h2, tp.url+"/held", "b")
 	time.Sleep(200 * time.Millisecond)
 	if n := arrived.Load(); n != 1 {
 		t.Fatalf("%d requests reached the upstream while paused, want only the one sent before", n)
@@ -93,6 +73,23 @@ func TestPauseDrainsInFlightAndHoldsNewRequests(t *testing.T) {
 	if rec.Held < 20*time.Millisecond {
 		t.Errorf("access record of the held request: Held %s, want the time it waited", rec.Held)
 	}
+}
+
+// postAsync posts body to url through c in the background; the channel
+// gets the response body, or the error's text.
+func postAsync(c *http.Client, url, body string) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		resp, err := c.Post(url, "text/plain", strings.NewReader(body))
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- string(b)
+	}()
+	return done
 }
 
 // waitAccess returns the access record of the next request to path.
