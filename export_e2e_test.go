@@ -57,17 +57,8 @@ func runningBehind(t *testing.T) (*upRun, string, string) {
 // a client could send.
 func probeThrough(t *testing.T, r *upRun, addr, probePath string) templates.ProbeReport {
 	t.Helper()
-	ca, err := certs.Load(r.caroot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	client := doctor.Client(ca.Pool(), addr, 10*time.Second)
-	defer client.CloseIdleConnections()
-	origin := "https://localhost:" + port
-	var report templates.ProbeReport
-	eventually(t, 20*time.Second, "the probe through the exported proxy", func() bool {
-		req, _ := http.NewRequest("GET", origin+probePath, nil)
+	return askProbe(t, r, addr, probePath, "the probe through the exported proxy", func(req *http.Request) {
+		origin := "https://" + req.Host
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Referer", origin+"/")
 		req.Header.Set("X-Forwarded-For", "203.0.113.66")
@@ -77,6 +68,26 @@ func probeThrough(t *testing.T, r *upRun, addr, probePath string) templates.Prob
 		// gunicorn before 22 takes a SCRIPT_NAME header as the app's mount
 		// point: every URL the app builds would start with it.
 		req.Header["SCRIPT_NAME"] = []string{"/forged"}
+	})
+}
+
+// askProbe asks the probe through a proxy at addr as a browser on
+// https://localhost:port would, with the headers forge sets, until it
+// answers.
+func askProbe(t *testing.T, r *upRun, addr, probePath, what string, forge func(*http.Request)) templates.ProbeReport {
+	t.Helper()
+	ca, err := certs.Load(r.caroot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	client := doctor.Client(ca.Pool(), addr, 10*time.Second)
+	defer client.CloseIdleConnections()
+	origin := "https://localhost:" + port
+	var report templates.ProbeReport
+	eventually(t, 20*time.Second, what, func() bool {
+		req, _ := http.NewRequest("GET", origin+probePath, nil)
+		forge(req)
 		resp, err := client.Do(req)
 		if err != nil {
 			return false
@@ -301,24 +312,7 @@ func TestNginxLocationLosesTheServersHeaders(t *testing.T) {
 // browser on https://localhost:port would, with a forged X-Forwarded-Proto.
 func probeForging(t *testing.T, r *upRun, port int, probePath string) templates.ProbeReport {
 	t.Helper()
-	ca, err := certs.Load(r.caroot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := doctor.Client(ca.Pool(), fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
-	defer client.CloseIdleConnections()
-	origin := fmt.Sprintf("https://localhost:%d", port)
-	var report templates.ProbeReport
-	eventually(t, 20*time.Second, "the probe through nginx", func() bool {
-		req, _ := http.NewRequest("GET", origin+probePath, nil)
+	return askProbe(t, r, fmt.Sprintf("127.0.0.1:%d", port), probePath, "the probe through nginx", func(req *http.Request) {
 		req.Header.Set("X-Forwarded-Proto", "http")
-		resp, err := client.Do(req)
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode == 200 && json.Unmarshal(body, &report) == nil && report.Probe > 0
 	})
-	return report
 }
