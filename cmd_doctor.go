@@ -81,8 +81,9 @@ func printDoctor(w io.Writer, report session.Report, all bool) {
 	}
 	fmt.Fprintln(w)
 	var said doctor.Result // the last explained: a run of checks that could not run for one reason says it once
+	shown := doctor.Shown(results, all)
 	for _, want := range doctor.Statuses {
-		for _, r := range doctor.Shown(results, all) {
+		for _, r := range shown {
 			if r.Status != want {
 				continue
 			}
