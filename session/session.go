@@ -265,7 +265,9 @@ func startStack(ctx context.Context, p *project.Project, opts orchestrator.Optio
 		}
 	}
 	opts.LoadTLS = func() (*tls.Config, *x509.CertPool, error) {
-		tlsConfig, ca, err := serverTLS(p.Dir, p.Hosts, notify)
+		// The CA checkCA loaded is used as it is; only a missing one is
+		// minted here.
+		tlsConfig, ca, err := serverTLS(existing, p.Dir, p.Hosts, notify)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -20,26 +20,29 @@ import (
 // verifies it. Leaves are cached per project directory; projectDir ""
 // shares one cache for proxies that serve no project.
 func ServerTLS(projectDir string, hosts []string, notify func(Notice)) (*tls.Config, *x509.CertPool, error) {
-	tlsConfig, ca, err := serverTLS(projectDir, hosts, notify)
+	tlsConfig, ca, err := serverTLS(nil, projectDir, hosts, notify)
 	if err != nil {
 		return nil, nil, err
 	}
 	return tlsConfig, ca.Pool(), nil
 }
 
-// serverTLS is ServerTLS, returning the CA itself.
-func serverTLS(projectDir string, hosts []string, notify func(Notice)) (*tls.Config, *certs.CA, error) {
-	caDir, err := certs.Dir()
-	if err != nil {
-		return nil, nil, err
-	}
-	ca, created, err := certs.LoadOrCreate(caDir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if created && notify != nil {
-		notify(Notice{Text: "created a local certificate authority in " + caDir,
-			Hint: `run "devstack ca install" so browsers trust https://localhost`})
+// serverTLS is ServerTLS with the CA already loaded, when ca is not nil,
+// returning the CA itself.
+func serverTLS(ca *certs.CA, projectDir string, hosts []string, notify func(Notice)) (*tls.Config, *certs.CA, error) {
+	if ca == nil {
+		caDir, err := certs.Dir()
+		if err != nil {
+			return nil, nil, err
+		}
+		var created bool
+		if ca, created, err = certs.LoadOrCreate(caDir); err != nil {
+			return nil, nil, err
+		}
+		if created && notify != nil {
+			notify(Notice{Text: "created a local certificate authority in " + caDir,
+				Hint: `run "devstack ca install" so browsers trust https://localhost`})
+		}
 	}
 	cacheDir, err := leafCacheDir()
 	if err != nil {
