@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"unicode/utf16"
 
@@ -89,19 +88,10 @@ func declaredRequirements(dirs ...string) (all []requirement, runtime []string) 
 		}
 		readPyprojectDependencies(filepath.Join(dir, "pyproject.toml"), adder(allSet, runtimeSet))
 	}
-	for _, n := range sortedNames(allSet) {
+	for _, n := range sortedKeys(allSet) {
 		all = append(all, allSet[n])
 	}
-	return all, sortedNames(runtimeSet)
-}
-
-func sortedNames(set map[string]requirement) []string {
-	names := make([]string, 0, len(set))
-	for n := range set {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return all, sortedKeys(runtimeSet)
 }
 
 // readRequirementsFile reads one pip requirements file: a requirement per
