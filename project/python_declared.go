@@ -175,62 +175,62 @@ func readRequiresPython(dir string, rel func(string) string) (*pythonDeclaration
 // versions (a virtualenv made with pyenv-virtualenv, "pypy3.10", a conda
 // build) say nothing devstack can check and are left out.
 func readPythonVersionFile(dir string, rel func(string) string) (*pythonDeclaration, string) {
-	path := filepath.Join(dir, ".python-version")
-	names := readVersionFile(path)
-	if len(names) == 0 {
+	data, err := os.ReadFile(filepath.Join(dir, ".python-version"))
+	if err != nil {
 		return nil, ""
 	}
 	var d *pythonDeclaration
-	for _, name := range names {
-		v := name
-		for _, prefix := range []string{"cpython@", "cpython-", "cpython", "python"} {
-			if rest, ok := strings.CutPrefix(v, prefix); ok {
-				v = rest
-				break
-			}
-		}
-		if m := regexp.MustCompile(`^(\d+\.\d+(?:\.\d+)?)-`).FindStringSubmatch(v); m != nil {
-			v = m[1] // "3.12.4-macos-aarch64-none", "3.13-dev"
-		}
-		var spec string
-		switch {
-		case v == "":
-			continue // "cpython": any version
-		case pythonVersionRE.MatchString(v):
-			spec = pinSpec(v)
-		case strings.ContainsAny(v[:1], "<>=!~"):
-			s, ok := parseSpecifier(v)
-			if !ok {
+	for i, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		for _, name := range strings.Fields(line) {
+			spec, ok, skip := pythonVersionFileSpec(name)
+			switch {
+			case skip:
+				continue
+			case !ok:
 				return nil, unreadable(rel(".python-version"), name, `a version such as "3.12"`)
+			case d == nil:
+				d = &pythonDeclaration{Where: fmt.Sprintf("%s:%d", rel(".python-version"), i+1), Text: name, Spec: spec}
+			default:
+				d.Alternatives = append(d.Alternatives, spec)
+				d.Text += ", " + name
 			}
-			spec = s
-		case v[0] >= '0' && v[0] <= '9':
-			return nil, unreadable(rel(".python-version"), name, `a version such as "3.12"`)
-		default:
-			continue
-		}
-		if d == nil {
-			d = &pythonDeclaration{Where: rel(".python-version") + ":" + fmt.Sprint(versionFileLine(path, name)), Text: name, Spec: spec}
-		} else {
-			d.Alternatives = append(d.Alternatives, spec)
-			d.Text += ", " + name
 		}
 	}
 	return d, ""
 }
 
-// versionFileLine is the line a name is on in a .python-version file.
-func versionFileLine(path, name string) int {
-	data, _ := os.ReadFile(path)
-	for i, line := range strings.Split(string(data), "\n") {
-		line, _, _ = strings.Cut(line, "#")
-		for _, f := range strings.Fields(line) {
-			if f == name {
-				return i + 1
-			}
+// uvBuildRE is the version at the start of a uv build name:
+// "3.12.4-macos-aarch64-none", "3.13-dev".
+var uvBuildRE = regexp.MustCompile(`^(\d+\.\d+(?:\.\d+)?)-`)
+
+// pythonVersionFileSpec reads one name of a .python-version file: the
+// specifier it stands for, ok false when it looks like a version devstack
+// cannot read, skip when it names no version ("system", "cpython", a
+// pyenv-virtualenv name).
+func pythonVersionFileSpec(name string) (spec string, ok, skip bool) {
+	v := name
+	for _, prefix := range []string{"cpython@", "cpython-", "cpython", "python"} {
+		if rest, found := strings.CutPrefix(v, prefix); found {
+			v = rest
+			break
 		}
 	}
-	return 1
+	if m := uvBuildRE.FindStringSubmatch(v); m != nil {
+		v = m[1]
+	}
+	switch {
+	case v == "":
+		return "", false, true // "cpython": any version
+	case pythonVersionRE.MatchString(v):
+		return pinSpec(v), true, false
+	case strings.ContainsAny(v[:1], "<>=!~"):
+		spec, ok := parseSpecifier(v)
+		return spec, ok, false
+	case v[0] >= '0' && v[0] <= '9':
+		return "", false, false
+	}
+	return "", false, true
 }
 
 // readRuntimeTxt reads Heroku's runtime.txt: "python-3.12.4".
