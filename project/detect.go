@@ -130,6 +130,9 @@ func (d *detector) detectApp() error {
 		server = ServerCommand
 	}
 
+	// The Procfile's web line may name the app and the gateway's options.
+	web := readWebLine(d.dir)
+
 	// Django: manage.py, the settings module, WSGI_APPLICATION.
 	var dj *djangoApp
 	if mp := filepath.Join(d.dir, "manage.py"); isFile(mp) && (isDjangoManage(mp) || app != "") {
@@ -155,7 +158,7 @@ func (d *detector) detectApp() error {
 		}
 	case dj != nil:
 	default:
-		found, sub, err := d.searchLayouts()
+		found, sub, err := d.searchLayouts(web)
 		if err != nil {
 			return err
 		}
@@ -183,7 +186,7 @@ func (d *detector) detectApp() error {
 		}
 	}
 	webTarget := ""
-	if web := readWebLine(d.dir); web != nil && d.servesWebLine(web, app, dj) {
+	if web != nil && d.servesWebLine(web, app, dj) {
 		if server == "" && d.cfg.Args == nil && !hasCommand {
 			server, webTarget = web.Server, web.target()
 			d.carryWebLine(web)
@@ -282,9 +285,9 @@ func gunicornOption(args []string, short, long string) (value string, ok bool) {
 
 // searchLayouts finds the app of a project without manage.py at its root
 // (see layout.go for the order): an app, or the directory of a manage.py
-// one level down.
-func (d *detector) searchLayouts() (app *layoutApp, djangoDir string, err error) {
-	if a := findProcfileApp(d.dir); a != nil {
+// one level down. web is the Procfile's web line, nil when none.
+func (d *detector) searchLayouts(web *webLine) (app *layoutApp, djangoDir string, err error) {
+	if a := findProcfileApp(d.dir, web); a != nil {
 		return a, "", nil
 	}
 	if a, ok, err := d.findFlaskApp(); ok || err != nil {

@@ -482,13 +482,13 @@ func foundIn(dir, file string) bool {
 	return false
 }
 
-// findProcfileApp reads the "web" line of the Procfile (Heroku's, and
-// every platform that copied it): the production command names the app
-// exactly, with gunicorn's --chdir and --pythonpath or uvicorn's
-// --app-dir, and the options production runs it with (see
-// procfile_web.go). nil when there is none, or it runs neither server.
-func findProcfileApp(root string) *layoutApp {
-	w := readWebLine(root)
+// findProcfileApp is the app w, the "web" line of the Procfile
+// (Heroku's, and every platform that copied it), names: the production
+// command names the app exactly, with gunicorn's --chdir and
+// --pythonpath or uvicorn's --app-dir, and the options production runs
+// it with (see procfile_web.go). nil when there is no web line, or it
+// runs neither server.
+func findProcfileApp(root string, w *webLine) *layoutApp {
 	if w == nil {
 		return nil
 	}
