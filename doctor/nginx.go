@@ -339,10 +339,16 @@ func listenPort(addr string, ssl bool) string {
 	return "80"
 }
 
+// nginxConfig is one nginx configuration file of the project.
+type nginxConfig struct {
+	rel  string // relative to the project
+	data []byte
+}
+
 // nginxConfigFiles finds the nginx configurations a project ships: files
 // named *.conf (or nginx*), up to a few directories deep, that proxy.
-func nginxConfigFiles(dir string) []string {
-	var files []string
+func nginxConfigFiles(dir string) []nginxConfig {
+	var files []nginxConfig
 	skip := map[string]bool{".git": true, "node_modules": true, "__pycache__": true, "site-packages": true,
 		".venv": true, "venv": true, "env": true, ".tox": true, "static": true, "staticfiles": true, "media": true}
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -365,7 +371,7 @@ func nginxConfigFiles(dir string) []string {
 		}
 		data, err := os.ReadFile(path)
 		if err == nil && bytes.Contains(data, []byte("proxy_pass")) {
-			files = append(files, rel)
+			files = append(files, nginxConfig{rel: rel, data: data})
 		}
 		return nil
 	})
@@ -393,17 +399,15 @@ func checkNginxConfig(ev Evidence) (Result, bool) {
 		slices.Sort(app.schemeHeaders)
 	}
 	var findings []nginxFinding
+	var names []string
 	for _, f := range files {
-		data, err := os.ReadFile(filepath.Join(ev.Dir, f))
-		if err != nil {
-			continue
-		}
-		findings = append(findings, nginxProxyFindings(ev.Dir, filepath.ToSlash(f), parseNginx(data), app)...)
+		names = append(names, f.rel)
+		findings = append(findings, nginxProxyFindings(ev.Dir, filepath.ToSlash(f.rel), parseNginx(f.data), app)...)
 	}
 	r := Result{ID: IDNginxConfig}
 	if len(findings) == 0 {
 		r.Status = Pass
-		r.Summary = "the project's nginx configuration (" + strings.Join(files, ", ") + ") sends X-Forwarded-Proto and the browser's Host wherever it proxies"
+		r.Summary = "the project's nginx configuration (" + strings.Join(names, ", ") + ") sends X-Forwarded-Proto and the browser's Host wherever it proxies"
 		return r, true
 	}
 	// Warnings first; advice alone makes the result advice.

@@ -184,7 +184,11 @@ func TestNginxConfigFilesFound(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := strings.Join(nginxConfigFiles(dir), " ")
+	var names []string
+	for _, f := range nginxConfigFiles(dir) {
+		names = append(names, f.rel)
+	}
+	got := strings.Join(names, " ")
 	if got != "deploy/nginx/site.conf nginx.conf.template" {
 		t.Errorf("found %q", got)
 	}
