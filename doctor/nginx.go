@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -393,7 +394,7 @@ func checkNginxConfig(ev Evidence) (Result, bool) {
 	if sv := ev.Probe.Server; sv != nil && sv.Name == "gunicorn" && sv.Uvicorn == nil {
 		for name := range sv.SecureSchemeHeaders {
 			if !strings.EqualFold(name, "X-Forwarded-Proto") {
-				app.schemeHeaders = append(app.schemeHeaders, canonicalHeader(name))
+				app.schemeHeaders = append(app.schemeHeaders, http.CanonicalHeaderKey(name))
 			}
 		}
 		slices.Sort(app.schemeHeaders)
@@ -433,16 +434,4 @@ func checkNginxConfig(ev Evidence) (Result, bool) {
 	r.Detail = strings.Join(more, "; ")
 	r.Fix = findings[0].fix
 	return r, true
-}
-
-// canonicalHeader writes a header name as sent on the wire:
-// "X-FORWARDED-SSL" → "X-Forwarded-Ssl".
-func canonicalHeader(name string) string {
-	parts := strings.Split(strings.ToLower(name), "-")
-	for i, p := range parts {
-		if p != "" {
-			parts[i] = strings.ToUpper(p[:1]) + p[1:]
-		}
-	}
-	return strings.Join(parts, "-")
 }
