@@ -178,7 +178,7 @@ func (p *Process) Restart() error {
 // RestartWithin is Restart giving the child stopTimeout, rather than the
 // spec's StopTimeout, between SIGTERM and SIGKILL: a gateway restarted for
 // a configuration change gets its own graceful timeout to finish what it
-// serves.
+// serves. A stopTimeout of 0 is the spec's.
 func (p *Process) RestartWithin(stopTimeout time.Duration) error {
 	return p.ask(request{kind: requestRestart, timeout: stopTimeout})
 }

@@ -233,8 +233,9 @@ func (s *Stack) restartGateway(ctx context.Context) error {
 		defer resume()
 		if !drained {
 			// Requests ran past the graceful timeout: as gunicorn would,
-			// stop waiting for them.
-			stopTimeout = s.stopTimeout()
+			// stop waiting for them: the gateway gets the stop timeout
+			// of any stop.
+			stopTimeout = 0
 			s.say("restarting the gateway: requests still running after its graceful timeout (%s) are cut short", grace)
 		}
 	}
@@ -291,14 +292,6 @@ func (s *Stack) gatewayLeft(ctx context.Context) <-chan struct{} {
 		}
 	}()
 	return ch
-}
-
-// stopTimeout is how long a process gets after SIGTERM when devstack stops.
-func (s *Stack) stopTimeout() time.Duration {
-	if s.opts.StopTimeout > 0 {
-		return s.opts.StopTimeout
-	}
-	return DefaultStopTimeout
 }
 
 // say publishes a message of devstack's own.
