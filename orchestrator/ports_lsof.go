@@ -73,9 +73,7 @@ func findPortHolderLsof(host string, port int) (portHolder, bool) {
 		return portHolder{}, false
 	}
 	h := holders[0]
-	if out, err := exec.CommandContext(ctx, "ps", "-o", "command=", "-p", strconv.Itoa(h.PID)).Output(); err == nil {
-		h.Cmdline = strings.TrimSpace(string(out))
-	}
+	h.Cmdline = psCommandLine(ctx, h.PID)
 	h.Command = commandName(h.PID, h.Command, strings.Fields(h.Cmdline))
 	return h, true
 }

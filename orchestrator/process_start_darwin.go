@@ -1,9 +1,8 @@
 package orchestrator
 
 import (
-	"os/exec"
+	"context"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,10 +21,4 @@ func processStart(pid int) (string, bool) {
 
 // processCommandLine returns pid's command line, as ps shows it; "" when it
 // cannot be read.
-func processCommandLine(pid int) string {
-	out, err := exec.Command("ps", "-o", "command=", "-p", strconv.Itoa(pid)).Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
+func processCommandLine(pid int) string { return psCommandLine(context.Background(), pid) }

@@ -3,9 +3,7 @@
 package orchestrator
 
 import (
-	"os/exec"
-	"strconv"
-	"strings"
+	"context"
 	"syscall"
 )
 
@@ -19,10 +17,4 @@ func processStart(pid int) (string, bool) {
 
 // processCommandLine returns pid's command line, as ps shows it; "" when it
 // cannot be read.
-func processCommandLine(pid int) string {
-	out, err := exec.Command("ps", "-o", "command=", "-p", strconv.Itoa(pid)).Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
+func processCommandLine(pid int) string { return psCommandLine(context.Background(), pid) }
