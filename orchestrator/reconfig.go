@@ -141,16 +141,9 @@ func diffConfig(old, cur *project.Project, configPort int) configChange {
 // .env.*, .flaskenv or gunicorn.conf.py always restarts the gateway),
 // relative to the project when inside it.
 func unwatchedFiles(old, cur *project.Project) []string {
-	watched := old.EnvFilesWatched()
-	if old.GunicornConfig != "" {
-		watched = append(watched, old.GunicornConfig)
-	}
-	reads := cur.EnvFilesWatched()
-	if cur.GunicornConfig != "" {
-		reads = append(reads, cur.GunicornConfig)
-	}
+	watched := filesRead(old)
 	var out []string
-	for _, f := range reads {
+	for _, f := range filesRead(cur) {
 		rel := relTo(old.Dir, f)
 		if slices.Contains(watched, f) || slices.Contains(out, rel) || knownByName(old.Dir, f) {
 			continue
@@ -158,6 +151,16 @@ func unwatchedFiles(old, cur *project.Project) []string {
 		out = append(out, rel)
 	}
 	return out
+}
+
+// filesRead are the env files and the gunicorn config p reads, in a
+// slice of their own (p's lists are shared with the running stack).
+func filesRead(p *project.Project) []string {
+	files := slices.Clone(p.EnvFilesWatched())
+	if p.GunicornConfig != "" {
+		files = append(files, p.GunicornConfig)
+	}
+	return files
 }
 
 // knownByName reports whether the watcher restarts the gateway for file
