@@ -1,5 +1,20 @@
 # Shell helpers shared by bench/proxy.sh and bench/static.sh (sourced).
-# start records each process in the caller's pids array, for its cleanup.
+# start records each process in the caller's pids array; stop_started, in the
+# caller's cleanup, stops them.
+
+# stop_started: SIGTERM to every group start began, up to 5 s for them to
+# exit, then SIGKILL to what is left; for the caller's cleanup.
+stop_started() {
+  local pid alive
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+}
 
 # start NAME CMD...: runs CMD in its own process group, output to $work/NAME.log.
 start() {

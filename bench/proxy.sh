@@ -51,9 +51,7 @@ pids=()
 watcher=""
 cleanup() {
   [ -n "$watcher" ] && kill -TERM "$watcher" 2>/dev/null || true
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  stop_started
   rm -rf "$work"
 }
 trap cleanup EXIT
