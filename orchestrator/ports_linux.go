@@ -117,16 +117,12 @@ func socketOwner(inode string) (int, bool) {
 // describeProcess names pid from /proc/PID/comm and /proc/PID/cmdline.
 func describeProcess(pid int) portHolder {
 	h := portHolder{PID: pid}
-	dir := "/proc/" + strconv.Itoa(pid)
 	var comm string
-	if raw, err := os.ReadFile(dir + "/comm"); err == nil {
+	if raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); err == nil {
 		comm = strings.TrimSpace(string(raw))
 	}
-	var args []string
-	if raw, err := os.ReadFile(dir + "/cmdline"); err == nil {
-		args = strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
-		h.Cmdline = strings.Join(args, " ")
-	}
+	args := processArgs(pid)
+	h.Cmdline = strings.Join(args, " ")
 	h.Command = commandName(pid, comm, args)
 	return h
 }

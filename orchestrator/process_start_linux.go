@@ -30,9 +30,15 @@ func processStart(pid int) (string, bool) {
 // processCommandLine returns pid's command line, space separated; "" when
 // it cannot be read.
 func processCommandLine(pid int) string {
+	return strings.Join(processArgs(pid), " ")
+}
+
+// processArgs returns pid's arguments from /proc/PID/cmdline, nil when
+// they cannot be read.
+func processArgs(pid int) []string {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	if err != nil {
-		return ""
+		return nil
 	}
-	return strings.Join(strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00"), " ")
+	return strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
 }
