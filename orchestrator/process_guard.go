@@ -151,19 +151,20 @@ func runGuard(r io.Reader) int {
 			delete(groups, pgid)
 		}
 	}
-	stopGroups(groups, guardGrace)
-	return 0
-}
-
-// stopGroups sends SIGTERM to every group that is still the one recorded,
-// waits up to grace for them to go, and sends SIGKILL to what is left.
-func stopGroups(groups map[int]string, grace time.Duration) {
 	var ours []int
 	for pgid, start := range groups {
 		if ownedGroup(pgid, start) {
 			ours = append(ours, pgid)
 		}
 	}
+	stopGroups(ours, guardGrace)
+	return 0
+}
+
+// stopGroups sends SIGTERM to every group of ours (groups ownedGroup
+// vouched for), waits up to grace for them to go, and sends SIGKILL to
+// what is left.
+func stopGroups(ours []int, grace time.Duration) {
 	for _, pgid := range ours {
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	}

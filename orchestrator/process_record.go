@@ -113,15 +113,15 @@ func reapStaleGroups(path string, grace time.Duration) (stale []StaleGroup, runn
 	if start, alive := processStart(old.PID); alive && (old.Start == "-" || start == old.Start) {
 		return nil, true
 	}
-	groups := map[int]string{}
+	var ours []int
 	for _, g := range old.Groups {
 		if g.PGID <= 1 || !ownedGroup(g.PGID, g.Start) {
 			continue
 		}
-		groups[g.PGID] = g.Start
+		ours = append(ours, g.PGID)
 		stale = append(stale, StaleGroup{PGID: g.PGID, Command: commandLineOf(g.PGID)})
 	}
-	stopGroups(groups, grace)
+	stopGroups(ours, grace)
 	sort.Slice(stale, func(i, j int) bool { return stale[i].PGID < stale[j].PGID })
 	return stale, false
 }
