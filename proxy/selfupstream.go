@@ -67,15 +67,21 @@ func upstreamIPs(host string) []net.IP {
 		}
 	}
 	for i, ip := range ips {
-		if ip.IsUnspecified() { // connecting to 0.0.0.0 or :: reaches loopback
-			if ip.To4() != nil {
-				ips[i] = net.IPv4(127, 0, 0, 1)
-			} else {
-				ips[i] = net.IPv6loopback
-			}
-		}
+		ips[i] = dialable(ip)
 	}
 	return ips
+}
+
+// dialable is the address a connection to ip reaches: ip itself, or the
+// loopback address of its family for 0.0.0.0 or ::.
+func dialable(ip net.IP) net.IP {
+	switch {
+	case !ip.IsUnspecified():
+		return ip
+	case ip.To4() != nil:
+		return net.IPv4(127, 0, 0, 1)
+	}
+	return net.IPv6loopback
 }
 
 // isLocalIP reports whether ip is one of this machine's addresses.

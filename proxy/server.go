@@ -234,14 +234,7 @@ func (s *Server) dialAddr() string {
 		if !ok {
 			continue
 		}
-		ip := tcp.IP
-		switch {
-		case ip.IsUnspecified() && ip.To4() != nil:
-			ip = net.IPv4(127, 0, 0, 1)
-		case ip.IsUnspecified():
-			ip = net.IPv6loopback
-		}
-		return net.JoinHostPort(ip.String(), strconv.Itoa(s.port))
+		return net.JoinHostPort(dialable(tcp.IP).String(), strconv.Itoa(s.port))
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 }
