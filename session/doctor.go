@@ -31,9 +31,6 @@ type Report struct {
 	Checks []events.CheckResult `json:"checks"`
 }
 
-// Counts returns how many checks failed, warned and passed.
-func (r Report) Counts() (fails, warns, passes int) { return doctor.Counts(r.Checks) }
-
 // About names what was checked, for the report's first line.
 type About struct {
 	Dir       string `json:"dir"`
