@@ -2,14 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,30 +182,7 @@ func TestReloadUvicornThroughTheStandbyWithoutErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var failed atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := r.httpsClient().Get(r.url("/whoami/"))
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					failed.Add(1)
-				}
-			}
-		})
-	}
+	stop := r.load("/whoami/", 8, nil)
 	mark := r.lineCount()
 	edited := strings.Replace(string(data), "'framework': 'starlette',", "'framework': 'starlette', 'marker': 'uvicorn-edit',", 1)
 	if edited == string(data) {
@@ -220,9 +194,7 @@ func TestReloadUvicornThroughTheStandbyWithoutErrors(t *testing.T) {
 	r.waitLineAfter(mark, `reloading \(standby\): app.py`, 30*time.Second)
 	r.waitLineAfter(mark, `reloaded in`, 60*time.Second)
 	waitMarker(t, r, "uvicorn-edit", 30*time.Second)
-	close(stop)
-	wg.Wait()
-	if n := failed.Load(); n > 0 {
+	if _, n, _ := stop(); n > 0 {
 		t.Errorf("%d requests failed while uvicorn reloaded", n)
 	}
 }
