@@ -75,14 +75,13 @@ func (l *Log[T]) Wait(ctx context.Context, after int, stop <-chan struct{}, matc
 	seen := after
 	for {
 		l.mu.Lock()
-		for seen = max(seen, l.dropped); seen < l.dropped+len(l.items); seen++ {
-			if v := l.items[seen-l.dropped]; match(v) {
-				l.mu.Unlock()
-				return v, seen, nil
-			}
-		}
+		v, i, ok := l.findLocked(seen, match)
+		seen = l.dropped + len(l.items)
 		grew := l.grew
 		l.mu.Unlock()
+		if ok {
+			return v, i, nil
+		}
 		var zero T
 		select {
 		case <-grew:
@@ -101,6 +100,12 @@ func (l *Log[T]) Wait(ctx context.Context, after int, stop <-chan struct{}, matc
 func (l *Log[T]) find(from int, match func(T) bool) (T, int, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.findLocked(from, match)
+}
+
+// findLocked is the first item from index from on that matches; l.mu is
+// held.
+func (l *Log[T]) findLocked(from int, match func(T) bool) (T, int, bool) {
 	for i := max(from, l.dropped); i < l.dropped+len(l.items); i++ {
 		if v := l.items[i-l.dropped]; match(v) {
 			return v, i, true
