@@ -70,7 +70,7 @@ func findInterpreter(req interpreterRequest) (Interpreter, error) {
 		if best == nil || better(r, *best, req.Python) {
 			best = &r
 		}
-		if len(best.Lacking) == 0 && best.meets(req.Python) {
+		if len(best.gaps) == 0 && best.meets(req.Python) {
 			break // nothing later can do better
 		}
 	}
@@ -105,7 +105,7 @@ func better(a, b inspection, decls []pythonDeclaration) bool {
 	if am, bm := a.meets(decls), b.meets(decls); am != bm {
 		return am
 	}
-	return len(a.Lacking) < len(b.Lacking)
+	return len(a.gaps) < len(b.gaps)
 }
 
 // inspectAll checks up to four candidates at a time, in search order; a

@@ -55,7 +55,6 @@ func (r inspection) interpreter() Interpreter {
 		GunicornVersion:  r.version("gunicorn"),
 		UvicornVersion:   r.version("uvicorn"),
 		CertifiBundle:    r.certifi,
-		Lacking:          r.Lacking,
 		gaps:             r.gaps,
 	}
 }
@@ -76,9 +75,6 @@ func inspectInterpreter(ctx context.Context, s candidateSpec, req interpreterReq
 	out.Version = rep.Python
 	out.sysPath = rep.SysPath
 	out.gaps = lacking(req.Requires, rep.SysPath)
-	for _, g := range out.gaps {
-		out.Lacking = append(out.Lacking, g.String())
-	}
 	if rep.Prefix != rep.BasePrefix {
 		out.venv = rep.Prefix
 	}

@@ -159,11 +159,9 @@ type Interpreter struct {
 	// it ("" when it has no certifi, or one that names the system's roots).
 	CertifiBundle string
 
-	// Lacking are the project's declared requirements (requirements*.txt,
-	// pyproject.toml) this interpreter does not fulfil: "celery", or
-	// "django (==5.1.15; 3.2.19 installed)".
-	Lacking []string
-	gaps    []requirementGap
+	// gaps are the project's declared requirements (requirements*.txt,
+	// pyproject.toml) this interpreter does not fulfil.
+	gaps []requirementGap
 
 	Tried []Candidate // every candidate checked, in search order
 }
@@ -174,7 +172,6 @@ type Candidate struct {
 	Source  string   // "--python", "config python", ".venv", "venv", "VIRTUAL_ENV", "PATH"
 	Version string   // Python version, "" if it did not run
 	Missing []string // required modules it could not import
-	Lacking []string // declared requirements it does not fulfil (see Interpreter.Lacking)
 	Err     string   // why it could not be checked at all (timeout, not executable…)
 }
 

@@ -171,7 +171,11 @@ func TestDeclaredPythonAppDir(t *testing.T) {
 // requirements; without a declaration, the requirements decide.
 func TestBetterPrefersDeclaredVersion(t *testing.T) {
 	cand := func(version string, lacking ...string) inspection {
-		return inspection{Candidate: Candidate{Path: "/py" + version, Version: version, Lacking: lacking}}
+		c := inspection{Candidate: Candidate{Path: "/py" + version, Version: version}}
+		for _, name := range lacking {
+			c.gaps = append(c.gaps, requirementGap{name: name})
+		}
+		return c
 	}
 	decls := []pythonDeclaration{{Spec: ">=3.12"}}
 	for _, tc := range []struct {

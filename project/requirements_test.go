@@ -148,8 +148,8 @@ func TestInterpreterPrefersTheProjectsRequirements(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Interpreter.Source != "venv" || len(p.Interpreter.Lacking) != 0 {
-		t.Errorf("with requirements: got %s (%s), lacking %q; want venv, which has invoice-tools", p.Interpreter.Path, p.Interpreter.Source, p.Interpreter.Lacking)
+	if p.Interpreter.Source != "venv" || len(p.Interpreter.gaps) != 0 {
+		t.Errorf("with requirements: got %s (%s), lacking %q; want venv, which has invoice-tools", p.Interpreter.Path, p.Interpreter.Source, p.Interpreter.gaps)
 	}
 	if len(p.Warnings) != 0 {
 		t.Errorf("warnings: %q", p.Warnings)
@@ -196,8 +196,8 @@ func TestRequirementsWarningIsCapped(t *testing.T) {
 	if !want.MatchString(w) {
 		t.Errorf("warning %q, want it to match %s", w, want)
 	}
-	if len(p.Interpreter.Lacking) != 62 {
-		t.Errorf("Lacking has %d, want all 62", len(p.Interpreter.Lacking))
+	if len(p.Interpreter.gaps) != 62 {
+		t.Errorf("gaps has %d, want all 62", len(p.Interpreter.gaps))
 	}
 	// A few are all named, and so installed.
 	gaps := []requirementGap{{name: "celery"}, {name: "redis"}, {name: "flask", spec: "==9.0", installed: "2.2.2"}}
