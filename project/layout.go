@@ -225,7 +225,7 @@ func findFileApp(root string) (*layoutApp, error) {
 	}
 	for _, name := range entryFiles {
 		src, err := os.ReadFile(filepath.Join(root, name))
-		if err != nil || (name == "manage.py" && isDjangoManage(filepath.Join(root, name))) {
+		if err != nil || (name == "manage.py" && isDjangoManageSource(src)) {
 			continue
 		}
 		g := guessApp(name, string(src))
@@ -559,6 +559,11 @@ func isDjangoManage(path string) bool {
 	if err != nil {
 		return true // let the Django reader report it
 	}
+	return isDjangoManageSource(src)
+}
+
+// isDjangoManageSource is isDjangoManage for a manage.py already read.
+func isDjangoManageSource(src []byte) bool {
 	s := strings.ToLower(string(src))
 	return strings.Contains(s, "django") || !strings.Contains(s, "flask")
 }
