@@ -188,13 +188,13 @@ func doctorThroughRunningUp(ctx context.Context, rec RunRecord) (Report, error) 
 	if err != nil {
 		return Report{}, err
 	}
-	u, err := url.Parse(rec.Origin)
+	addr, err := dialAddrOf(rec.Origin)
 	if err != nil {
 		return Report{}, err
 	}
 	return examine(ctx, target{
 		roots:     ca.Pool(),
-		proxyAddr: net.JoinHostPort("127.0.0.1", u.Port()),
+		proxyAddr: addr,
 		origin:    rec.Origin,
 		probePath: rec.ProbePath,
 		headers:   rec.Headers,
@@ -203,6 +203,21 @@ func doctorThroughRunningUp(ctx context.Context, rec RunRecord) (Report, error) 
 		dir:       rec.Dir,
 		via:       fmt.Sprintf("the running devstack up (pid %d)", rec.PID),
 	})
+}
+
+// dialAddrOf is where a client on this machine reaches the proxy whose
+// origin is origin: the address it names (an up --host 127.0.0.2 gives
+// https://127.0.0.2:PORT), and the IPv4 loopback for localhost.
+func dialAddrOf(origin string) (string, error) {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return "", err
+	}
+	host := u.Hostname()
+	if host == "" || host == "localhost" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, u.Port()), nil
 }
 
 // target is a stack the checks go through.
